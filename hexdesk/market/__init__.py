@@ -1,0 +1,1 @@
+"""Market data sources: bundled replay, recorder, Binance streams. asyncio, no Qt."""

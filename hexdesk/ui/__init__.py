@@ -1,0 +1,1 @@
+"""PySide6 widgets. Thin over hexdesk.service; never touches storage tables."""
