@@ -1,0 +1,132 @@
+"""Everything that happens in the engine is an event: a frozen value named in the past tense.
+
+Storage keeps them (the journal), the UI redraws from them, and ``rebuild`` replays them into the
+same account state: the event log is the account's history, not a side channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hexdesk.engine.enums import MarginMode, Side
+from hexdesk.engine.errors import ErrorCode
+from hexdesk.engine.fills import Fill
+from hexdesk.engine.orders import Order, OrderRequest
+from hexdesk.engine.positions import Position
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all engine events; ``seq`` orders them within one account, from 1, without gaps."""
+
+    seq: int
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOpened(Event):
+    wallet_balance: Decimal
+    asset: str = "USDT"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted(Event):
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected(Event):
+    request: OrderRequest
+    code: ErrorCode
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTriggered(Event):
+    """A conditional order's stopPrice was reached; it now works as a MARKET or LIMIT order."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(Event):
+    """``order`` is the order after this fill (PARTIALLY_FILLED or FILLED)."""
+
+    order: Order
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled(Event):
+    order: Order
+    reason: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired(Event):
+    """Ended by the exchange: IOC/FOK remainder, post-only that would take, reduce-only with nothing to reduce."""
+
+    order: Order
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAmended(Event):
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChanged(Event):
+    """The position after a fill, margin transfer, leverage change or liquidation (quantity 0 = closed)."""
+
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLiquidated(Event):
+    """Mark price reached the liquidation price: closed at the bankruptcy price by the liquidation engine."""
+
+    symbol: str
+    margin_mode: MarginMode
+    side: Side
+    quantity: Decimal
+    entry_price: Decimal
+    mark_price: Decimal
+    bankruptcy_price: Decimal
+    liquidation_fee: Decimal
+    margin_lost: Decimal
+    insurance_fund_cover: Decimal
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class FundingSettled(Event):
+    """Funding at a settlement instant; ``amount`` > 0 received, < 0 paid."""
+
+    symbol: str
+    funding_rate: Decimal
+    mark_price: Decimal
+    position_qty: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MarginTransferred(Event):
+    """Isolated margin added (> 0) or removed (< 0)."""
+
+    symbol: str
+    amount: Decimal
+    isolated_wallet: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageChanged(Event):
+    symbol: str
+    leverage: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginModeChanged(Event):
+    symbol: str
+    margin_mode: MarginMode

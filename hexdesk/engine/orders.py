@@ -1,0 +1,100 @@
+"""Order requests (what the trader asks) and orders (what the exchange holds), as immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from hexdesk.engine.enums import OrderStatus, OrderType, Side, TimeInForce, WorkingType
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """The parameters of ``POST /fapi/v1/order`` (one-way mode), plus attached take-profit / stop-loss.
+
+    ``take_profit`` / ``stop_loss`` are trigger prices: once the entry fills, the engine places a
+    reduce-only TAKE_PROFIT_MARKET / STOP_MARKET with closePosition for the filled position.
+    """
+
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    reduce_only: bool = False
+    close_position: bool = False
+    working_type: WorkingType = WorkingType.CONTRACT_PRICE
+    price_protect: bool = False
+    client_order_id: str | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+    @classmethod
+    def market(cls, symbol: str, side: Side, quantity: Decimal, **kw: object) -> OrderRequest:
+        return cls(symbol, side, OrderType.MARKET, quantity=quantity, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def limit(
+        cls, symbol: str, side: Side, quantity: Decimal, price: Decimal,
+        time_in_force: TimeInForce = TimeInForce.GTC, **kw: object,
+    ) -> OrderRequest:
+        return cls(
+            symbol, side, OrderType.LIMIT, quantity=quantity, price=price,
+            time_in_force=time_in_force, **kw,  # type: ignore[arg-type]
+        )
+
+    @classmethod
+    def stop_market(
+        cls, symbol: str, side: Side, stop_price: Decimal, quantity: Decimal | None = None, **kw: object
+    ) -> OrderRequest:
+        return cls(symbol, side, OrderType.STOP_MARKET, quantity=quantity, stop_price=stop_price, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def take_profit_market(
+        cls, symbol: str, side: Side, stop_price: Decimal, quantity: Decimal | None = None, **kw: object
+    ) -> OrderRequest:
+        return cls(
+            symbol, side, OrderType.TAKE_PROFIT_MARKET, quantity=quantity, stop_price=stop_price, **kw,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the exchange holds it. Every change produces a new value (see ``evolve``)."""
+
+    order_id: int
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal  # for closePosition orders: 0 until triggered (then the position size)
+    price: Decimal  # limit price; 0 for market types
+    stop_price: Decimal  # trigger price; 0 for non-conditional types
+    time_in_force: TimeInForce
+    reduce_only: bool
+    close_position: bool
+    working_type: WorkingType
+    price_protect: bool
+    status: OrderStatus
+    executed_qty: Decimal
+    avg_price: Decimal
+    created_ms: int
+    updated_ms: int
+    triggered: bool = False
+    parent_order_id: int | None = None
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.quantity - self.executed_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def evolve(self, **changes: object) -> Order:
+        """A copy with fields changed: orders are values, never mutated in place."""
+        return replace(self, **changes)  # type: ignore[arg-type]
