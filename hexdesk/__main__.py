@@ -1,0 +1,7 @@
+"""``python -m hexdesk`` starts the app."""
+
+import sys
+
+from hexdesk.app import main
+
+sys.exit(main())

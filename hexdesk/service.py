@@ -1,0 +1,287 @@
+"""The application service: the one object every screen talks to (freqtrade's RPC, Anki's collection ops).
+
+It joins a market source (replay now, live later) to the engine and the journal: each batch of price ticks
+goes through the engine, every resulting event is written to SQLite before anyone is told, and subscribers
+receive one ``DeskChange`` saying what changed. No Qt here: the UI subscribes, the tests drive it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from hexdesk.engine import Exchange, Result
+from hexdesk.engine.enums import MarginMode, OrderType, Side
+from hexdesk.engine.errors import BinanceError, Rejection
+from hexdesk.engine.events import Event, OrderFilled
+from hexdesk.engine.fills import Fill
+from hexdesk.engine.instruments import Instrument
+from hexdesk.engine.orders import Order, OrderRequest
+from hexdesk.engine.positions import AccountSnapshot, Position
+from hexdesk.engine.risk import OrderPreview, PositionSizing, size_position
+from hexdesk.market.candles import CandleSeries
+from hexdesk.market.replay import PriceTick, Replay
+from hexdesk.storage.journal import Journal
+
+
+@dataclass(frozen=True, slots=True)
+class DeskChange:
+    """What one step of the desk changed: the ticks it applied and the engine events they caused."""
+
+    ticks: tuple[PriceTick, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(slots=True)
+class _History:
+    """The closed candles of one symbol so far: a prefix of the replayed series, never a future bar."""
+
+    series: CandleSeries
+    closed: int = 0
+
+
+@dataclass
+class TradingDesk:
+    """A practice session: one engine account, its market feed and its journal."""
+
+    exchange: Exchange
+    journal: Journal | None
+    session_id: int | None
+    replay: Replay | None
+    series: Sequence[CandleSeries] = ()
+    mode_label: str = "Replay"
+    _handlers: list[Callable[[DeskChange], None]] = field(default_factory=list)
+    _history: dict[str, _History] = field(default_factory=dict)
+    _fills: list[Fill] = field(default_factory=list)
+    _recorded_seq: int = 0
+
+    def __post_init__(self) -> None:
+        for s in self.series:
+            start = self.replay.position_ms if self.replay is not None else None
+            closed = s.index_at(start) if start is not None else len(s)
+            self._history[s.symbol] = _History(s, closed)
+        self._record(tuple(self.exchange.events))
+
+    # --- subscriptions ---------------------------------------------------------------------------------
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._history) or tuple(self.exchange.instruments)
+
+    def subscribe(self, handler: Callable[[DeskChange], None]) -> Callable[[], None]:
+        """Call ``handler`` with every DeskChange; returns the function that unsubscribes it."""
+        self._handlers.append(handler)
+        return lambda: self._handlers.remove(handler) if handler in self._handlers else None
+
+    def _publish(self, change: DeskChange) -> None:
+        for handler in list(self._handlers):
+            handler(change)
+
+    def _record(self, events: tuple[Event, ...]) -> None:
+        """Write events to the journal before anyone hears of them: what the UI shows is already durable."""
+        fresh = tuple(e for e in events if e.seq > self._recorded_seq)
+        if not fresh:
+            return
+        if self.journal is not None and self.session_id is not None:
+            self.journal.record(self.session_id, fresh)
+        self._recorded_seq = fresh[-1].seq
+        self._fills.extend(e.fill for e in fresh if isinstance(e, OrderFilled))
+
+    def _after(self, result: Result) -> Result:
+        self._record(result.events)
+        self._publish(DeskChange(events=result.events))
+        return result
+
+    # --- market ----------------------------------------------------------------------------------------
+
+    def feed(self, ticks: Sequence[PriceTick]) -> DeskChange:
+        """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers."""
+        events: list[Event] = []
+        on_tick = self.exchange.on_tick
+        for tick in ticks:
+            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+            if tick.candle.closed:
+                h = self._history.get(tick.symbol)
+                if h is not None:
+                    h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
+        change = DeskChange(tuple(ticks), tuple(events))
+        self._record(change.events)
+        self._publish(change)
+        return change
+
+    async def run(self) -> None:
+        """Drive the replay until it ends (or the task is cancelled)."""
+        if self.replay is not None:
+            await self.replay.run(self.feed)
+
+    def history(self, symbol: str) -> CandleSeries:
+        """Closed 1-minute candles of ``symbol`` up to the replay clock."""
+        h = self._history[symbol]
+        return h.series.slice(0, h.closed)
+
+    # --- replay control --------------------------------------------------------------------------------
+
+    def play(self) -> None:
+        if self.replay is not None:
+            self.replay.resume()
+
+    def pause(self) -> None:
+        if self.replay is not None:
+            self.replay.pause()
+
+    def step(self) -> None:
+        if self.replay is not None:
+            self.replay.step()
+
+    def set_speed(self, speed: float) -> None:
+        if self.replay is not None:
+            self.replay.speed = speed
+
+    @property
+    def paused(self) -> bool:
+        return self.replay.paused if self.replay is not None else False
+
+    @property
+    def speed(self) -> float:
+        return self.replay.speed if self.replay is not None else 1.0
+
+    @property
+    def clock_ms(self) -> int | None:
+        return self.replay.position_ms if self.replay is not None else None
+
+    # --- trading ---------------------------------------------------------------------------------------
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self.exchange.instruments[symbol]
+
+    def submit(self, request: OrderRequest) -> Result:
+        return self._after(self.exchange.submit(request))
+
+    def preview(self, request: OrderRequest) -> OrderPreview | None:
+        """What the order would cost and risk, before it is sent (None until the symbol has a price)."""
+        if self.exchange.last_price(request.symbol) is None:
+            return None
+        return self.exchange.preview(request)
+
+    def size_position(
+        self,
+        symbol: str,
+        entry: Decimal,
+        stop: Decimal,
+        risk_pct: Decimal,
+        leverage: int,
+        take_profit: Decimal | None = None,
+    ) -> PositionSizing:
+        """Quantity that risks ``risk_pct`` of equity between entry and stop (rounded down to the step)."""
+        account = self.exchange.account()
+        return size_position(
+            self.instrument(symbol),
+            account.margin_balance,
+            entry,
+            stop,
+            risk_pct=risk_pct,
+            leverage=leverage,
+            margin_mode=self.exchange.margin_mode(symbol),
+            take_profit=take_profit,
+            available_balance=account.available_balance,
+            cross_wallet_balance=account.cross_wallet_balance,
+        )
+
+    def cancel(self, symbol: str, order_id: int) -> Result:
+        return self._after(self.exchange.cancel(symbol, order_id))
+
+    def close_position(self, symbol: str) -> Result:
+        """Close the whole position at market (reduce-only, so it can never open the other way)."""
+        qty = self.exchange.position(symbol).quantity
+        side = Side.SELL if qty > 0 else Side.BUY
+        request = OrderRequest(symbol, side, OrderType.MARKET, quantity=abs(qty), reduce_only=True)
+        return self.submit(request)
+
+    def set_leverage(self, symbol: str, leverage: int) -> Rejection | None:
+        return self._account_op(lambda: self.exchange.set_leverage(symbol, leverage))
+
+    def set_margin_mode(self, symbol: str, mode: MarginMode) -> Rejection | None:
+        return self._account_op(lambda: self.exchange.set_margin_mode(symbol, mode))
+
+    def _account_op(self, op: Callable[[], object]) -> Rejection | None:
+        before = len(self.exchange.events)
+        try:
+            op()
+        except BinanceError as exc:
+            return exc.rejection
+        events = tuple(self.exchange.events[before:])
+        self._record(events)
+        self._publish(DeskChange(events=events))
+        return None
+
+    # --- queries ---------------------------------------------------------------------------------------
+
+    def leverage(self, symbol: str) -> int:
+        return self.exchange.leverage(symbol)
+
+    def margin_mode(self, symbol: str) -> MarginMode:
+        return self.exchange.margin_mode(symbol)
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self.exchange.last_price(symbol)
+
+    def position(self, symbol: str) -> Position:
+        return self.exchange.position(symbol)
+
+    def positions(self) -> list[Position]:
+        return list(self.exchange.positions())
+
+    def open_orders(self) -> list[Order]:
+        return list(self.exchange.open_orders())
+
+    def fills(self) -> list[Fill]:
+        return list(self._fills)
+
+    def account(self) -> AccountSnapshot:
+        return self.exchange.account()
+
+    def close(self) -> None:
+        """End the session in the journal (the data is already durable; this only stamps the end)."""
+        if self.journal is not None and self.session_id is not None:
+            self.journal.end_session(self.session_id)
+
+
+DEFAULT_DATASETS = ("BTCUSDT-2025-03", "ETHUSDT-2025-03")
+DEFAULT_BALANCE = Decimal("10000")
+DEFAULT_SPEED = 60.0  # replay seconds per wall second: one 1-minute candle a second
+HISTORY_MS = 24 * 60 * 60 * 1000  # the first day of a dataset is shown as history, the replay starts after it
+
+
+def open_replay_session(
+    journal: Journal | None,
+    datasets: Sequence[str] = DEFAULT_DATASETS,
+    *,
+    balance: Decimal = DEFAULT_BALANCE,
+    speed: float = DEFAULT_SPEED,
+    start_ms: int | None = None,
+    paused: bool = False,
+    name: str | None = None,
+) -> TradingDesk:
+    """A practice session replaying bundled Binance candles: the offline default and the classroom's."""
+    from hexdesk.market.candles import load_bundled
+
+    series = [load_bundled(name) for name in datasets]
+    first = min(s.first_open_ms for s in series)
+    start = start_ms if start_ms is not None else first + HISTORY_MS
+    replay = Replay(series, start_ms=start)
+    replay.speed = speed
+    if paused:
+        replay.pause()
+    exchange = Exchange(wallet_balance=balance, start_ms=start)
+    label = f"Replay · {', '.join(datasets)}"
+    session_id = None
+    if journal is not None:
+        session_id = journal.start_session(
+            name=name or label,
+            mode="replay",
+            dataset=",".join(datasets),
+            start_balance=balance,
+            settings={"start_ms": start, "speed": speed},
+        )
+    return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label)
