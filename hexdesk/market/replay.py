@@ -1,0 +1,307 @@
+"""Replay of recorded candles as a trader would have seen them live: a forming candle, never a future value.
+
+Each candle is walked along four price points (open, first extreme, second extreme, close; see docs/market.md) so a
+margin engine sees the whole range of the bar in a plausible order: stops and liquidations trigger inside bars, not
+only at closes. Several symbols share one timeline. ``ticks()`` is the plain synchronous stream (benchmarks, tests,
+batch back-tests); ``run()`` paces it against a wall clock for the UI, one coalesced batch per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
+
+MAX_SPEED = 100_000.0
+MAX_BATCH = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTick:
+    """The last price of ``symbol`` at ``ts_ms`` and the forming candle as known at that moment (step 0..3)."""
+
+    symbol: str
+    ts_ms: int
+    price: Decimal
+    candle: Candle
+    step: int
+
+
+def step_offsets(interval_ms: int) -> tuple[int, int, int, int]:
+    """Where the four path points sit in a candle: open, 1/3, 2/3, last millisecond (1m: 0, 20, 40, 59.999 s)."""
+    return 0, interval_ms // 3, 2 * interval_ms // 3, interval_ms - 1
+
+
+def _share(volume: int, k: int) -> int:
+    """round(volume * k / 3) in scaled integers; k/3 is never a half, so nearest needs no tie rule."""
+    q, r = divmod(volume * k, 3)
+    return q + (r == 2)
+
+
+def candle_ticks(series: CandleSeries, start: int = 0, stop: int | None = None) -> Iterator[PriceTick]:
+    """The four ticks of each candle ``[start:stop]`` of one series, in time order.
+
+    Bullish (close >= open): open -> low -> high -> close; bearish: open -> high -> low -> close. The forming candle
+    at step k has the extremes of the points so far, close = the point, volume = volume*k/3 (at the volume's
+    exponent), and only step 3 is the real, closed candle.
+    """
+    sym, interval = series.symbol, series.interval
+    _, d1, d2, d3 = step_offsets(series.interval_ms)
+    pd, vd = series.price_decimals, series.volume_decimals
+    o_a, h_a, l_a, c_a, v_a = series.scaled()
+    stop = len(series) if stop is None else stop
+    times = series.open_time_ms[start:stop].tolist()
+    rows = zip(
+        times,
+        o_a[start:stop].tolist(),
+        h_a[start:stop].tolist(),
+        l_a[start:stop].tolist(),
+        c_a[start:stop].tolist(),
+        v_a[start:stop].tolist(),
+        strict=True,
+    )
+    dec = scaled_to_decimal
+    v0 = dec(0, vd)
+    for t, oi, hi, li, ci, vi in rows:
+        o, h, lo, c = dec(oi, pd), dec(hi, pd), dec(li, pd), dec(ci, pd)
+        v1, v2, v = dec(_share(vi, 1), vd), dec(_share(vi, 2), vd), dec(vi, vd)
+        yield PriceTick(sym, t, o, Candle(sym, interval, t, o, o, o, o, v0, False), 0)
+        if ci >= oi:  # bullish: the low comes first
+            yield PriceTick(sym, t + d1, lo, Candle(sym, interval, t, o, o, lo, lo, v1, False), 1)
+            yield PriceTick(sym, t + d2, h, Candle(sym, interval, t, o, h, lo, h, v2, False), 2)
+        else:
+            yield PriceTick(sym, t + d1, h, Candle(sym, interval, t, o, h, o, h, v1, False), 1)
+            yield PriceTick(sym, t + d2, lo, Candle(sym, interval, t, o, h, lo, lo, v2, False), 2)
+        yield PriceTick(sym, t + d3, c, Candle(sym, interval, t, o, h, lo, c, v, True), 3)
+
+
+def _tick_key(t: PriceTick) -> tuple[int, str]:
+    return t.ts_ms, t.symbol
+
+
+class Replay:
+    """One or more candle series replayed on a shared clock, with the controls of a replay bar.
+
+    Candles opening at or after ``start_ms`` are replayed (default: the earliest candle); earlier ones are history
+    (``history_before``). The replay clock ``position_ms`` starts at ``start_ms``; ``run`` advances it by
+    ``speed`` × wall time and emits every tick at or before it. Controls called between frames (pause, resume,
+    step, step_candle, seek, speed) take effect at the next frame. ``ticks()`` bypasses the pacing entirely.
+    """
+
+    def __init__(
+        self,
+        series: Sequence[CandleSeries],
+        start_ms: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        if not series:
+            raise ValueError("a replay needs at least one series")
+        symbols = [s.symbol for s in series]
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"one series per symbol, got {symbols}")
+        nonempty = [s for s in series if len(s)]
+        if not nonempty:
+            raise ValueError("every series is empty")
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.series: tuple[CandleSeries, ...] = tuple(series)
+        self.start_ms: int = start_ms if start_ms is not None else min(s.first_open_ms for s in nonempty)
+        self.end_ms: int = max(s.last_close_ms for s in nonempty)
+        self.max_batch = max_batch
+        self._clock = clock
+        self._starts = [s.index_at(self.start_ms) for s in self.series]
+        streams = [candle_ticks(s, i) for s, i in zip(self.series, self._starts, strict=True)]
+        self._stream: Iterator[PriceTick] = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_tick_key)
+        self._next: PriceTick | None = next(self._stream, None)
+        self._last: PriceTick | None = None
+        self._prev_open: dict[str, int] = {}
+        self._pos: float = float(self.start_ms)  # the replay clock, ms
+        self._wall: float | None = None  # wall time of the last clock update; None until paced
+        self._speed = 60.0
+        self._paused = False
+        self._steps = 0
+        self._candles = 0
+        self._candle_target: int | None = None
+        self._seek_to: int | None = None
+        self.gaps = 0
+        """Gaps crossed so far: runs of missing candles in a series (outages), skipped over in time."""
+        self.missing_candles = 0
+        """Candles missing inside those gaps."""
+
+    # --- state ------------------------------------------------------------------------------------------
+
+    @property
+    def position_ms(self) -> int:
+        """The replay clock: every tick at or before it has been emitted (or is due at the next frame)."""
+        return int(self._pos)
+
+    @property
+    def finished(self) -> bool:
+        return self._next is None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def speed(self) -> float:
+        """Replay seconds per wall second: 60 is one 1-minute candle a second; ``math.inf`` is as fast as possible."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        if not (value > 0 and (value <= MAX_SPEED or math.isinf(value))):
+            raise ValueError(f"speed must be in (0, {MAX_SPEED:,.0f}] or math.inf, got {value}")
+        self._advance_clock()  # time so far counts at the old speed
+        self._speed = float(value)
+
+    def history_before(self, ts_ms: int | None = None) -> list[CandleSeries]:
+        """Each series' candles opening before ``ts_ms`` (default: the replay start), as context for the chart."""
+        ts = self.start_ms if ts_ms is None else ts_ms
+        return [s.slice(0, s.index_at(ts)) for s in self.series]
+
+    # --- controls ---------------------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._advance_clock()
+        self._paused = True
+
+    def resume(self) -> None:
+        """Play again; the time spent paused is not replayed."""
+        if self._paused:
+            self._paused = False
+            self._wall = None if self._wall is None else self._clock()
+
+    def step(self) -> None:
+        """Pause and emit exactly the next tick at the next frame (each call adds one)."""
+        self.pause()
+        self._steps += 1
+
+    def step_candle(self) -> None:
+        """Pause and emit, at the next frame, every tick up to the close of the candle now forming (or the next one)."""
+        self.pause()
+        self._candles += 1
+
+    def seek(self, ts_ms: int) -> None:
+        """Jump forward to ``ts_ms``: every tick up to it is still emitted (as fast as possible, in batches) so a
+        margin engine sees the whole path. Backwards is impossible (the engine cannot un-fill): start a new Replay."""
+        target = self._pos if self._seek_to is None else max(self._pos, self._seek_to)
+        if ts_ms < target:
+            raise ValueError(f"cannot seek back to {ts_ms} from {int(target)}: start a new Replay to go back")
+        self._seek_to = ts_ms
+        self._steps = self._candles = 0
+        self._candle_target = None
+
+    # --- the stream -------------------------------------------------------------------------------------
+
+    def _take(self) -> PriceTick:
+        t = self._next
+        assert t is not None
+        self._next = next(self._stream, None)
+        if t.step == 0:
+            prev = self._prev_open.get(t.symbol)
+            interval_ms = t.candle.close_time_ms - t.ts_ms + 1
+            if prev is not None and t.ts_ms - prev > interval_ms:
+                self.gaps += 1
+                self.missing_candles += (t.ts_ms - prev) // interval_ms - 1
+            self._prev_open[t.symbol] = t.ts_ms
+        self._last = t
+        if t.ts_ms > self._pos:
+            self._pos = float(t.ts_ms)
+        return t
+
+    def ticks(self) -> Iterator[PriceTick]:
+        """Every remaining tick in (ts_ms, symbol) order, unpaced; the replay clock follows the ticks taken."""
+        while self._next is not None:
+            yield self._take()
+
+    def _emit_until(self, ts_ms: float, out: list[PriceTick]) -> bool:
+        """Take ticks at or before ``ts_ms`` into ``out`` up to the batch limit; True when none is left before it."""
+        limit = self.max_batch
+        while self._next is not None and self._next.ts_ms <= ts_ms:
+            if len(out) >= limit:
+                return False
+            out.append(self._take())
+        return True
+
+    def _dead_time_before(self, nxt: PriceTick) -> bool:
+        """True when no candle of any series is open between the last tick and ``nxt``: a gap to skip over."""
+        last = self._last
+        if nxt.step != 0:
+            return False
+        return last is None or (last.step == 3 and nxt.ts_ms > last.ts_ms + 1)
+
+    def _advance_clock(self) -> None:
+        if self._wall is None:
+            return
+        now = self._clock()
+        if not self._paused and self._seek_to is None and not math.isinf(self._speed):
+            self._pos += self._speed * (now - self._wall) * 1000.0  # at infinite speed poll() has no horizon
+        self._wall = now
+
+    def poll(self) -> list[PriceTick]:
+        """One frame: advance the clock by wall time × speed and return the ticks now due (at most ``max_batch``).
+
+        Pending seek, steps and candle steps are served first. If the batch limit holds ticks back (infinite speed,
+        or a consumer too slow for the speed) the clock waits at the last tick emitted rather than running ahead.
+        """
+        if self._wall is None:
+            self._wall = self._clock()
+        self._advance_clock()
+        out: list[PriceTick] = []
+        if self._seek_to is not None:
+            if not self._emit_until(self._seek_to, out):
+                return out
+            self._pos = max(self._pos, float(self._seek_to))
+            self._seek_to = None
+        while self._steps and self._next is not None:
+            if len(out) >= self.max_batch:
+                return out
+            out.append(self._take())
+            self._steps -= 1
+        self._steps = 0
+        while self._candles or self._candle_target is not None:
+            if self._candle_target is None:
+                if self._next is None:
+                    self._candles = 0
+                    break
+                self._candle_target = self._next.candle.close_time_ms
+                self._candles -= 1
+            if not self._emit_until(self._candle_target, out):
+                return out
+            self._candle_target = None
+        if not self._paused:
+            unbounded = math.isinf(self._speed)
+            while True:
+                if not self._emit_until(math.inf if unbounded else self._pos, out):
+                    if self._last is not None:
+                        self._pos = float(self._last.ts_ms)  # held back: do not run ahead of what was emitted
+                    break
+                nxt = self._next
+                if unbounded or nxt is None or nxt.ts_ms <= self._pos or not self._dead_time_before(nxt):
+                    break
+                self._pos = float(nxt.ts_ms)  # a gap in every series: skip the empty time
+        return out
+
+    async def run(self, on_ticks: Callable[[list[PriceTick]], None], frame_s: float = 1 / 30) -> None:
+        """Pace the replay: every ``frame_s`` emit the due ticks in ONE ``on_ticks`` call; return when finished.
+
+        Cancelling the task stops it between frames (the CancelledError propagates); no tick is lost or repeated,
+        so ``run`` can be awaited again later to continue.
+        """
+        self._wall = self._clock()
+        while self._next is not None:
+            batch = self.poll()
+            if batch:
+                on_ticks(batch)
+            if self._next is None:
+                break
+            await asyncio.sleep(frame_s)
