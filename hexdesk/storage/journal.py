@@ -1,0 +1,806 @@
+"""``Journal``: the only storage API the app uses. One SQLite file; every ``record()`` is one committed transaction.
+
+Durability: WAL journal + ``synchronous=NORMAL`` + a commit before ``record()`` returns, so a recorded event survives
+the app being killed (a power cut may lose the last transactions, never corrupt the file). A file that is not a
+healthy HexDesk journal raises ``JournalCorrupt`` and is not touched, not even by a WAL/SHM side file.
+The Journal is blocking; the app calls it from one worker thread (Electrum's pattern), never the GUI thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, Self, TypeVar
+from urllib.parse import quote
+
+from sqlalchemy import URL, Connection, Engine, ScalarSelect, Select, Table, create_engine, event, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from hexdesk import __version__
+from hexdesk.engine.enums import (
+    LiquidityRole,
+    MarginMode,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    WorkingType,
+)
+from hexdesk.engine.errors import ErrorCode
+from hexdesk.engine.events import Event, FundingSettled, OrderRejected, PositionLiquidated
+from hexdesk.engine.fills import Fill
+from hexdesk.engine.orders import Order
+from hexdesk.storage import migrate
+from hexdesk.storage.codec import dumps_event, loads_event
+from hexdesk.storage.errors import JournalClosed, JournalCorrupt, JournalError, JournalTooNew, UnknownSession
+from hexdesk.storage.tables import (
+    EventRecord,
+    FillRecord,
+    FundingRecord,
+    LiquidationRecord,
+    OrderRecord,
+    PracticeSession,
+)
+from hexdesk.storage.views import FillRow, FundingRow, LiquidationRow, OrderRow, SessionMode, SessionSummary
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+ExportKind = Literal["fills", "orders", "events"]
+IntegrityCheck = Literal["quick", "full", "off"]
+
+_sessions = PracticeSession.__table__
+_events = EventRecord.__table__
+_orders = OrderRecord.__table__
+_fills = FillRecord.__table__
+_liquidations = LiquidationRecord.__table__
+_funding = FundingRecord.__table__
+
+_CHUNK = 500  # SQL parameters per IN (...) list
+
+
+def _order_upsert() -> Any:
+    """Insert an order's state, or overwrite the stored one unless the stored one came from a later event."""
+    stmt = sqlite_insert(_orders)
+    keep = ("id", "session_id", "order_id", "created_ms")
+    return stmt.on_conflict_do_update(
+        index_elements=[_orders.c.session_id, _orders.c.order_id],
+        set_={c.name: stmt.excluded[c.name] for c in _orders.c if c.name not in keep},
+        where=stmt.excluded.last_seq >= _orders.c.last_seq,
+    )
+
+
+# Built once: building the upsert's "excluded" columns costs more than executing it.
+_ORDER_UPSERT = _order_upsert()
+_LIQUIDATION_INSERT = sqlite_insert(_liquidations).on_conflict_do_nothing()
+_FUNDING_INSERT = sqlite_insert(_funding).on_conflict_do_nothing()
+_E = TypeVar("_E", bound=Enum)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        raise ValueError("session timestamps must be timezone-aware")
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _opt_enum(cls: type[_E], value: Any) -> _E | None:
+    return None if value is None else cls(value)
+
+
+def _settings_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"session setting of type {type(value).__name__} is not JSON: {value!r}")
+
+
+# ------------------------------------------------------------------------------------------- opening checks
+
+
+def _inspect_existing(path: Path, integrity: IntegrityCheck) -> None:
+    """Refuse (without writing a byte) a file that is not a healthy HexDesk journal."""
+    if path.is_dir():
+        raise JournalCorrupt(path, "is a directory, not a journal file")
+    size = path.stat().st_size
+    wal = path.with_name(path.name + "-wal")
+    wal_has_data = wal.exists() and wal.stat().st_size > 0
+    if size == 0 and not wal_has_data:
+        return  # SQLite's own view too: an empty file is a new, empty database
+    if size > 0:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+        if header != SQLITE_HEADER:
+            raise JournalCorrupt(path, "not an SQLite database (bad file header)")
+    # Read-only. Without a WAL to replay, "immutable" also keeps SQLite from creating -wal/-shm side files.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("" if wal_has_data else "&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise JournalCorrupt(path, f"cannot be opened: {exc}") from exc
+    try:
+        if integrity != "off":
+            pragma = "quick_check" if integrity == "quick" else "integrity_check"
+            problems = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
+            if problems != ["ok"]:
+                raise JournalCorrupt(path, f"{pragma} failed: " + "; ".join(problems[:5]))
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        user_tables = {t for t in tables if not t.startswith("sqlite_")}
+        if app_id not in (0, migrate.APPLICATION_ID):
+            raise JournalCorrupt(path, f"not a HexDesk journal (application_id {app_id:#x})")
+        if user_tables and (app_id != migrate.APPLICATION_ID or "alembic_version" not in user_tables):
+            raise JournalCorrupt(path, "not a HexDesk journal (an SQLite database of another program)")
+        if "alembic_version" in user_tables:
+            revisions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+            unknown = [r for r in revisions if r not in migrate.known_revisions()]
+            if unknown:
+                raise JournalTooNew(path, unknown[0])
+    except sqlite3.DatabaseError as exc:
+        raise JournalCorrupt(path, str(exc)) from exc
+    finally:
+        conn.close()
+
+
+def _configure_engine(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (transactional DDL, real BEGIN IMMEDIATE)
+        cur = dbapi_conn.cursor()
+        try:
+            if wal:
+                mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    log.warning("journal: SQLite refused WAL mode (got %s); durability is still per commit", mode)
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=5000")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("hexdesk_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# ------------------------------------------------------------------------------------------------- Journal
+
+
+class Journal:
+    """Practice sessions and their event logs in one SQLite file. Build with ``open()`` or ``in_memory()``."""
+
+    def __init__(self, engine: Engine, path: Path | None, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._path = path
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # ---- lifecycle
+
+    @classmethod
+    def open(
+        cls, path: Path | str, *, integrity: IntegrityCheck = "quick", clock: Callable[[], datetime] = _utc_now
+    ) -> Journal:
+        """Open (or create) the journal at ``path`` and migrate it to the current schema.
+
+        Raises ``JournalCorrupt`` if the file exists but is not a healthy HexDesk journal, ``JournalTooNew`` if a
+        newer HexDesk wrote it; in both cases the file is left byte-for-byte as it was.
+        """
+        path = Path(path)
+        if path.exists():
+            _inspect_existing(path, integrity)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(URL.create("sqlite", database=str(path)))
+        _configure_engine(engine, wal=True)
+        journal = cls(engine, path, clock)
+        try:
+            journal._migrate()
+        except DBAPIError as exc:
+            engine.dispose()
+            if isinstance(exc.orig, sqlite3.DatabaseError) and not isinstance(exc.orig, sqlite3.OperationalError):
+                raise JournalCorrupt(path, str(exc.orig)) from exc
+            raise JournalError(f"{path}: cannot open the journal: {exc.orig}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return journal
+
+    @classmethod
+    def in_memory(cls, *, clock: Callable[[], datetime] = _utc_now) -> Journal:
+        """A private in-memory journal (one shared connection): for tests and throwaway sessions."""
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        _configure_engine(engine, wal=False)
+        journal = cls(engine, None, clock)
+        journal._migrate()
+        return journal
+
+    def _migrate(self) -> None:
+        with self._engine.connect() as conn:
+            conn.execution_options(hexdesk_begin="IMMEDIATE")
+            with conn.begin():
+                migrate.upgrade_to_head(conn)
+
+    @property
+    def path(self) -> Path | None:
+        """The file, or None for an in-memory journal."""
+        return self._path
+
+    def close(self) -> None:
+        """Close every connection (the WAL is checkpointed into the main file). Idempotent."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self._path) if self._path else ':memory:'}{', closed' if self._closed else ''})"
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._lock:
+            self._check_open()
+            with self._engine.connect() as conn, conn.begin():
+                yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._lock:
+            self._check_open()
+            with self._engine.connect() as conn:
+                conn.execution_options(hexdesk_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise JournalClosed(f"{self!r} is closed")
+
+    # ---- sessions
+
+    def start_session(
+        self,
+        name: str,
+        mode: SessionMode | str,
+        dataset: str,
+        start_balance: Decimal,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        app_version: str = __version__,
+    ) -> int:
+        """Create a practice session and return its id. ``settings`` must be JSON (Decimals/enums become str)."""
+        mode = SessionMode(mode)
+        if not isinstance(start_balance, Decimal):
+            raise TypeError(f"start_balance must be a Decimal, not {type(start_balance).__name__}")
+        settings_json = json.dumps(dict(settings or {}), sort_keys=True, default=_settings_default)
+        with self._write() as conn:
+            result = conn.execute(
+                _sessions.insert().values(
+                    name=name,
+                    started_at=_iso(self._clock()),
+                    ended_at=None,
+                    mode=mode.value,
+                    dataset=dataset,
+                    start_balance=str(start_balance),
+                    settings_json=settings_json,
+                    app_version=app_version,
+                    realized_pnl="0",
+                    fees="0",
+                    funding="0",
+                )
+            )
+            session_id = result.inserted_primary_key[0]
+        assert isinstance(session_id, int)
+        return session_id
+
+    def end_session(self, session_id: int) -> None:
+        """Mark the session ended now (a second call keeps the first end time)."""
+        with self._write() as conn:
+            ended = conn.execute(select(_sessions.c.ended_at).where(_sessions.c.id == session_id)).first()
+            if ended is None:
+                raise UnknownSession(session_id)
+            if ended[0] is None:
+                conn.execute(
+                    _sessions.update().where(_sessions.c.id == session_id).values(ended_at=_iso(self._clock()))
+                )
+
+    def sessions(self) -> list[SessionSummary]:
+        """Every session, newest first, with counts and totals."""
+        with self._read() as conn:
+            return [self._summary(row) for row in conn.execute(self._summary_query().order_by(_sessions.c.id.desc()))]
+
+    def session(self, session_id: int) -> SessionSummary:
+        with self._read() as conn:
+            row = conn.execute(self._summary_query().where(_sessions.c.id == session_id)).first()
+        if row is None:
+            raise UnknownSession(session_id)
+        return self._summary(row)
+
+    @staticmethod
+    def _summary_query() -> Select[Any]:
+        sid = _sessions.c.id
+
+        def count(table: Table) -> ScalarSelect[int]:
+            return select(func.count()).select_from(table).where(table.c.session_id == sid).scalar_subquery()
+
+        return select(
+            _sessions,
+            count(_events).label("event_count"),
+            select(func.coalesce(func.max(_events.c.seq), 0))
+            .where(_events.c.session_id == sid)
+            .scalar_subquery()
+            .label("last_seq"),
+            count(_orders).label("order_count"),
+            count(_fills).label("fill_count"),
+            count(_liquidations).label("liquidation_count"),
+        )
+
+    @staticmethod
+    def _summary(row: Any) -> SessionSummary:
+        m = row._mapping
+        return SessionSummary(
+            id=m["id"],
+            name=m["name"],
+            mode=SessionMode(m["mode"]),
+            dataset=m["dataset"],
+            started_at=datetime.fromisoformat(m["started_at"]),
+            ended_at=datetime.fromisoformat(m["ended_at"]) if m["ended_at"] else None,
+            start_balance=Decimal(m["start_balance"]),
+            app_version=m["app_version"],
+            settings=json.loads(m["settings_json"]),
+            event_count=m["event_count"],
+            last_seq=m["last_seq"],
+            order_count=m["order_count"],
+            fill_count=m["fill_count"],
+            liquidation_count=m["liquidation_count"],
+            realized_pnl=Decimal(m["realized_pnl"]),
+            fees=Decimal(m["fees"]),
+            funding=Decimal(m["funding"]),
+        )
+
+    # ---- recording
+
+    def record(self, session_id: int, events: Iterable[Event]) -> None:
+        """Append events and the order/fill/liquidation/funding rows they imply, in one committed transaction.
+
+        Idempotent per (session_id, seq): an event whose seq is already recorded (or repeated in the batch) is
+        ignored, together with everything it implies. Nothing is written if any event fails to encode.
+        """
+        self._check_open()
+        batch: list[tuple[Event, str]] = []
+        for ev in events:
+            if not isinstance(ev, Event):
+                raise TypeError(f"not an engine event: {ev!r}")
+            batch.append((ev, dumps_event(ev)))  # encode before the transaction: all or nothing
+        if not batch:
+            return
+        with self._write() as conn:
+            totals = conn.execute(
+                select(_sessions.c.realized_pnl, _sessions.c.fees, _sessions.c.funding).where(
+                    _sessions.c.id == session_id
+                )
+            ).first()
+            if totals is None:
+                raise UnknownSession(session_id)
+            seqs = [ev.seq for ev, _ in batch]
+            existing = set(
+                conn.execute(
+                    select(_events.c.seq).where(
+                        _events.c.session_id == session_id, _events.c.seq.between(min(seqs), max(seqs))
+                    )
+                ).scalars()
+            )
+            new: list[tuple[Event, str]] = []
+            for ev, payload in batch:
+                if ev.seq not in existing:
+                    existing.add(ev.seq)
+                    new.append((ev, payload))
+            if not new:
+                return
+            conn.execute(
+                _events.insert(),
+                [
+                    {"session_id": session_id, "seq": ev.seq, "ts_ms": ev.ts_ms, "type": type(ev).__name__,
+                     "payload": payload}
+                    for ev, payload in new
+                ],
+            )
+            self._project(conn, session_id, [ev for ev, _ in new], totals)
+
+    def _project(self, conn: Connection, session_id: int, events: Sequence[Event], totals: Any) -> None:
+        order_rows: dict[int, dict[str, Any]] = {}
+        rejected: list[dict[str, Any]] = []
+        fills: dict[int, dict[str, Any]] = {}
+        liquidations: list[dict[str, Any]] = []
+        funding: list[dict[str, Any]] = []
+        funding_sum = Decimal(0)
+
+        for ev in events:
+            order = getattr(ev, "order", None)
+            if isinstance(order, Order):
+                row = _order_row(session_id, ev.seq, order, getattr(ev, "reason", None))
+                prev = order_rows.get(order.order_id)
+                if prev is None or prev["last_seq"] <= ev.seq:
+                    order_rows[order.order_id] = row
+            if isinstance(ev, OrderRejected):
+                rejected.append(_rejected_row(session_id, ev))
+            fill = getattr(ev, "fill", None)
+            if isinstance(fill, Fill) and fill.trade_id not in fills:
+                fills[fill.trade_id] = _fill_row(session_id, ev.seq, fill)
+            if isinstance(ev, PositionLiquidated):
+                liquidations.append(_liquidation_row(session_id, ev))
+            if isinstance(ev, FundingSettled):
+                funding.append(_funding_row(session_id, ev))
+                funding_sum += ev.amount
+
+        if order_rows:
+            conn.execute(_ORDER_UPSERT, list(order_rows.values()))
+        if rejected:
+            conn.execute(_orders.insert(), rejected)
+
+        realized, fees = Decimal(0), Decimal(0)
+        if fills:
+            known: set[int] = set()
+            ids = list(fills)
+            for i in range(0, len(ids), _CHUNK):
+                known.update(
+                    conn.execute(
+                        select(_fills.c.trade_id).where(
+                            _fills.c.session_id == session_id, _fills.c.trade_id.in_(ids[i : i + _CHUNK])
+                        )
+                    ).scalars()
+                )
+            new_fills = [row for trade_id, row in fills.items() if trade_id not in known]
+            if new_fills:
+                conn.execute(_fills.insert(), new_fills)
+                realized = sum((Decimal(r["realized_pnl"]) for r in new_fills), Decimal(0))
+                fees = sum((Decimal(r["fee"]) for r in new_fills), Decimal(0))
+        if liquidations:
+            conn.execute(_LIQUIDATION_INSERT, liquidations)
+        if funding:
+            conn.execute(_FUNDING_INSERT, funding)
+
+        if realized or fees or funding_sum:
+            conn.execute(
+                _sessions.update()
+                .where(_sessions.c.id == session_id)
+                .values(
+                    realized_pnl=str(Decimal(totals.realized_pnl) + realized),
+                    fees=str(Decimal(totals.fees) + fees),
+                    funding=str(Decimal(totals.funding) + funding_sum),
+                )
+            )
+
+    # ---- queries
+
+    def events(self, session_id: int, *, after_seq: int = 0) -> list[Event]:
+        """The session's events (those with seq > ``after_seq``), decoded, in seq order: ready for ``rebuild()``."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            payloads = conn.execute(
+                select(_events.c.payload)
+                .where(_events.c.session_id == session_id, _events.c.seq > after_seq)
+                .order_by(_events.c.seq)
+            ).scalars().all()
+        return [loads_event(p) for p in payloads]
+
+    def orders(self, session_id: int) -> list[OrderRow]:
+        """Every order's latest state (rejections included), in the order they were placed."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_orders).where(_orders.c.session_id == session_id).order_by(_orders.c.created_ms, _orders.c.id)
+            ).all()
+        return [_order_view(r._mapping) for r in rows]
+
+    def fills(self, session_id: int) -> list[FillRow]:
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_fills).where(_fills.c.session_id == session_id).order_by(_fills.c.seq, _fills.c.trade_id)
+            ).all()
+        return [_fill_view(r._mapping) for r in rows]
+
+    def liquidations(self, session_id: int) -> list[LiquidationRow]:
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_liquidations).where(_liquidations.c.session_id == session_id).order_by(_liquidations.c.seq)
+            ).all()
+        return [_liquidation_view(r._mapping) for r in rows]
+
+    def funding(self, session_id: int) -> list[FundingRow]:
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_funding).where(_funding.c.session_id == session_id).order_by(_funding.c.seq)
+            ).all()
+        return [_funding_view(r._mapping) for r in rows]
+
+    @staticmethod
+    def _require_session(conn: Connection, session_id: int) -> None:
+        if conn.execute(select(_sessions.c.id).where(_sessions.c.id == session_id)).first() is None:
+            raise UnknownSession(session_id)
+
+    # ---- export
+
+    def export_csv(self, session_id: int, kind: ExportKind, path: Path | str) -> int:
+        """Write the session's fills, orders or events as CSV (header row; Decimals exact, in plain notation).
+
+        The file is written next to ``path`` and renamed into place, so a reader never sees half a file.
+        Returns the number of data rows.
+        """
+        path = Path(path)
+        header: list[str]
+        rows: list[list[str]]
+        if kind == "events":
+            with self._read() as conn:
+                self._require_session(conn, session_id)
+                records = conn.execute(
+                    select(_events.c.seq, _events.c.ts_ms, _events.c.type, _events.c.payload)
+                    .where(_events.c.session_id == session_id)
+                    .order_by(_events.c.seq)
+                ).all()
+            header = ["seq", "ts_ms", "type", "payload"]
+            rows = [[str(r.seq), str(r.ts_ms), r.type, r.payload] for r in records]
+        elif kind in ("fills", "orders"):
+            items: list[Any] = self.fills(session_id) if kind == "fills" else self.orders(session_id)
+            view_cls = FillRow if kind == "fills" else OrderRow
+            header = [f.name for f in dataclasses.fields(view_cls)]
+            rows = [[_csv_cell(getattr(item, name)) for name in header] for item in items]
+        else:
+            raise ValueError(f"unknown export kind {kind!r} (fills, orders or events)")
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+        return len(rows)
+
+
+# --------------------------------------------------------------------------------------------- row mapping
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, Decimal):
+        return format(value, "f")  # exact, never exponent notation
+    return str(value)
+
+
+def _order_row(session_id: int, seq: int, order: Order, reason: object) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "quantity": str(order.quantity),
+        "price": str(order.price),
+        "stop_price": str(order.stop_price),
+        "time_in_force": order.time_in_force.value,
+        "reduce_only": order.reduce_only,
+        "close_position": order.close_position,
+        "working_type": order.working_type.value,
+        "price_protect": order.price_protect,
+        "triggered": order.triggered,
+        "parent_order_id": order.parent_order_id,
+        "status": order.status.value,
+        "executed_qty": str(order.executed_qty),
+        "avg_price": str(order.avg_price),
+        "created_ms": order.created_ms,
+        "updated_ms": order.updated_ms,
+        "reject_code": None,
+        "reject_msg": None,
+        "end_reason": reason if isinstance(reason, str) else None,
+        "last_seq": seq,
+    }
+
+
+def _rejected_row(session_id: int, ev: OrderRejected) -> dict[str, Any]:
+    req = ev.request
+    return {
+        "session_id": session_id,
+        "order_id": None,
+        "client_order_id": req.client_order_id,
+        "symbol": req.symbol,
+        "side": req.side.value,
+        "type": req.type.value,
+        "quantity": _dec(req.quantity),
+        "price": _dec(req.price),
+        "stop_price": _dec(req.stop_price),
+        "time_in_force": req.time_in_force.value if req.time_in_force else None,
+        "reduce_only": req.reduce_only,
+        "close_position": req.close_position,
+        "working_type": req.working_type.value,
+        "price_protect": req.price_protect,
+        "triggered": False,
+        "parent_order_id": None,
+        "status": OrderStatus.REJECTED.value,
+        "executed_qty": "0",
+        "avg_price": "0",
+        "created_ms": ev.ts_ms,
+        "updated_ms": ev.ts_ms,
+        "reject_code": int(ev.code),
+        "reject_msg": ev.msg,
+        "end_reason": None,
+        "last_seq": ev.seq,
+    }
+
+
+def _fill_row(session_id: int, seq: int, fill: Fill) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "seq": seq,
+        "trade_id": fill.trade_id,
+        "order_id": fill.order_id,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "price": str(fill.price),
+        "quantity": str(fill.quantity),
+        "fee": str(fill.fee),
+        "fee_asset": fill.fee_asset,
+        "role": fill.role.value,
+        "realized_pnl": str(fill.realized_pnl),
+        "ts_ms": fill.ts_ms,
+        "is_liquidation": fill.is_liquidation,
+    }
+
+
+def _liquidation_row(session_id: int, ev: PositionLiquidated) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "seq": ev.seq,
+        "ts_ms": ev.ts_ms,
+        "symbol": ev.symbol,
+        "margin_mode": ev.margin_mode.value,
+        "side": ev.side.value,
+        "quantity": str(ev.quantity),
+        "entry_price": str(ev.entry_price),
+        "mark_price": str(ev.mark_price),
+        "bankruptcy_price": str(ev.bankruptcy_price),
+        "liquidation_fee": str(ev.liquidation_fee),
+        "margin_lost": str(ev.margin_lost),
+        "insurance_fund_cover": str(ev.insurance_fund_cover),
+        "trade_id": ev.fill.trade_id,
+    }
+
+
+def _funding_row(session_id: int, ev: FundingSettled) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "seq": ev.seq,
+        "ts_ms": ev.ts_ms,
+        "symbol": ev.symbol,
+        "funding_rate": str(ev.funding_rate),
+        "mark_price": str(ev.mark_price),
+        "position_qty": str(ev.position_qty),
+        "amount": str(ev.amount),
+    }
+
+
+def _error_code(code: int | None) -> ErrorCode | int | None:
+    if code is None:
+        return None
+    try:
+        return ErrorCode(code)
+    except ValueError:
+        return code  # a code a later engine added: keep the number
+
+
+def _order_view(m: Mapping[str, Any]) -> OrderRow:
+    return OrderRow(
+        order_id=m["order_id"],
+        client_order_id=m["client_order_id"],
+        symbol=m["symbol"],
+        side=Side(m["side"]),
+        type=OrderType(m["type"]),
+        quantity=_opt_dec(m["quantity"]),
+        price=_opt_dec(m["price"]),
+        stop_price=_opt_dec(m["stop_price"]),
+        time_in_force=_opt_enum(TimeInForce, m["time_in_force"]),
+        reduce_only=bool(m["reduce_only"]),
+        close_position=bool(m["close_position"]),
+        working_type=_opt_enum(WorkingType, m["working_type"]),
+        price_protect=bool(m["price_protect"]),
+        triggered=bool(m["triggered"]),
+        parent_order_id=m["parent_order_id"],
+        status=OrderStatus(m["status"]),
+        executed_qty=Decimal(m["executed_qty"]),
+        avg_price=Decimal(m["avg_price"]),
+        created_ms=m["created_ms"],
+        updated_ms=m["updated_ms"],
+        reject_code=_error_code(m["reject_code"]),
+        reject_msg=m["reject_msg"],
+        end_reason=m["end_reason"],
+        last_seq=m["last_seq"],
+    )
+
+
+def _fill_view(m: Mapping[str, Any]) -> FillRow:
+    return FillRow(
+        seq=m["seq"],
+        trade_id=m["trade_id"],
+        order_id=m["order_id"],
+        symbol=m["symbol"],
+        side=Side(m["side"]),
+        price=Decimal(m["price"]),
+        quantity=Decimal(m["quantity"]),
+        fee=Decimal(m["fee"]),
+        fee_asset=m["fee_asset"],
+        role=LiquidityRole(m["role"]),
+        realized_pnl=Decimal(m["realized_pnl"]),
+        ts_ms=m["ts_ms"],
+        is_liquidation=bool(m["is_liquidation"]),
+    )
+
+
+def _liquidation_view(m: Mapping[str, Any]) -> LiquidationRow:
+    return LiquidationRow(
+        seq=m["seq"],
+        ts_ms=m["ts_ms"],
+        symbol=m["symbol"],
+        margin_mode=MarginMode(m["margin_mode"]),
+        side=Side(m["side"]),
+        quantity=Decimal(m["quantity"]),
+        entry_price=Decimal(m["entry_price"]),
+        mark_price=Decimal(m["mark_price"]),
+        bankruptcy_price=Decimal(m["bankruptcy_price"]),
+        liquidation_fee=Decimal(m["liquidation_fee"]),
+        margin_lost=Decimal(m["margin_lost"]),
+        insurance_fund_cover=Decimal(m["insurance_fund_cover"]),
+        trade_id=m["trade_id"],
+    )
+
+
+def _funding_view(m: Mapping[str, Any]) -> FundingRow:
+    return FundingRow(
+        seq=m["seq"],
+        ts_ms=m["ts_ms"],
+        symbol=m["symbol"],
+        funding_rate=Decimal(m["funding_rate"]),
+        mark_price=Decimal(m["mark_price"]),
+        position_qty=Decimal(m["position_qty"]),
+        amount=Decimal(m["amount"]),
+    )
