@@ -26,8 +26,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class AccountOpened(Event):
+    """The first event of every account. The defaults are what a symbol uses until Leverage/MarginModeChanged."""
+
     wallet_balance: Decimal
     asset: str = "USDT"
+    default_leverage: int = 20
+    default_margin_mode: MarginMode = MarginMode.ISOLATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +134,13 @@ class LeverageChanged(Event):
 class MarginModeChanged(Event):
     symbol: str
     margin_mode: MarginMode
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceFundCovered(Event):
+    """The insurance fund paid ``amount`` into the wallet so that no balance goes negative (a loss or a fee beyond
+    the margin that backed it, e.g. a stop filled past the bankruptcy price on a gap)."""
+
+    symbol: str
+    amount: Decimal
+    reason: str

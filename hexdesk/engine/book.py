@@ -1,0 +1,121 @@
+"""One symbol's open orders, indexed by the price at which each would act, so a tick costs O(1).
+
+A tick only needs to know whether its price segment reaches *any* order. Each index is a list of
+``(price, order_id)`` kept sorted with :mod:`bisect`; the nearest price of every index is folded into four
+*gates* (cached Decimals) that the tick compares against:
+
+- ``down_last`` / ``up_last``: the highest price on the CONTRACT_PRICE path that fills or triggers something
+  when the last price falls to it (resting BUY limits, SELL stops, BUY take-profits), and the lowest one when it
+  rises (resting SELL limits, BUY stops, SELL take-profits);
+- ``down_mark`` / ``up_mark``: the same for MARK_PRICE triggers on the mark path (the Exchange folds the
+  isolated liquidation price into these too).
+
+A quiet tick is then four comparisons. Only when a gate is reached does the Exchange ask for the candidates.
+"""
+
+from __future__ import annotations
+
+import sys
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterator
+from decimal import Decimal
+
+from hexdesk.engine.enums import OrderType, Side, WorkingType
+from hexdesk.engine.fill_model import trigger_fires_at_or_above
+from hexdesk.engine.orders import Order
+
+NEG_INF = Decimal("-Infinity")
+POS_INF = Decimal("Infinity")
+_MAX_ID = sys.maxsize
+
+_Index = list[tuple[Decimal, int]]
+
+
+def rests_as_limit(order: Order) -> bool:
+    """A LIMIT order, or a stop/take-profit limit that has triggered: it waits in the book at its price."""
+    return order.type is OrderType.LIMIT or (order.triggered and order.type.has_limit_price)
+
+
+class OrderBook:
+    """The open orders of one symbol with their price indices (mutable; owned by the Exchange)."""
+
+    __slots__ = ("buy_limits", "down_by_type", "orders", "sell_limits", "up_by_type")
+
+    def __init__(self) -> None:
+        self.orders: dict[int, Order] = {}
+        self.buy_limits: _Index = []
+        self.sell_limits: _Index = []
+        self.up_by_type: dict[WorkingType, _Index] = {WorkingType.CONTRACT_PRICE: [], WorkingType.MARK_PRICE: []}
+        self.down_by_type: dict[WorkingType, _Index] = {WorkingType.CONTRACT_PRICE: [], WorkingType.MARK_PRICE: []}
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(sorted(self.orders.values(), key=lambda o: o.order_id))
+
+    def get(self, order_id: int) -> Order | None:
+        return self.orders.get(order_id)
+
+    def _index_of(self, order: Order) -> tuple[_Index, Decimal]:
+        if rests_as_limit(order):
+            return (self.buy_limits if order.side is Side.BUY else self.sell_limits), order.price
+        if trigger_fires_at_or_above(order.side, order.type):
+            return self.up_by_type[order.working_type], order.stop_price
+        return self.down_by_type[order.working_type], order.stop_price
+
+    def add(self, order: Order) -> None:
+        self.orders[order.order_id] = order
+        index, price = self._index_of(order)
+        insort(index, (price, order.order_id))
+
+    def remove(self, order_id: int) -> Order | None:
+        order = self.orders.pop(order_id, None)
+        if order is not None:
+            index, price = self._index_of(order)
+            i = bisect_left(index, (price, order_id))
+            if i < len(index) and index[i] == (price, order_id):
+                del index[i]
+        return order
+
+    def replace(self, order: Order) -> None:
+        """Store the new value of an open order (re-indexed: its price or trigger state may have changed)."""
+        self.remove(order.order_id)
+        self.add(order)
+
+    def update_in_place(self, order: Order) -> None:
+        """Store a new value whose index key is unchanged (a partial fill): no re-indexing needed."""
+        self.orders[order.order_id] = order
+
+    # -- gates --------------------------------------------------------------------------------------------
+
+    def gates(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(down_last, up_last, down_mark, up_mark): see the module docstring."""
+        contract, mark = WorkingType.CONTRACT_PRICE, WorkingType.MARK_PRICE
+        down_last = max(_top(self.buy_limits), _top(self.down_by_type[contract]))
+        up_last = min(_bottom(self.sell_limits), _bottom(self.up_by_type[contract]))
+        return down_last, up_last, _top(self.down_by_type[mark]), _bottom(self.up_by_type[mark])
+
+    # -- candidates for a price segment ---------------------------------------------------------------------
+
+    def limit_candidates(self, low: Decimal, high: Decimal) -> list[int]:
+        """Resting limits the segment [low, high] reaches: BUYs priced >= low, SELLs priced <= high."""
+        buys = self.buy_limits[bisect_left(self.buy_limits, (low, -1)) :]
+        sells = self.sell_limits[: bisect_right(self.sell_limits, (high, _MAX_ID))]
+        return [oid for _, oid in buys] + [oid for _, oid in sells]
+
+    def trigger_candidates(self, working_type: WorkingType, low: Decimal, high: Decimal) -> list[int]:
+        """Untriggered conditionals whose stopPrice the segment [low, high] reaches."""
+        up = self.up_by_type[working_type]
+        down = self.down_by_type[working_type]
+        ups = up[: bisect_right(up, (high, _MAX_ID))]
+        downs = down[bisect_left(down, (low, -1)) :]
+        return [oid for _, oid in ups] + [oid for _, oid in downs]
+
+
+def _top(index: _Index) -> Decimal:
+    return index[-1][0] if index else NEG_INF
+
+
+def _bottom(index: _Index) -> Decimal:
+    return index[0][0] if index else POS_INF

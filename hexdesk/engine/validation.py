@@ -1,0 +1,416 @@
+"""Order validation: Binance's checks on ``POST /fapi/v1/order``, in Binance's order, with Binance's codes.
+
+The Exchange calls :func:`validate` before it changes any state; ``None`` means the order is accepted. The checks
+run in the order of the reference's "Suggested check order" (§3.4), and the first failing check decides:
+
+1. Request shape: symbol (-1121), side (-1117), type (-1116), timeInForce (-1115), workingType (-1130);
+   closePosition rules (-1130 on a type other than STOP_MARKET / TAKE_PROFIT_MARKET, -4137 with a quantity, -1130
+   ``reduceOnly`` with reduceOnly: §3.1 "no quantity and no reduceOnly allowed with it"; -4138's text says the
+   opposite, so it is not used); mandatory parameters per type (-1102); a parameter the type does not take
+   (price on a market type, stopPrice on LIMIT / MARKET: -1130, Binance's -1106 "sent when not required");
+   non-finite or non-positive prices (-1102 "malformed"); quantity <= 0 (-4003); GTX on a market type (-1115).
+2. Precision (-1111): more decimals than pricePrecision (price, stopPrice, take-profit, stop-loss) or
+   quantityPrecision (quantity). So on BTCUSDT (pricePrecision 2, tick 0.10) 60000.05 passes this stage and fails
+   the tick grid (-4014), 60000.051 fails here.
+3. PRICE_FILTER on price, stopPrice, take-profit, stop-loss (in that order): -4013, -4002, -4014.
+4. LOT_SIZE for LIMIT / STOP / TAKE_PROFIT, MARKET_LOT_SIZE for MARKET / STOP_MARKET / TAKE_PROFIT_MARKET:
+   -4004, -4005, -4023.
+5. PERCENT_PRICE on the limit price: -4016 / -4024. LIMIT compares with the mark price; STOP / TAKE_PROFIT
+   (stop-limit) compare with their stopPrice, the mark they will meet when they trigger, so a stop-limit can be
+   parked more than 5% away (a choice: the reference does not say which mark a conditional limit meets).
+6. MIN_NOTIONAL unless reduceOnly / closePosition: -4164. Notional = quantity × price for orders with a limit
+   price, quantity × mark for MARKET and the *_MARKET types.
+7. reduceOnly / closePosition sanity: -2022 with no position or on the side that would increase it.
+8. Leverage cap (-2027), skipped for reduce-only / closePosition orders. The position the order's side could
+   reach is ``max(0, side·position + same-side open orders' remaining qty + quantity)`` (same-side, not
+   reduce-only, not closePosition, conditional ones included, as Binance counts every open order for the
+   position limit), valued like MIN_NOTIONAL at the order's limit price, or the mark price for MARKET and the
+   *_MARKET types; it must not exceed ``instrument.max_notional_for_leverage(leverage)``.
+9. Cost (-2019), see "Margin rule" below.
+10. Would immediately trigger (-2021), then attached take-profit / stop-loss on the wrong side of the entry.
+11. Max open orders (-2025): the symbol already holds ``max_num_orders`` open orders.
+
+GTX (-5022) and FOK (-5021) are decided by the Exchange at matching time; :func:`would_take` is its GTX test.
+
+Margin rule (check 9, approximating Binance's one-way-mode order margin):
+
+- The margin price of an order is the price it is expected to execute at: the limit price for LIMIT / STOP /
+  TAKE_PROFIT, the stopPrice for STOP_MARKET / TAKE_PROFIT_MARKET, the **last price** for MARKET (a market order
+  takes the book, which trades around the last price, not the mark). Open loss (§1.5) is measured against the
+  mark price, except for a conditional order, which is valued as at its trigger (mark := stopPrice), so a
+  STOP_MARKET has no open loss and a stop-limit has open loss only for a limit worse than its stop.
+- Only the part of the order that opens or increases exposure needs margin. The part that can reduce the current
+  position is free, but the reduce capacity is first used up by open orders already queued on the same side
+  (LIMIT orders and triggered conditional orders, reduce-only or not; untriggered conditionals and closePosition
+  orders hold no queue place): ``capacity = max(0, opposite position − queued)``, ``opening = max(0, qty −
+  capacity)``.
+- Open orders on the other side get no credit: Binance nets the two sides' order margin, but ``available_balance``
+  is computed by the Exchange, which reserves each resting order's own margin, so the new order is charged its own
+  opening cost in full (conservative: it never lets available balance go negative).
+- cost = ``margin.order_cost(side, opening, margin price, mark, leverage)``; reduce-only and closePosition orders
+  cost 0. Reject when cost > ``available_balance``.
+- Conditional orders are checked at placement (Binance itself only checks when they trigger): the trainer would
+  rather refuse a stop it could never afford. The Exchange should check the triggered child again with
+  :func:`required_margin` (or :func:`validate` on the child as a MARKET / LIMIT request).
+
+Everything is Decimal and pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hexdesk.engine import margin
+from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce, WorkingType
+from hexdesk.engine.errors import ErrorCode, Rejection
+from hexdesk.engine.instruments import Instrument
+from hexdesk.engine.orders import Order, OrderRequest
+
+__all__ = [
+    "OrderContext",
+    "format_decimal",
+    "margin_price",
+    "opening_quantity",
+    "required_margin",
+    "validate",
+    "would_take",
+]
+
+ZERO = Decimal(0)
+
+_MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
+_CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
+_STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContext:
+    """What validation needs to know about the market and the account, computed by the Exchange."""
+
+    instrument: Instrument
+    last_price: Decimal
+    mark_price: Decimal
+    position_qty: Decimal  # signed, + long / − short
+    leverage: int
+    margin_mode: MarginMode
+    available_balance: Decimal  # what new initial margin may use now
+    open_orders: tuple[Order, ...]  # this symbol's open orders
+
+
+def format_decimal(d: Decimal) -> str:
+    """A Decimal as Binance prints it in messages: plain notation, no trailing zeros (50, 5, 0.001)."""
+    text = format(d.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def would_take(side: Side, price: Decimal, last_price: Decimal) -> bool:
+    """True when a limit order at ``price`` would execute at once against the last price (so a GTX is rejected).
+
+    Without a book the last price stands for the opposite best price: a BUY at or above it, or a SELL at or below
+    it, crosses. Touching counts as crossing, so a post-only order is never filled as a taker.
+    """
+    return price >= last_price if Side(side) is Side.BUY else price <= last_price
+
+
+def margin_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The price the order is expected to execute at: limit price, stopPrice (*_MARKET) or last (MARKET)."""
+    order_type = OrderType(request.type)
+    if order_type.has_limit_price and request.price is not None:
+        return request.price
+    if order_type.is_conditional and request.stop_price is not None:
+        return request.stop_price
+    return ctx.last_price
+
+
+def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The part of the order's quantity that opens or increases exposure (the rest reduces the position)."""
+    if request.reduce_only or request.close_position or not request.quantity:
+        return ZERO
+    side = Side(request.side)
+    opposite = max(ZERO, -side.sign * ctx.position_qty)
+    queued = sum(
+        (
+            o.remaining_qty
+            for o in ctx.open_orders
+            if o.is_open and o.side == side and not o.close_position and (not o.type.is_conditional or o.triggered)
+        ),
+        ZERO,
+    )
+    capacity = max(ZERO, opposite - queued)
+    return max(ZERO, request.quantity - capacity)
+
+
+def required_margin(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The cost to open (§1.5) of the order's opening part, by the margin rule of the module docstring."""
+    qty = opening_quantity(request, ctx)
+    if qty <= 0:
+        return ZERO
+    side = Side(request.side)
+    order_type = OrderType(request.type)
+    price = margin_price(request, ctx)
+    mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
+    return margin.order_cost(side.sign, qty, price, mark, ctx.leverage)
+
+
+def validate(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    """Binance's rejection for this request in this context, or None when the order is accepted."""
+    return (
+        _check_shape(request, ctx)
+        or _check_precision(request, ctx.instrument)
+        or _check_price_filter(request, ctx.instrument)
+        or _check_lot_size(request, ctx.instrument)
+        or _check_percent_price(request, ctx)
+        or _check_min_notional(request, ctx)
+        or _check_reduce_only(request, ctx)
+        or _check_leverage_cap(request, ctx)
+        or _check_cost(request, ctx)
+        or _check_trigger(request, ctx)
+        or _check_max_orders(ctx)
+    )
+
+
+# -- 1. request shape ------------------------------------------------------------------------------------
+
+
+def _malformed(name: str) -> Rejection:
+    return Rejection.of(ErrorCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED, name)
+
+
+def _invalid(name: str) -> Rejection:
+    return Rejection.of(ErrorCode.INVALID_PARAMETER, name)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _prices(request: OrderRequest) -> tuple[tuple[str, Decimal | None], ...]:
+    return (
+        ("price", request.price),
+        ("stopPrice", request.stop_price),
+        ("takeProfit", request.take_profit),
+        ("stopLoss", request.stop_loss),
+    )
+
+
+def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    if request.symbol != ctx.instrument.symbol:
+        return Rejection.of(ErrorCode.BAD_SYMBOL)
+    if request.side not in Side.__members__.values():
+        return Rejection.of(ErrorCode.INVALID_SIDE)
+    if request.type not in OrderType.__members__.values():
+        return Rejection.of(ErrorCode.INVALID_ORDER_TYPE)
+    if request.time_in_force is not None and request.time_in_force not in TimeInForce.__members__.values():
+        return Rejection.of(ErrorCode.INVALID_TIF)
+    if request.working_type not in WorkingType.__members__.values():
+        return _invalid("workingType")
+    order_type = OrderType(request.type)
+
+    if request.close_position:
+        if order_type not in _CLOSE_POSITION_TYPES:
+            return _invalid("closePosition")
+        if request.quantity is not None and request.quantity != 0:
+            return Rejection.of(ErrorCode.QUANTITY_EXISTS_WITH_CLOSE_POSITION)
+        if request.reduce_only:
+            return _invalid("reduceOnly")
+
+    # Mandatory parameters (reference §3.1), in Binance's listing order.
+    if order_type is OrderType.LIMIT and request.time_in_force is None:
+        return _malformed("timeInForce")
+    if request.quantity is None and not request.close_position:
+        return _malformed("quantity")
+    if order_type.has_limit_price and request.price is None:
+        return _malformed("price")
+    if order_type.is_conditional and request.stop_price is None:
+        return _malformed("stopPrice")
+
+    # Parameters the type does not take (Binance: -1106 "sent when not required").
+    if not order_type.has_limit_price and request.price is not None:
+        return _invalid("price")
+    if not order_type.is_conditional and request.stop_price is not None:
+        return _invalid("stopPrice")
+
+    # Malformed values.
+    for name, value in _prices(request):
+        if value is not None and (not _is_number(value) or value <= 0):
+            return _malformed(name)
+    if request.quantity is not None:
+        if not _is_number(request.quantity):
+            return _malformed("quantity")
+        if request.quantity <= 0 and not request.close_position:
+            return Rejection.of(ErrorCode.QTY_LESS_THAN_ZERO)
+
+    if order_type in _MARKET_TYPES and request.time_in_force == TimeInForce.GTX:
+        return Rejection.of(ErrorCode.INVALID_TIF)
+    return None
+
+
+# -- 2. precision ----------------------------------------------------------------------------------------
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: checked by _check_shape
+    return max(0, -exponent)
+
+
+def _check_precision(request: OrderRequest, instrument: Instrument) -> Rejection | None:
+    for _name, value in _prices(request):
+        if value is not None and _decimals(value) > instrument.price_precision:
+            return Rejection.of(ErrorCode.BAD_PRECISION)
+    if request.quantity is not None and _decimals(request.quantity) > instrument.quantity_precision:
+        return Rejection.of(ErrorCode.BAD_PRECISION)
+    return None
+
+
+# -- 3. PRICE_FILTER -------------------------------------------------------------------------------------
+
+
+def _check_price_filter(request: OrderRequest, instrument: Instrument) -> Rejection | None:
+    for _name, value in _prices(request):
+        if value is None:
+            continue
+        if instrument.min_price and value < instrument.min_price:
+            return Rejection.of(ErrorCode.PRICE_LESS_THAN_MIN_PRICE)
+        if instrument.max_price and value > instrument.max_price:
+            return Rejection.of(ErrorCode.PRICE_GREATER_THAN_MAX_PRICE)
+        if instrument.tick_size and (value - instrument.min_price) % instrument.tick_size != 0:
+            return Rejection.of(ErrorCode.PRICE_NOT_INCREASED_BY_TICK_SIZE)
+    return None
+
+
+# -- 4. LOT_SIZE / MARKET_LOT_SIZE -----------------------------------------------------------------------
+
+
+def _check_lot_size(request: OrderRequest, instrument: Instrument) -> Rejection | None:
+    qty = request.quantity
+    if qty is None or (request.close_position and qty == 0):
+        return None
+    if OrderType(request.type) in _MARKET_TYPES:
+        step, low, high = instrument.market_step_size, instrument.market_min_qty, instrument.market_max_qty
+    else:
+        step, low, high = instrument.step_size, instrument.min_qty, instrument.max_qty
+    if qty < low:
+        return Rejection.of(ErrorCode.QTY_LESS_THAN_MIN_QTY)
+    if high and qty > high:
+        return Rejection.of(ErrorCode.QTY_GREATER_THAN_MAX_QTY)
+    if step and (qty - low) % step != 0:
+        return Rejection.of(ErrorCode.QTY_NOT_INCREASED_BY_STEP_SIZE)
+    return None
+
+
+# -- 5. PERCENT_PRICE ------------------------------------------------------------------------------------
+
+
+def _check_percent_price(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    order_type = OrderType(request.type)
+    if not order_type.has_limit_price or request.price is None:
+        return None
+    mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
+    instrument = ctx.instrument
+    if Side(request.side) is Side.BUY:
+        if request.price > mark * instrument.multiplier_up:
+            return Rejection.of(ErrorCode.PRICE_HIGHER_THAN_MULTIPLIER_UP)
+    elif request.price < mark * instrument.multiplier_down:
+        return Rejection.of(ErrorCode.PRICE_LOWER_THAN_MULTIPLIER_DOWN)
+    return None
+
+
+# -- 6. MIN_NOTIONAL -------------------------------------------------------------------------------------
+
+
+def _notional_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The price Binance values an order's notional at: its limit price, or the mark for market types."""
+    if OrderType(request.type).has_limit_price and request.price is not None:
+        return request.price
+    return ctx.mark_price
+
+
+def _check_min_notional(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    if request.reduce_only or request.close_position or request.quantity is None:
+        return None
+    minimum = ctx.instrument.min_notional
+    if request.quantity * _notional_price(request, ctx) < minimum:
+        return Rejection.of(ErrorCode.MIN_NOTIONAL, format_decimal(minimum))
+    return None
+
+
+# -- 7. reduceOnly ---------------------------------------------------------------------------------------
+
+
+def _check_reduce_only(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    if not (request.reduce_only or request.close_position):
+        return None
+    # A reducing order must be on the opposite side of a position: side.sign × position < 0.
+    if Side(request.side).sign * ctx.position_qty >= 0:
+        return Rejection.of(ErrorCode.REDUCE_ONLY_REJECT)
+    return None
+
+
+# -- 8. leverage cap -------------------------------------------------------------------------------------
+
+
+def _check_leverage_cap(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    if request.reduce_only or request.close_position or request.quantity is None:
+        return None
+    side = Side(request.side)
+    same_side = sum(
+        (
+            o.remaining_qty
+            for o in ctx.open_orders
+            if o.is_open and o.side == side and not o.reduce_only and not o.close_position
+        ),
+        ZERO,
+    )
+    reach = max(ZERO, side.sign * ctx.position_qty + same_side + request.quantity)
+    if reach * _notional_price(request, ctx) > ctx.instrument.max_notional_for_leverage(ctx.leverage):
+        return Rejection.of(ErrorCode.MAX_LEVERAGE_RATIO)
+    return None
+
+
+# -- 9. cost ---------------------------------------------------------------------------------------------
+
+
+def _check_cost(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    if required_margin(request, ctx) > ctx.available_balance:
+        return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
+    return None
+
+
+# -- 10. would immediately trigger -----------------------------------------------------------------------
+
+
+def _latest(working_type: WorkingType, ctx: OrderContext) -> Decimal:
+    return ctx.mark_price if working_type == WorkingType.MARK_PRICE else ctx.last_price
+
+
+def _check_trigger(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    order_type = OrderType(request.type)
+    side = Side(request.side)
+    latest = _latest(WorkingType(request.working_type), ctx)
+    if order_type.is_conditional and request.stop_price is not None:
+        stop = request.stop_price
+        # STOP buys above / sells below the market; TAKE_PROFIT the reverse (§3.1 trigger rules).
+        fires_above = (order_type in _STOP_TYPES) == (side is Side.BUY)
+        if (stop <= latest) if fires_above else (stop >= latest):
+            return Rejection.of(ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER)
+    # Attached take-profit / stop-loss close the position the entry opens: a long's take-profit must lie above
+    # the entry and its stop-loss below (a short's the reverse), or they would trigger as soon as it fills.
+    if request.take_profit is not None or request.stop_loss is not None:
+        entry = margin_price(request, ctx) if order_type is not OrderType.MARKET else latest
+        if request.take_profit is not None and side.sign * (request.take_profit - entry) <= 0:
+            return Rejection.of(ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER)
+        if request.stop_loss is not None and side.sign * (entry - request.stop_loss) <= 0:
+            return Rejection.of(ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER)
+    return None
+
+
+# -- 11. max open orders ---------------------------------------------------------------------------------
+
+
+def _check_max_orders(ctx: OrderContext) -> Rejection | None:
+    count = sum(1 for o in ctx.open_orders if o.is_open and o.symbol == ctx.instrument.symbol)
+    if count >= ctx.instrument.max_num_orders:
+        return Rejection.of(ErrorCode.MAX_OPEN_ORDER_EXCEEDED)
+    return None
