@@ -1,0 +1,66 @@
+"""End to end as a trader uses it: bundled candles replay, a click on Buy, and the fill is in the SQLite file."""
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from hexdesk.service import open_replay_session
+from hexdesk.storage.journal import Journal
+from hexdesk.ui.main_window import MainWindow
+
+
+def test_click_buy_then_position_in_window_and_fill_in_database(qtbot, tmp_path):
+    db = tmp_path / "journal.db"
+    journal = Journal.open(db)
+    desk = open_replay_session(journal, ("BTCUSDT-2025-03", "ETHUSDT-2025-03"), paused=True)
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    window.show()
+    ticks = desk.replay.ticks()
+    desk.feed([next(ticks) for _ in range(16)])
+
+    window.ticket.leverageInput.setValue(10)
+    window.ticket.quantityInput.setText("0.250")
+    qtbot.mouseClick(window.ticket.buyButton, Qt.MouseButton.LeftButton)
+
+    model = window.positions_table.rows_model
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    position = desk.position("BTCUSDT")
+    row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    assert "BTCUSDT" in row[0]
+    assert "0.250" in row
+    assert f"{position.liquidation_price:,.1f}" in row  # the liquidation price as the table shows it
+    assert window.chart.price_line("liq") is not None
+
+    # The fill reached the file before the window showed it: read it back through a second connection.
+    session_id = desk.session_id
+    desk.close()
+    journal.close()
+    reopened = Journal.open(db)
+    fills = reopened.fills(session_id)
+    assert [(f.symbol, f.side.value, f.quantity) for f in fills] == [("BTCUSDT", "BUY", Decimal("0.250"))]
+    assert fills[0].price == position.entry_price
+    reopened.close()
+
+
+def test_screenshot_command_renders_the_window(tmp_path):
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hexdesk", "--offline", "--screenshot", str(out), "--replay-seconds", "1.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "HEXDESK_DB": str(tmp_path / "never.db"), **_base_env()},
+    )
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1600, 960)
+    assert not (tmp_path / "never.db").exists()  # a screenshot run never writes to the user's journal
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "HEXDESK_DB")}
