@@ -13,8 +13,18 @@ import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hexdesk import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from PySide6.QtWidgets import QApplication
+
+    from hexdesk.service import TradingDesk
+    from hexdesk.storage.journal import Journal
+    from hexdesk.ui.main_window import MainWindow
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -64,14 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         journal.close()
 
 
-def _db_path(args: argparse.Namespace, resolve_db_path) -> Path:  # noqa: ANN001
+def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], Path]) -> Path:
     """A screenshot run writes to a throwaway journal unless a --db is given: demos never pollute real ones."""
     if args.screenshot and not args.db:
         return Path(tempfile.mkdtemp(prefix="hexdesk-shot-")) / "hexdesk.db"
     return resolve_db_path(args.db)
 
 
-def _run_gui(args: argparse.Namespace, journal) -> int:  # noqa: ANN001
+def _run_gui(args: argparse.Namespace, journal: Journal) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -88,13 +98,18 @@ def _run_gui(args: argparse.Namespace, journal) -> int:  # noqa: ANN001
     )
     window = MainWindow(desk)
     window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        return asyncio.run(_session(app, desk, window, args), loop_factory=qasync.QEventLoop)
+        # asyncio.run(..., loop_factory=) needs Python 3.12; this is its 3.11 equivalent.
+        return loop.run_until_complete(_session(app, desk, window, args))
     finally:
         desk.close()
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
-async def _session(app, desk, window, args: argparse.Namespace) -> int:  # noqa: ANN001
+async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
     """Run the replay until the window closes, or until the screenshot is taken."""
     replay = asyncio.create_task(desk.run())
     try:
@@ -110,7 +125,7 @@ async def _session(app, desk, window, args: argparse.Namespace) -> int:  # noqa:
         await asyncio.gather(replay, return_exceptions=True)
 
 
-async def _screenshot(desk, window, args: argparse.Namespace) -> int:  # noqa: ANN001
+async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
     """Let the replay run, open a demonstration position (so its lines show), render the window to PNG."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
@@ -131,7 +146,7 @@ async def _screenshot(desk, window, args: argparse.Namespace) -> int:  # noqa: A
     return 0
 
 
-def _demo_trade(desk, symbol: str) -> None:  # noqa: ANN001
+def _demo_trade(desk: TradingDesk, symbol: str) -> None:
     """A 10x long worth about half the balance: enough to show entry, margin and the liquidation line."""
     from hexdesk.engine.enums import Side
     from hexdesk.engine.orders import OrderRequest
