@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="bundled dataset to replay, repeatable (default: BTCUSDT-2025-03 and ETHUSDT-2025-03)",
     )
     p.add_argument("--speed", type=float, default=None, help="replay speed, replay seconds per second (default 60)")
+    p.add_argument(
+        "--funding-rate",
+        type=Decimal,
+        default=None,
+        help="replay funding rate per 8 h, e.g. 0.0001 = 0.01%% (default); longs pay when positive",
+    )
     p.add_argument("--balance", type=Decimal, default=None, help="starting balance in USDT (default 10000)")
     p.add_argument("--screenshot", metavar="PATH", help="render the window offscreen to PATH (PNG) and exit")
     p.add_argument("--replay-seconds", type=float, default=3.0, help="with --screenshot: seconds of replay first")
@@ -85,7 +91,13 @@ def _run_gui(args: argparse.Namespace, journal: Journal) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from hexdesk.service import DEFAULT_BALANCE, DEFAULT_DATASETS, DEFAULT_SPEED, open_replay_session
+    from hexdesk.service import (
+        DEFAULT_BALANCE,
+        DEFAULT_DATASETS,
+        DEFAULT_FUNDING_RATE,
+        DEFAULT_SPEED,
+        open_replay_session,
+    )
     from hexdesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -95,6 +107,7 @@ def _run_gui(args: argparse.Namespace, journal: Journal) -> int:
         tuple(args.dataset or DEFAULT_DATASETS),
         balance=args.balance or DEFAULT_BALANCE,
         speed=args.speed or DEFAULT_SPEED,
+        funding_rate=DEFAULT_FUNDING_RATE if args.funding_rate is None else args.funding_rate,
     )
     window = MainWindow(desk)
     window.show()

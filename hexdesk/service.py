@@ -250,6 +250,7 @@ class TradingDesk:
 DEFAULT_DATASETS = ("BTCUSDT-2025-03", "ETHUSDT-2025-03")
 DEFAULT_BALANCE = Decimal("10000")
 DEFAULT_SPEED = 60.0  # replay seconds per wall second: one 1-minute candle a second
+DEFAULT_FUNDING_RATE = Decimal("0.0001")  # 0.01% per 8 h: the interest-rate baseline a calm market settles at (§2)
 HISTORY_MS = 24 * 60 * 60 * 1000  # the first day of a dataset is shown as history, the replay starts after it
 
 
@@ -259,11 +260,15 @@ def open_replay_session(
     *,
     balance: Decimal = DEFAULT_BALANCE,
     speed: float = DEFAULT_SPEED,
+    funding_rate: Decimal = DEFAULT_FUNDING_RATE,
     start_ms: int | None = None,
     paused: bool = False,
     name: str | None = None,
 ) -> TradingDesk:
-    """A practice session replaying bundled Binance candles: the offline default and the classroom's."""
+    """A practice session replaying bundled Binance candles: the offline default and the classroom's.
+
+    Candles carry no funding rate, so replay settles funding at 00:00/08:00/16:00 UTC with ``funding_rate``.
+    """
     from hexdesk.market.candles import load_bundled
 
     series = [load_bundled(name) for name in datasets]
@@ -274,6 +279,8 @@ def open_replay_session(
     if paused:
         replay.pause()
     exchange = Exchange(wallet_balance=balance, start_ms=start)
+    for s in series:
+        exchange.set_funding_rate(s.symbol, funding_rate)
     label = f"Replay · {', '.join(datasets)}"
     session_id = None
     if journal is not None:
@@ -282,6 +289,6 @@ def open_replay_session(
             mode="replay",
             dataset=",".join(datasets),
             start_balance=balance,
-            settings={"start_ms": start, "speed": speed},
+            settings={"start_ms": start, "speed": speed, "funding_rate": str(funding_rate)},
         )
     return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label)

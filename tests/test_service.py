@@ -82,3 +82,23 @@ def test_every_event_is_in_the_journal_in_order(desk):
     assert [e.seq for e in logged] == list(range(1, len(desk.exchange.events) + 1))
     assert logged == list(desk.exchange.events)
     assert any(isinstance(e, PositionChanged) and e.position.quantity == 0 for e in logged)
+
+
+def test_replay_settles_funding_at_0800_utc_and_journals_it():
+    journal = Journal.in_memory()
+    desk = open_replay_session(journal, ("BTCUSDT-2025-03",), paused=True, funding_rate=Decimal("0.0003"))
+    feed(desk, 4)
+    desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.100")))
+    wallet_before = desk.account().wallet_balance
+    gen = desk.replay.ticks()
+    eight = desk.clock_ms - desk.clock_ms % (8 * 3600_000) + 8 * 3600_000  # the next settlement instant
+    while desk.clock_ms is None or desk.clock_ms <= eight + 60_000:
+        desk.feed([next(gen) for _ in range(400)])
+    settled = [e for e in journal.events(desk.session_id) if type(e).__name__ == "FundingSettled"]
+    assert len(settled) == 1
+    funding = settled[0]
+    assert funding.amount < 0  # a positive rate: the long pays
+    assert abs(funding.amount + funding.mark_price * Decimal("0.100") * Decimal("0.0003")) < Decimal("1E-8")
+    assert funding.ts_ms >= eight
+    assert desk.account().wallet_balance < wallet_before
+    journal.close()
