@@ -409,26 +409,7 @@ class Exchange:
     def _new_order(self, st: SymbolState, request: OrderRequest) -> Order:
         oid = self._next_order_id
         self._next_order_id += 1
-        return Order(
-            order_id=oid,
-            client_order_id=request.client_order_id or f"hexdesk-{oid}",
-            symbol=st.symbol,
-            side=request.side,
-            type=request.type,
-            quantity=request.quantity or ZERO,
-            price=request.price or ZERO,
-            stop_price=request.stop_price or ZERO,
-            time_in_force=request.time_in_force or TimeInForce.GTC,
-            reduce_only=request.reduce_only,
-            close_position=request.close_position,
-            working_type=request.working_type,
-            price_protect=request.price_protect,
-            status=OrderStatus.NEW,
-            executed_qty=ZERO,
-            avg_price=ZERO,
-            created_ms=self._now,
-            updated_ms=self._now,
-        )
+        return Order.from_request(request, oid, f"hexdesk-{oid}", self._now)
 
     def _start(self, st: SymbolState, order: Order) -> Order:
         """Immediate execution by type: MARKET takes, a marketable LIMIT takes up to its price, the rest rests."""

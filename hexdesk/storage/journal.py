@@ -15,11 +15,14 @@ import logging
 import os
 import sqlite3
 import threading
+import types
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
 from urllib.parse import quote
@@ -31,13 +34,7 @@ from sqlalchemy.pool import StaticPool
 
 from hexdesk import __version__
 from hexdesk.engine.enums import (
-    LiquidityRole,
-    MarginMode,
     OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
-    WorkingType,
 )
 from hexdesk.engine.errors import ErrorCode
 from hexdesk.engine.events import Event, FundingSettled, OrderRejected, PositionLiquidated
@@ -88,6 +85,7 @@ _ORDER_UPSERT = _order_upsert()
 _LIQUIDATION_INSERT = sqlite_insert(_liquidations).on_conflict_do_nothing()
 _FUNDING_INSERT = sqlite_insert(_funding).on_conflict_do_nothing()
 _E = TypeVar("_E", bound=Enum)
+_V = TypeVar("_V")
 
 
 def _utc_now() -> datetime:
@@ -525,7 +523,7 @@ class Journal:
             rows = conn.execute(
                 select(_orders).where(_orders.c.session_id == session_id).order_by(_orders.c.created_ms, _orders.c.id)
             ).all()
-        return [_order_view(r._mapping) for r in rows]
+        return [_view(OrderRow, r._mapping) for r in rows]
 
     def fills(self, session_id: int) -> list[FillRow]:
         with self._read() as conn:
@@ -533,7 +531,7 @@ class Journal:
             rows = conn.execute(
                 select(_fills).where(_fills.c.session_id == session_id).order_by(_fills.c.seq, _fills.c.trade_id)
             ).all()
-        return [_fill_view(r._mapping) for r in rows]
+        return [_view(FillRow, r._mapping) for r in rows]
 
     def liquidations(self, session_id: int) -> list[LiquidationRow]:
         with self._read() as conn:
@@ -541,7 +539,7 @@ class Journal:
             rows = conn.execute(
                 select(_liquidations).where(_liquidations.c.session_id == session_id).order_by(_liquidations.c.seq)
             ).all()
-        return [_liquidation_view(r._mapping) for r in rows]
+        return [_view(LiquidationRow, r._mapping) for r in rows]
 
     def funding(self, session_id: int) -> list[FundingRow]:
         with self._read() as conn:
@@ -549,7 +547,7 @@ class Journal:
             rows = conn.execute(
                 select(_funding).where(_funding.c.session_id == session_id).order_by(_funding.c.seq)
             ).all()
-        return [_funding_view(r._mapping) for r in rows]
+        return [_view(FundingRow, r._mapping) for r in rows]
 
     @staticmethod
     def _require_session(conn: Connection, session_id: int) -> None:
@@ -729,78 +727,42 @@ def _error_code(code: int | None) -> ErrorCode | int | None:
         return code  # a code a later engine added: keep the number
 
 
-def _order_view(m: Mapping[str, Any]) -> OrderRow:
-    return OrderRow(
-        order_id=m["order_id"],
-        client_order_id=m["client_order_id"],
-        symbol=m["symbol"],
-        side=Side(m["side"]),
-        type=OrderType(m["type"]),
-        quantity=_opt_dec(m["quantity"]),
-        price=_opt_dec(m["price"]),
-        stop_price=_opt_dec(m["stop_price"]),
-        time_in_force=_opt_enum(TimeInForce, m["time_in_force"]),
-        reduce_only=bool(m["reduce_only"]),
-        close_position=bool(m["close_position"]),
-        working_type=_opt_enum(WorkingType, m["working_type"]),
-        price_protect=bool(m["price_protect"]),
-        triggered=bool(m["triggered"]),
-        parent_order_id=m["parent_order_id"],
-        status=OrderStatus(m["status"]),
-        executed_qty=Decimal(m["executed_qty"]),
-        avg_price=Decimal(m["avg_price"]),
-        created_ms=m["created_ms"],
-        updated_ms=m["updated_ms"],
-        reject_code=_error_code(m["reject_code"]),
-        reject_msg=m["reject_msg"],
-        end_reason=m["end_reason"],
-        last_seq=m["last_seq"],
-    )
+@cache
+def _field_types(cls: type) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Each field of a view and the types it may hold (a union's members, None left out)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        members = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+        out.append((f.name, tuple(t for t in members if t is not type(None))))
+    return tuple(out)
 
 
-def _fill_view(m: Mapping[str, Any]) -> FillRow:
-    return FillRow(
-        seq=m["seq"],
-        trade_id=m["trade_id"],
-        order_id=m["order_id"],
-        symbol=m["symbol"],
-        side=Side(m["side"]),
-        price=Decimal(m["price"]),
-        quantity=Decimal(m["quantity"]),
-        fee=Decimal(m["fee"]),
-        fee_asset=m["fee_asset"],
-        role=LiquidityRole(m["role"]),
-        realized_pnl=Decimal(m["realized_pnl"]),
-        ts_ms=m["ts_ms"],
-        is_liquidation=bool(m["is_liquidation"]),
-    )
+def _column_value(types_: tuple[Any, ...], value: Any) -> Any:
+    """A column's value as its field's type: TEXT decimals, enum values, SQLite's 0/1 booleans.
+
+    An enum value this build does not know (an error code a later engine added) falls through to the next
+    member of the union (``ErrorCode | int``), so nothing read from a file is lost.
+    """
+    if value is None:
+        return None
+    for tp in types_:
+        if tp is bool:
+            return bool(value)
+        if tp is Decimal:
+            return Decimal(value)
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            try:
+                return tp(value)
+            except ValueError:
+                continue
+        if tp in (int, str):
+            return tp(value)
+    return value
 
 
-def _liquidation_view(m: Mapping[str, Any]) -> LiquidationRow:
-    return LiquidationRow(
-        seq=m["seq"],
-        ts_ms=m["ts_ms"],
-        symbol=m["symbol"],
-        margin_mode=MarginMode(m["margin_mode"]),
-        side=Side(m["side"]),
-        quantity=Decimal(m["quantity"]),
-        entry_price=Decimal(m["entry_price"]),
-        mark_price=Decimal(m["mark_price"]),
-        bankruptcy_price=Decimal(m["bankruptcy_price"]),
-        liquidation_fee=Decimal(m["liquidation_fee"]),
-        margin_lost=Decimal(m["margin_lost"]),
-        insurance_fund_cover=Decimal(m["insurance_fund_cover"]),
-        trade_id=m["trade_id"],
-    )
+def _view(cls: type[_V], m: Mapping[str, Any]) -> _V:
+    """A frozen view (OrderRow, FillRow, ...) from a table row: the UI never sees a table row."""
+    return cls(**{name: _column_value(types_, m[name]) for name, types_ in _field_types(cls)})
 
-
-def _funding_view(m: Mapping[str, Any]) -> FundingRow:
-    return FundingRow(
-        seq=m["seq"],
-        ts_ms=m["ts_ms"],
-        symbol=m["symbol"],
-        funding_rate=Decimal(m["funding_rate"]),
-        mark_price=Decimal(m["mark_price"]),
-        position_qty=Decimal(m["position_qty"]),
-        amount=Decimal(m["amount"]),
-    )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hexdesk.engine.enums import LiquidityRole, MarginMode, OrderStatus, OrderType, Side, TimeInForce, WorkingType
+from hexdesk.engine.enums import LiquidityRole, MarginMode, OrderStatus, OrderType, Side
 from hexdesk.engine.errors import ErrorCode, Rejection
 from hexdesk.engine.events import (
     Event,
@@ -169,26 +169,7 @@ class FakeDesk:
 
     def _new_order(self, request: OrderRequest) -> Order:
         oid = next(self._ids)
-        return Order(
-            order_id=oid,
-            client_order_id=f"fake-{oid}",
-            symbol=request.symbol,
-            side=request.side,
-            type=request.type,
-            quantity=request.quantity or ZERO,
-            price=request.price or ZERO,
-            stop_price=request.stop_price or ZERO,
-            time_in_force=request.time_in_force or TimeInForce.GTC,
-            reduce_only=request.reduce_only,
-            close_position=request.close_position,
-            working_type=WorkingType.CONTRACT_PRICE,
-            price_protect=False,
-            status=OrderStatus.NEW,
-            executed_qty=ZERO,
-            avg_price=ZERO,
-            created_ms=self._clock,
-            updated_ms=self._clock,
-        )
+        return Order.from_request(request, oid, f"fake-{oid}", self._clock)
 
     def _fill(self, order: Order, request: OrderRequest) -> FakeResult:
         symbol, price, qty = order.symbol, self._last[order.symbol], order.quantity
