@@ -65,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+    from PySide6.QtWidgets import QApplication
+
     from hexdesk.storage.journal import Journal, JournalCorrupt
     from hexdesk.storage.paths import resolve_db_path
 
+    # Qt first: a machine without a usable display aborts here, before the journal is touched.
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("HexDesk")
     db_path = _db_path(args, resolve_db_path)
     try:
         journal = Journal.open(db_path)
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hexdesk: {exc}\nThe file was left untouched. Move it aside or pass --db NEW_PATH.", file=sys.stderr)
         return 2
     try:
-        return _run_gui(args, journal)
+        return _run_gui(app, args, journal)
     finally:
         journal.close()
 
@@ -87,9 +92,8 @@ def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], P
     return resolve_db_path(args.db)
 
 
-def _run_gui(args: argparse.Namespace, journal: Journal) -> int:
+def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> int:
     import qasync
-    from PySide6.QtWidgets import QApplication
 
     from hexdesk.service import (
         DEFAULT_BALANCE,
@@ -100,8 +104,6 @@ def _run_gui(args: argparse.Namespace, journal: Journal) -> int:
     )
     from hexdesk.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("HexDesk")
     desk = open_replay_session(
         journal,
         tuple(args.dataset or DEFAULT_DATASETS),

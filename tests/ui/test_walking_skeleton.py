@@ -64,3 +64,20 @@ def test_screenshot_command_renders_the_window(tmp_path):
 
 def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "HEXDESK_DB")}
+
+
+def test_a_corrupt_journal_is_reported_and_left_untouched(tmp_path):
+    db = tmp_path / "hexdesk.db"
+    garbage = b"this is not a database" * 100
+    db.write_bytes(garbage)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hexdesk", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"QT_QPA_PLATFORM": "offscreen", **_base_env()},
+    )
+    assert proc.returncode == 2
+    assert "left untouched" in proc.stderr
+    assert db.read_bytes() == garbage
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hexdesk.db"]
