@@ -324,6 +324,11 @@ class CandleChart(QtWidgets.QWidget):
         if not self._labels_timer.isActive():
             self._labels_timer.start()
 
+    def flush_labels(self) -> None:
+        """Bring the last-price line and the corner label up to the newest tick now (a frame-driven owner calls
+        this once a frame; left alone, the chart does it on the next idle turn of the event loop)."""
+        self._flush_labels()
+
     def _flush_labels(self) -> None:
         """Apply the deferred last-price line and corner label for the latest tick (also called by readers)."""
         self._labels_timer.stop()

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.refresh_count += 1
         if "chart" in dirty:
             self._apply_pending_candles()
+            self.chart.flush_labels()  # once a frame, whatever the event loop's load
         if dirty & {"marks", "positions"}:
             self.positions_table.refresh()
         if dirty & {"marks", "account"}:
