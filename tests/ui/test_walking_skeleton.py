@@ -81,3 +81,17 @@ def test_a_corrupt_journal_is_reported_and_left_untouched(tmp_path):
     assert "left untouched" in proc.stderr
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hexdesk.db"]
+
+
+def test_a_frame_brings_the_chart_readout_to_the_newest_candle(qtbot):
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    ticks = desk.replay.ticks()
+    batch = [next(ticks) for _ in range(4 * 90 + 1)]  # ninety candles, then the open of the next
+    desk.feed(batch)
+    window.refresh_now()
+    shown = window.chart._ohlc_label.textItem.toPlainText()  # what is painted, without asking the chart to flush
+    newest = window.chart.candle_at_index(-1)
+    assert shown.startswith(window.chart._fmt_time(newest.t))
+    assert newest.t * 1000 == batch[-1].candle.open_time_ms
