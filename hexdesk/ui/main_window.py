@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from hexdesk.engine.enums import OrderType, Side
+from hexdesk.engine.enums import MarginMode, OrderType, Side
+from hexdesk.engine.events import PositionLiquidated
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
@@ -142,7 +143,24 @@ class MainWindow(QMainWindow):
                     parts.add("price")
         if change.events:
             parts.update(("positions", "orders", "fills", "account", "lines"))
+            for event in change.events:
+                if isinstance(event, PositionLiquidated):
+                    self.show_message(self.liquidation_text(event), "error")
         self._mark(parts)
+
+    def liquidation_text(self, event: PositionLiquidated) -> str:
+        """The lesson of a liquidation in numbers: what was lost, and whether cross margin made it everything."""
+        inst = self.desk.instrument(event.symbol)
+        side = "long" if event.side is Side.BUY else "short"
+        scope = (
+            "its isolated margin, nothing else"
+            if event.margin_mode is MarginMode.ISOLATED
+            else "from the shared cross wallet"
+        )
+        return (
+            f"LIQUIDATED {event.symbol} {side} {fmt.qty(event.quantity, inst.step_size)} at mark "
+            f"{fmt.price(event.mark_price, inst.tick_size)}: lost {fmt.usdt(event.margin_lost)} USDT, {scope}"
+        )
 
     def _mark(self, parts: Iterable[str]) -> None:
         self._dirty.update(parts)

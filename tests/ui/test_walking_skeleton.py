@@ -8,6 +8,8 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from hexdesk.engine.enums import Side
+from hexdesk.engine.orders import OrderRequest
 from hexdesk.service import open_replay_session
 from hexdesk.storage.journal import Journal
 from hexdesk.ui.main_window import MainWindow
@@ -95,3 +97,23 @@ def test_a_frame_brings_the_chart_readout_to_the_newest_candle(qtbot):
     newest = window.chart.candle_at_index(-1)
     assert shown.startswith(window.chart._fmt_time(newest.t))
     assert newest.t * 1000 == batch[-1].candle.open_time_ms
+
+
+def test_an_isolated_liquidation_is_announced_with_what_it_cost(qtbot):
+    desk = open_replay_session(None, ("BTCUSDT-2022-06",), paused=True)  # the June 2022 crash
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    ticks = desk.replay.ticks()
+    desk.feed([next(ticks) for _ in range(4)])
+    desk.set_leverage("BTCUSDT", 100)
+    wallet = desk.account().wallet_balance
+    assert desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.100"))).ok
+    margin = desk.position("BTCUSDT").isolated_wallet
+    while desk.position("BTCUSDT").is_open:
+        desk.feed([next(ticks) for _ in range(200)])
+    window.refresh_now()
+    text = window.message.text()
+    assert text.startswith("LIQUIDATED BTCUSDT long 0.100")
+    assert f"lost {margin:,.2f} USDT, its isolated margin, nothing else" in text
+    fee = wallet - desk.account().wallet_balance - margin  # the opening fee and any funding: nothing more
+    assert Decimal(0) < fee < Decimal("5")
