@@ -134,6 +134,13 @@ class TradingDesk:
         if self.replay is not None:
             self.replay.step()
 
+    def jump(self, minutes: int) -> None:
+        """Jump the replay forward: every price on the way still reaches the engine (stops fill, liquidations
+        happen), only faster than any speed setting. Replaying backwards is a new session."""
+        if self.replay is None or self.replay.finished:
+            return
+        self.replay.seek(min(self.replay.position_ms + minutes * 60_000, self.replay.end_ms))
+
     def set_speed(self, speed: float) -> None:
         if self.replay is not None:
             self.replay.speed = speed

@@ -102,3 +102,18 @@ def test_replay_settles_funding_at_0800_utc_and_journals_it():
     assert funding.ts_ms >= eight
     assert desk.account().wallet_balance < wallet_before
     journal.close()
+
+
+def test_jump_runs_every_price_on_the_way_through_the_engine():
+    desk = open_replay_session(None, ("BTCUSDT-2022-06",), paused=True)  # the June 2022 crash
+    feed(desk, 4)
+    desk.set_leverage("BTCUSDT", 50)
+    assert desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.100"))).ok
+    start = desk.clock_ms
+    desk.jump(24 * 60)
+    while desk.clock_ms < start + 24 * 3600_000:
+        desk.feed(desk.replay.poll())
+    # the jump did not skip the path: a 50x long through the crash's first day was liquidated on the way
+    assert not desk.position("BTCUSDT").is_open
+    assert any(type(e).__name__ == "PositionLiquidated" for e in desk.exchange.events)
+    assert len(desk.history("BTCUSDT")) >= 24 * 60 + 24 * 60  # the first day of history, then the jumped day

@@ -40,12 +40,16 @@ class ReplayBar(QWidget):
         self.playButton.setMinimumWidth(78)
         self.stepButton = QPushButton("Step ▸|", objectName="stepButton")
         self.stepButton.setToolTip("Advance one price step while paused")
+        self.jumpHourButton = QPushButton("+1h ⏩", objectName="jumpHourButton")
+        self.jumpHourButton.setToolTip("Jump an hour ahead: every price on the way still reaches your orders")
+        self.jumpDayButton = QPushButton("+1d ⏩", objectName="jumpDayButton")
+        self.jumpDayButton.setToolTip("Jump a day ahead: every price on the way still reaches your orders")
         self.speedInput = QComboBox(objectName="speedInput")
         self.speedInput.addItems(list(SPEEDS))
         self.speedInput.setToolTip("Replay speed: replay seconds per second")
         self.clockLabel = QLabel(fmt.NONE, objectName="clockLabel")
         self.modeLabel = QLabel(desk.mode_label, objectName="modeLabel")
-        for w in (self.playButton, self.stepButton, self.speedInput):
+        for w in (self.playButton, self.stepButton, self.jumpHourButton, self.jumpDayButton, self.speedInput):
             row.addWidget(w)
         row.addSpacing(12)
         row.addWidget(self.clockLabel)
@@ -54,6 +58,8 @@ class ReplayBar(QWidget):
 
         self.playButton.clicked.connect(self.toggle)
         self.stepButton.clicked.connect(self.desk.step)
+        self.jumpHourButton.clicked.connect(lambda: self.desk.jump(60))
+        self.jumpDayButton.clicked.connect(lambda: self.desk.jump(24 * 60))
         self.speedInput.currentTextChanged.connect(lambda text: self.desk.set_speed(SPEEDS[text]))
         self.refresh()
 

@@ -382,6 +382,9 @@ class FakeDesk:
         self.replay_calls.append("step")
         self.push_tick()
 
+    def jump(self, minutes: int) -> None:
+        self.replay_calls.append(f"jump {minutes}")
+
     def set_speed(self, speed: float) -> None:
         self.replay_calls.append(f"speed {speed:g}")
         self._speed = speed

@@ -138,3 +138,9 @@ def test_window_on_a_real_trading_desk(qtbot):
     qtbot.waitUntil(lambda: w.chart.price_line("liq") is not None)
     assert w.positions_table.rows_model.rowCount() == 1
     assert w.chart.price_line("liq")[1].startswith("Liq ")
+
+
+def test_jump_buttons_ask_the_desk_to_jump(qtbot, window, desk):
+    qtbot.mouseClick(window.replay_bar.jumpHourButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.replay_bar.jumpDayButton, Qt.MouseButton.LeftButton)
+    assert desk.replay_calls[-2:] == ["jump 60", "jump 1440"]
