@@ -35,11 +35,17 @@ def _rejection(code: ErrorCode, hint: str) -> str:
     return f"{Rejection.of(code)} {hint}"
 
 
+def _num(value: Decimal) -> str:
+    """A limit (tick, step, min, max) in a message, with the locale's decimal separator as the fields use it."""
+    return fmt.input_text(value, fmt.decimals_of(value), _decimal_point())
+
+
 def _neighbours(value: Decimal, base: Decimal, increment: Decimal) -> str:
     """The two grid values around ``value``, as a trader could type them."""
     below = base + ((value - base) // increment) * increment
     places = fmt.decimals_of(increment)
-    return f"{fmt.input_text(below, places)} or {fmt.input_text(below + increment, places)}"
+    point = _decimal_point()
+    return f"{fmt.input_text(below, places, point)} or {fmt.input_text(below + increment, places, point)}"
 
 
 def price_rule(inst: Instrument, noun: str = "Price") -> Rule:
@@ -50,14 +56,14 @@ def price_rule(inst: Instrument, noun: str = "Price") -> Rule:
         if value == 0:
             return f"{noun} must be above 0."
         if fmt.decimals_of(value) > precision:
-            return _rejection(ErrorCode.BAD_PRECISION, f"({precision} decimals, tick {tick.normalize()})")
+            return _rejection(ErrorCode.BAD_PRECISION, f"({precision} decimals, tick {_num(tick)})")
         if low and value < low:
-            return _rejection(ErrorCode.PRICE_LESS_THAN_MIN_PRICE, f"(min {low.normalize():f})")
+            return _rejection(ErrorCode.PRICE_LESS_THAN_MIN_PRICE, f"(min {_num(low)})")
         if high and value > high:
-            return _rejection(ErrorCode.PRICE_GREATER_THAN_MAX_PRICE, f"(max {high.normalize():f})")
+            return _rejection(ErrorCode.PRICE_GREATER_THAN_MAX_PRICE, f"(max {_num(high)})")
         if tick and (value - low) % tick != 0:
             return _rejection(ErrorCode.PRICE_NOT_INCREASED_BY_TICK_SIZE,
-                              f"Tick {tick.normalize()}: {_neighbours(value, low, tick)}.")
+                              f"Tick {_num(tick)}: {_neighbours(value, low, tick)}.")
         return None
 
     return rule
@@ -76,14 +82,14 @@ def quantity_rule(inst: Instrument, order_type: OrderType) -> Rule:
         if value == 0:
             return "Size must be above 0."
         if fmt.decimals_of(value) > precision:
-            return _rejection(ErrorCode.BAD_PRECISION, f"({precision} decimals, step {step.normalize()})")
+            return _rejection(ErrorCode.BAD_PRECISION, f"({precision} decimals, step {_num(step)})")
         if value < low:
-            return _rejection(ErrorCode.QTY_LESS_THAN_MIN_QTY, f"(min {low.normalize():f})")
+            return _rejection(ErrorCode.QTY_LESS_THAN_MIN_QTY, f"(min {_num(low)})")
         if high and value > high:
-            return _rejection(ErrorCode.QTY_GREATER_THAN_MAX_QTY, f"(max {high.normalize():f} for a {kind} order)")
+            return _rejection(ErrorCode.QTY_GREATER_THAN_MAX_QTY, f"(max {_num(high)} for a {kind} order)")
         if step and (value - low) % step != 0:
             return _rejection(ErrorCode.QTY_NOT_INCREASED_BY_STEP_SIZE,
-                              f"Step {step.normalize()}: {_neighbours(value, low, step)}.")
+                              f"Step {_num(step)}: {_neighbours(value, low, step)}.")
         return None
 
     return rule
@@ -111,7 +117,7 @@ def percent_rule(noun: str, places: int, maximum: Decimal = Decimal(100)) -> Rul
         if value == 0:
             return f"{noun} must be above 0%."
         if value > maximum:
-            return f"{noun} is at most {maximum.normalize():f}%."
+            return f"{noun} is at most {_num(maximum)}%."
         if fmt.decimals_of(value) > places:
             return f"{noun}: at most {places} decimals."
         return None

@@ -246,6 +246,8 @@ class OrderTicket(QWidget):
         self.sellButton = QPushButton(BUTTON_TEXT[Side.SELL], objectName="sellButton")
         for b in (self.buyButton, self.sellButton):
             b.setCursor(Qt.CursorShape.PointingHandCursor)
+            # a disabled Buy must not look like one that works (the theme colours the buttons by name)
+            b.setStyleSheet(f"QPushButton:disabled {{ background: {theme.PANEL_ALT}; color: {theme.MUTED}; }}")
             buttons.addWidget(b)
         col.addLayout(buttons)
         self.statusLabel = QLabel("", objectName="statusLabel", wordWrap=True)

@@ -257,7 +257,7 @@ def test_german_locale_limit_prefill_and_off_tick(qtbot, desk, german):
     type_into(qtbot, ticket.quantityInput, "0,5")
     type_into(qtbot, ticket.priceInput, "85000,05")
     assert_refused(qtbot, ticket, desk, ticket.priceInput, "85000,05",
-                   "-4014 Price not increased by tick size. Tick 0.1: 85000.0 or 85000.1.")
+                   "-4014 Price not increased by tick size. Tick 0,1: 85000,0 or 85000,1.")
     type_into(qtbot, ticket.priceInput, "1.000,5")  # German grouping: refused, not 1000.5 nor 1.0005
     assert ticket.priceInput.problem() == "More than one decimal separator: thousands separators are not accepted."
     type_into(qtbot, ticket.priceInput, "85000,1")
