@@ -580,6 +580,10 @@ class OrderTicket(QWidget):
 
     def submit_from_enter(self) -> Any:
         """Enter in an order field: send the side the stop-loss implies, or say why nothing was sent."""
+        problem = self.blocking_problem()
+        if problem is not None:
+            self.show_status(problem, "error")
+            return None
         side = self.implied_side()
         if side is None:
             self.show_status(NO_SIDE_FOR_ENTER, "info")

@@ -81,6 +81,8 @@ def assert_refused(qtbot, ticket, desk, field, typed: str, reason: str) -> None:
     click(qtbot, ticket.sellButton)
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert desk.submitted == []
+    if field is not ticket.leverageInput:  # Enter there applies the leverage; elsewhere it says why nothing went
+        assert reason in ticket.statusLabel.text()
 
 
 # --- the size ---------------------------------------------------------------------------------------------
