@@ -158,6 +158,7 @@ class NumberField(QLineEdit):
         self._rule: Rule = rule or _no_rule
         self.places = places  # decimals setValue writes
         self._external: str | None = None
+        self.hint = ""  # the tooltip while the value is fine (the reason replaces it while it is not)
         self._touched = False
         self._value: Decimal | None = None
         self._problem: str | None = None
@@ -254,7 +255,7 @@ class NumberField(QLineEdit):
         shown = problem if problem is not None and (self.text().strip() or self._touched) else None
         self.message_label.setText(shown or "")
         self.message_label.setVisible(shown is not None)
-        self.setToolTip(shown or "")
+        self.setToolTip(shown or self.hint)
         invalid = shown is not None
         if self.property("invalid") != invalid:
             self.setProperty("invalid", invalid)

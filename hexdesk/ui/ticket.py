@@ -154,7 +154,8 @@ class OrderTicket(QWidget):
         self.marginModeInput.addItems(list(MARGIN_MODES))
         self.leverageInput = NumberField("leverageInput", "a leverage", required=True)
         self.leverageInput.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.leverageInput.setToolTip("Leverage: applied when you press Enter or leave the field")
+        self.leverageInput.hint = "Applied when you press Enter or leave the field (or send an order)"
+        self.leverageInput.setToolTip(self.leverageInput.hint)
         margin_row = QHBoxLayout()
         margin_row.addWidget(self.marginModeInput, 1)
         margin_row.addWidget(_caption("Leverage"))
