@@ -129,7 +129,3 @@ def input_text(value: Decimal, places: int, decimal_point: str = ".") -> str:
     text = f"{q:f}"
     return text.replace(".", decimal_point) if decimal_point != "." else text
 
-
-def on_grid(value: Decimal, increment: Decimal) -> bool:
-    """Whether ``value`` is a whole multiple of the tick or step (Binance rejects it otherwise: -4014 / -4023)."""
-    return increment > 0 and value % increment == 0
