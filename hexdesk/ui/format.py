@@ -66,18 +66,66 @@ def utc_time(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%m-%d %H:%M:%S")
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """What the trader typed as a Decimal (separators and spaces allowed), or None if it is not a number."""
-    cleaned = text.replace(",", "").replace(" ", "").strip()
-    if not cleaned:
-        return None
-    try:
-        value = Decimal(cleaned)
-    except ArithmeticError:
-        return None
-    return value if value.is_finite() else None
+class NumberError(ValueError):
+    """Typed text that is not a number the ticket accepts; ``str(error)`` is the reason shown next to the field."""
 
 
-def on_grid(value: Decimal, increment: Decimal) -> bool:
-    """Whether ``value`` is a whole multiple of the tick or step (Binance rejects it otherwise: -4014 / -4023)."""
-    return increment > 0 and value % increment == 0
+_SPACES = frozenset(" \u00a0\u202f\u2009'’")  # group separators some locales use: space, NBSP, thin, apostrophe
+
+
+def parse_decimal(text: str, decimal_point: str = ".", group_separator: str = ",") -> Decimal | None:
+    """Exactly the number the trader typed, or None for a blank field; anything else raises NumberError.
+
+    ``decimal_point`` and ``group_separator`` are the locale's (QLocale().decimalPoint() / groupSeparator()); this
+    module stays Qt-free so the rule is tested with plain pytest. The rule, chosen so that no text is ever read as
+    a different number than the one meant:
+
+    - ASCII digits with at most one decimal separator; both the locale's decimal separator and ``.`` count as one
+      (de_DE: ``0,01`` and ``0.01`` are both 0.01). Leading and trailing blanks are ignored.
+    - Group (thousands) separators are refused, never skipped: under en_US ``1,000`` could be 1 or 1000 (and
+      ``0,01`` is someone's 0.01), so the field says so instead of guessing. The app itself never writes them into
+      a field (see :func:`input_text`).
+    - No sign (a size is always positive, the side is Buy or Sell), no exponent (``1e30``, ``1.5e-2``), no
+      ``NaN`` / ``Infinity``, no other digit scripts.
+    """
+    stripped = text.strip().strip("\u00a0\u202f")
+    if not stripped:
+        return None
+    decimals = {".", decimal_point}
+    point_hint = "'.'" if decimal_point == "." else f"'{decimal_point}' or '.'"
+    seen_point = False
+    for ch in stripped:
+        if "0" <= ch <= "9":
+            continue
+        if ch in decimals:
+            if seen_point:
+                raise NumberError("More than one decimal separator: thousands separators are not accepted.")
+            seen_point = True
+        elif ch in "-−":
+            raise NumberError("Negative numbers are not accepted.")
+        elif ch == "+":
+            raise NumberError("No '+' sign: type the number only.")
+        elif ch in "eE" and any("0" <= c <= "9" for c in stripped):
+            raise NumberError("Exponent form (e) is not accepted: type the number in full.")
+        elif ch == group_separator or ch == "," or ch in _SPACES:
+            shown = "space" if ch.isspace() else f"'{ch}'"
+            raise NumberError(f"{shown} is not accepted: use {point_hint} for decimals, no thousands separators.")
+        else:
+            raise NumberError(f"'{ch}' is not a digit.")
+    if not any("0" <= c <= "9" for c in stripped):
+        raise NumberError("Not a number.")
+    whole, _, frac = stripped.replace(decimal_point, ".").partition(".")
+    return Decimal(f"{whole or '0'}.{frac}" if frac else whole or "0")
+
+
+def input_text(value: Decimal, places: int, decimal_point: str = ".") -> str:
+    """A number as the app writes it into an input field: ``places`` decimals, the locale's separator, no grouping.
+
+    :func:`parse_decimal` reads it back as the same number (the property test in tests/ui/test_format.py).
+    """
+    if places < 0:
+        raise ValueError(f"places must be >= 0, got {places}")
+    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{q:f}"
+    return text.replace(".", decimal_point) if decimal_point != "." else text
+

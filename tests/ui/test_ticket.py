@@ -4,12 +4,13 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
 from hexdesk.engine.errors import ErrorCode, Rejection
 from hexdesk.engine.orders import OrderRequest
 from hexdesk.ui import format as fmt
+from hexdesk.ui.number_field import NumberField
 from hexdesk.ui.ticket import OrderTicket
 from tests.ui.fake_desk import FakeDesk
 
@@ -87,15 +88,21 @@ def test_rejection_is_shown_as_binance_words_it(qtbot, ticket, desk):
     assert ticket.statusLabel.property("tone") == "error"
 
 
-def test_quantity_input_refuses_finer_than_the_step(qtbot, ticket, desk):
+def test_quantity_finer_than_the_step_is_kept_and_refused(qtbot, ticket, desk):
     type_quantity(qtbot, ticket, "0.12345")
-    assert ticket.quantityInput.text() == "0.123"  # BTCUSDT step 0.001: the validator stops at 3 decimals
+    assert ticket.quantityInput.text() == "0.12345"  # kept as typed, never cut to 0.123
+    # BTCUSDT quantityPrecision 3: Binance answers -1111 for a fifth decimal (reference §3.4)
+    assert ticket.quantityInput.message_label.text().startswith("-1111 Precision is over the maximum")
+    assert not ticket.buyButton.isEnabled()
 
 
 def test_nothing_is_sent_without_a_valid_quantity(ticket, desk):
+    assert not ticket.buyButton.isEnabled() and not ticket.sellButton.isEnabled()
+    assert ticket.blockedLabel.text() == "Buy / Sell disabled. Size: Enter a size."
     ticket.buyButton.click()
+    ticket.submit(Side.BUY)  # called directly, the ticket still refuses
     assert desk.submitted == []
-    assert ticket.statusLabel.text() == "Enter a size."
+    assert ticket.statusLabel.text() == "Size: Enter a size."
 
 
 def test_preview_shows_the_desks_liquidation_price(qtbot, ticket, desk):
@@ -111,7 +118,9 @@ def test_preview_shows_the_desks_liquidation_price(qtbot, ticket, desk):
 
 def test_preview_warns_in_red_when_the_stop_is_beyond_liquidation(qtbot, ticket, desk):
     ticket.sizeByRisk.setChecked(False)
-    child(ticket, QSpinBox, "leverageInput").setValue(100)
+    lev = child(ticket, NumberField, "leverageInput")
+    lev.setValue(100)
+    lev.committed.emit(lev.value())
     type_quantity(qtbot, ticket, "0.1")
     ticket.stopLossInput.setText("80000")  # ~6% below: 100x liquidates after ~0.5%
     qtbot.waitUntil(lambda: "liquidation price is reached before your stop-loss" in ticket.warnings.text())
@@ -132,7 +141,7 @@ def test_preview_is_throttled_under_a_burst_of_prices(qtbot, ticket, desk):
 
 
 def test_size_by_risk_fills_the_quantity_from_the_desk(qtbot, ticket, desk):
-    ticket.riskInput.setValue(0.5)
+    ticket.riskInput.setValue(Decimal("0.5"))
     ticket.stopLossInput.setText("84000")
     sizing = desk.size_position("BTCUSDT", PRICE, Decimal("84000"), Decimal("0.5"), 20, None)
     assert sizing.quantity > 0
@@ -144,9 +153,11 @@ def test_size_by_risk_fills_the_quantity_from_the_desk(qtbot, ticket, desk):
 
 
 def test_leverage_and_margin_mode_go_to_the_desk_and_refusals_are_shown(qtbot, ticket, desk):
-    lev = child(ticket, QSpinBox, "leverageInput")
-    assert lev.maximum() == desk.instrument("BTCUSDT").max_leverage
-    lev.setValue(10)
+    lev = child(ticket, NumberField, "leverageInput")
+    lev.clear()
+    qtbot.keyClicks(lev, "10")
+    assert desk.leverage("BTCUSDT") == 20  # not applied while typing ("1" on the way is not tried)
+    qtbot.keyClick(lev, Qt.Key.Key_Return)
     assert desk.leverage("BTCUSDT") == 10
     mode = child(ticket, QComboBox, "marginModeInput")
     assert mode.currentText() == "Isolated"
@@ -154,9 +165,12 @@ def test_leverage_and_margin_mode_go_to_the_desk_and_refusals_are_shown(qtbot, t
     assert desk.margin_mode("BTCUSDT") is MarginMode.CROSS
 
     desk.reject_leverage = Rejection.of(ErrorCode.ISOLATED_LEVERAGE_REJECT_WITH_POSITION)
-    lev.setValue(5)
-    assert lev.value() == 10  # reverted to what the desk holds
+    lev.clear()
+    qtbot.keyClicks(lev, "5")
+    qtbot.keyClick(lev, Qt.Key.Key_Return)
+    assert lev.value() == 10 and lev.text() == "10"  # shows what the desk holds, and says so
     assert ticket.accountStatus.text().startswith("-4161 ")
+    assert ticket.accountStatus.text().endswith("(leverage stays 10x)")
     assert not ticket.accountStatus.isHidden()
 
 
