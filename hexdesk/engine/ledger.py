@@ -129,19 +129,29 @@ class Ledger(ExchangeCore):
         exclude: int | None = None,
     ) -> bool:
         """Whether the cross wallet can post the initial margin (notional / leverage at each fill price) of the
-        part of ``fills`` that opens or adds to an isolated position, plus those fills' fees. True for cross
-        positions and for fills that only reduce."""
+        part of ``fills`` that opens or adds to an isolated position, plus the fills' fees. What a closing part
+        hands back first (its share of the isolated wallet plus realized PnL, as ``_release_isolated`` moves it)
+        counts toward it. True for cross positions and for fills that only reduce."""
         if not st.is_isolated:
             return True
-        capacity = abs(st.qty) if st.qty * side.sign < 0 else ZERO
-        need = ZERO
+        size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
+        pos_sign = 1 if st.qty > 0 else -1
+        wallet = st.iso_wallet
+        need = back = ZERO
+        opens = False
         for price, qty in fills:
-            closing = min(qty, capacity)
-            capacity -= closing
+            closing = min(qty, size)
             opening = qty - closing
+            if closing > 0:
+                release = wallet if closing == size else money(wallet * closing / size)
+                wallet -= release
+                size -= closing
+                back += max(ZERO, release + money(closing * (price - st.entry) * pos_sign))
             if opening > 0:
-                need += money(opening * price / st.leverage) + money(opening * price * fee_rate)
-        return need <= 0 or need <= self._cross_wallet_free(exclude)
+                opens = True
+                need += money(opening * price / st.leverage)
+            need += money(qty * price * fee_rate)
+        return not opens or need - back <= self._cross_wallet_free(exclude)
 
     def _open_order_margin(self, exclude: int | None = None, isolated_only: bool = False) -> Decimal:
         """Initial margin reserved by resting limit orders: per symbol and side, only the part that would open

@@ -205,6 +205,8 @@ class OrderHandling(ExchangeCore):
             available_balance=self._available(exclude),
             open_orders=tuple(o for o in st.book if o.order_id != exclude),
             cross_wallet_free=self._cross_wallet_free(exclude),
+            isolated_wallet=st.iso_wallet,
+            entry_price=st.entry,
         )
 
     # --------------------------------------------------------------------------------- execution

@@ -60,7 +60,9 @@ Margin rule (check 9, approximating Binance's one-way-mode order margin):
   rejected (-2019) when ``cost + fee`` exceeds ``cross_wallet_free`` (cross wallet + cross unrealized *loss* −
   cross maintenance margin − initial margin reserved by isolated resting orders, computed by the Exchange). The
   fee is the opening part's notional at the cost price times the taker rate, or the maker rate for a limit that
-  would rest (:func:`would_take` false).
+  would rest (:func:`would_take` false). An order that closes the position before it opens the other way (a
+  flip) is credited with what the close gives back to the cross wallet first: its share of the isolated wallet
+  plus the realized PnL at the margin price, less the closing fee (``isolated_wallet`` / ``entry_price``).
 - Conditional orders are checked at placement (Binance itself only checks when they trigger): the trainer would
   rather refuse a stop it could never afford. The Exchange should check the triggered child again with
   :func:`required_margin` (or :func:`validate` on the child as a MARKET / LIMIT request).
@@ -118,6 +120,8 @@ class OrderContext:
     # What the cross wallet can hand to a new isolated position (no unrealized profit, see "Margin rule");
     # None: not checked (a context built without an account).
     cross_wallet_free: Decimal | None = None
+    isolated_wallet: Decimal = ZERO  # the position's isolated wallet (isolated mode)
+    entry_price: Decimal = ZERO
 
 
 def format_decimal(d: Decimal) -> str:
@@ -431,10 +435,26 @@ def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None
         cost > 0
         and ctx.cross_wallet_free is not None
         and MarginMode(ctx.margin_mode) is MarginMode.ISOLATED
-        and cost + opening_fee(request, ctx) > ctx.cross_wallet_free
+        and cost + opening_fee(request, ctx) > ctx.cross_wallet_free + _flip_release(request, ctx)
     ):
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     return None
+
+
+def _flip_release(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """What the closing part of an isolated flip hands back to the cross wallet before the opening part posts its
+    margin: its share of the isolated wallet plus its realized PnL at the margin price (never below 0), less its
+    fee. 0 for an order that does not both close and open."""
+    qty = request.quantity
+    opening = opening_quantity(request, ctx)
+    pos = ctx.position_qty
+    if not qty or opening <= 0 or opening >= qty or Side(request.side).sign * pos >= 0:
+        return ZERO
+    closing = qty - opening
+    price = margin_price(request, ctx)
+    sign = 1 if pos > 0 else -1
+    back = max(ZERO, ctx.isolated_wallet * closing / abs(pos) + closing * (price - ctx.entry_price) * sign)
+    return back - closing * price * ctx.instrument.taker_fee
 
 
 # -- 10. would immediately trigger -----------------------------------------------------------------------
