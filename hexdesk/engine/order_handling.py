@@ -204,7 +204,7 @@ class OrderHandling(ExchangeCore):
             margin_mode=st.margin_mode,
             available_balance=self._available(exclude),
             open_orders=tuple(o for o in st.book if o.order_id != exclude),
-            cross_wallet_free=self._cross_wallet_free(exclude),
+            cross_wallet_free=self._cross_wallet_free(exclude) if st.is_isolated else None,
             isolated_wallet=st.iso_wallet,
             entry_price=st.entry,
         )

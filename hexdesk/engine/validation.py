@@ -64,8 +64,8 @@ Margin rule (check 9, approximating Binance's one-way-mode order margin):
   flip) is credited with what the close gives back to the cross wallet first: its share of the isolated wallet
   plus the realized PnL at the margin price, less the closing fee (``isolated_wallet`` / ``entry_price``).
 - Conditional orders are checked at placement (Binance itself only checks when they trigger): the trainer would
-  rather refuse a stop it could never afford. The Exchange should check the triggered child again with
-  :func:`required_margin` (or :func:`validate` on the child as a MARKET / LIMIT request).
+  rather refuse a stop it could never afford. The Exchange checks the triggered child again with
+  :func:`cost_rejection` (the child as a MARKET / LIMIT request, at the trigger's last and mark prices).
 
 Everything is Decimal and pure: no clock, no I/O.
 """
