@@ -135,6 +135,21 @@ def test_isolated_order_paid_by_cross_unrealized_profit_is_rejected() -> None:
     assert pos.liquidation_price.quantize(D("0.01")) == D("2710.84")
 
 
+def test_an_isolated_flip_counts_the_margin_its_close_hands_back() -> None:
+    ex = _cross_btc_long_in_profit()  # cross wallet 9,970
+    # Isolated ETH long 20 @ 3,000 at 10x (bought while BTC was already at 80,000): IM 6,000, fee 30 -> 3,940.
+    assert ex.submit(OrderRequest.market(ETH, Side.BUY, D(20))).ok
+    assert ex.account().cross_wallet_balance == D(3940)
+    # Sell 40: closes the 20 and opens a 20 short. The short's cost (market short: max(3,000 × 1.0015, 3,000)
+    # = 3,004.50) is 20 × 3,004.5 / 10 = 6,009 plus fee 30.045, more than the cross wallet can post alone
+    # (3,940 − 320 = 3,620), but the close first hands back the 6,000 of isolated margin (PnL 0) less its fee 30.
+    assert ex.submit(OrderRequest.market(ETH, Side.SELL, D(40))).ok
+    pos = ex.position(ETH)
+    assert pos.quantity == -20 and pos.isolated_wallet == D(6000)  # 20 × 3,000 / 10, in full
+    # 3,940 + 6,000 back − 6,000 posted − fee 40 × 3,000 × 0.05% (60) = 3,880.
+    assert ex.account().cross_wallet_balance == D(3880)
+
+
 def test_slippage_beyond_the_validated_price_is_checked_before_the_order_is_accepted() -> None:
     # The default fill model takes one tick (0.10) of spread: a market buy of 1 BTC at last 60,000 fills at
     # 60,000.1. IM 60,000.1 / 20 = 3,000.005, fee 60,000.1 × 0.05% = 30.00005: 3,030.00505 in all, while
