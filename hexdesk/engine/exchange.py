@@ -157,15 +157,17 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
 
     def set_leverage(self, symbol: str, leverage: int) -> tuple[Event, ...]:
         """Binance's change-leverage: 1..bracket max (-4028); isolated with a position cannot lower it (-4161);
-        the position's notional must fit the new leverage's cap (-2027)."""
+        the position plus its open orders must fit the new leverage's notional cap (-2027), and a lower leverage
+        must leave margin for the position and the resting orders (-2028); see ``Ledger._leverage_rejection``."""
         st = self._symbol(symbol)
         inst = st.instrument
         if not isinstance(leverage, int) or not 1 <= leverage <= inst.max_leverage:
             raise BinanceError(Rejection.of(ErrorCode.INVALID_LEVERAGE, leverage))
         if st.qty and st.is_isolated and leverage < st.leverage:
             raise BinanceError(Rejection.of(ErrorCode.ISOLATED_LEVERAGE_REJECT_WITH_POSITION))
-        if st.qty and abs(st.qty) * (st.mark or st.entry) > inst.max_notional_for_leverage(leverage):
-            raise BinanceError(Rejection.of(ErrorCode.MAX_LEVERAGE_RATIO))
+        rejection = self._leverage_rejection(st, leverage)
+        if rejection is not None:
+            raise BinanceError(rejection)
         if leverage == st.leverage:
             return NO_EVENTS
         st.leverage = leverage

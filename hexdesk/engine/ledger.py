@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hexdesk.engine import margin
 from hexdesk.engine.account import SymbolState, money
 from hexdesk.engine.book import rests_as_limit
 from hexdesk.engine.core import ZERO, ExchangeCore
@@ -47,12 +48,17 @@ class Ledger(ExchangeCore):
         return realized
 
     def _increase(self, st: SymbolState, sign: int, qty: Decimal, price: Decimal) -> None:
-        """Open or add: weighted entry; isolated posts notional / leverage from the cross wallet."""
+        """Open or add: weighted entry; isolated posts notional / leverage from the cross wallet, in full.
+
+        Whether the cross wallet can post it is decided before the fill (validation's cost check at placement
+        and trigger, :meth:`_can_post_isolated` at every execution), so the position always carries the margin
+        its leverage says it has.
+        """
         size = abs(st.qty)
         st.entry = price if size == 0 else (size * st.entry + qty * price) / (size + qty)
         st.qty += sign * qty
         if st.is_isolated:
-            posted = min(money(qty * price / st.leverage), max(ZERO, self._cross_wallet))
+            posted = money(qty * price / st.leverage)
             self._cross_wallet -= posted
             st.iso_wallet += posted
 
@@ -98,15 +104,62 @@ class Ledger(ExchangeCore):
 
     def _available(self, exclude: int | None = None) -> Decimal:
         """Available balance: cross wallet + cross UPNL − cross position margin − resting orders' margin (≥ 0)."""
-        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in self._cross_open.values()), ZERO)
-        return max(ZERO, self._cross_wallet + self._cross_upnl - cross_im - self._open_order_margin(exclude))
+        return max(ZERO, self._available_raw(exclude))
 
-    def _open_order_margin(self, exclude: int | None = None) -> Decimal:
+    def _available_raw(self, exclude: int | None = None) -> Decimal:
+        """The available balance before it is floored at 0 (negative: the margin in use exceeds the balance)."""
+        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in self._cross_open.values()), ZERO)
+        return self._cross_wallet + self._cross_upnl - cross_im - self._open_order_margin(exclude)
+
+    def _cross_wallet_free(self, exclude: int | None = None) -> Decimal:
+        """What the cross wallet can hand to isolated margin (a transfer in, or a fill of an isolated order):
+        cross wallet + cross unrealized loss − cross maintenance margin − the initial margin isolated resting
+        orders will take from it when they fill. Unrealized profit is not money yet, so it is not counted; the
+        cross positions keep their maintenance margin, so moving this much never makes the cross account
+        liquidatable or its wallet negative. May be negative (nothing can be moved)."""
+        return (
+            self._cross_wallet
+            + min(ZERO, self._cross_upnl)
+            - self._cross_mm
+            - self._open_order_margin(exclude, isolated_only=True)
+        )
+
+    def _can_post_isolated(
+        self, st: SymbolState, side: Side, fills: list[tuple[Decimal, Decimal]], fee_rate: Decimal,
+        exclude: int | None = None,
+    ) -> bool:
+        """Whether the cross wallet can post the initial margin (notional / leverage at each fill price) of the
+        part of ``fills`` that opens or adds to an isolated position, plus the fills' fees. What a closing part
+        hands back first (its share of the isolated wallet plus realized PnL, as ``_release_isolated`` moves it)
+        counts toward it. True for cross positions and for fills that only reduce."""
+        if not st.is_isolated:
+            return True
+        size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
+        pos_sign = 1 if st.qty > 0 else -1
+        wallet = st.iso_wallet
+        need = back = ZERO
+        opens = False
+        for price, qty in fills:
+            closing = min(qty, size)
+            opening = qty - closing
+            if closing > 0:
+                release = wallet if closing == size else money(wallet * closing / size)
+                wallet -= release
+                size -= closing
+                back += max(ZERO, release + money(closing * (price - st.entry) * pos_sign))
+            if opening > 0:
+                opens = True
+                need += money(opening * price / st.leverage)
+            need += money(qty * price * fee_rate)
+        return not opens or need - back <= self._cross_wallet_free(exclude)
+
+    def _open_order_margin(self, exclude: int | None = None, isolated_only: bool = False) -> Decimal:
         """Initial margin reserved by resting limit orders: per symbol and side, only the part that would open
-        exposure beyond what it can reduce of the current position, at the orders' prices."""
+        exposure beyond what it can reduce of the current position, at the orders' prices (``isolated_only``:
+        only isolated symbols' orders, the ones whose margin leaves the cross wallet when they fill)."""
         total = ZERO
         for st in self._state.values():
-            if not st.book.orders:
+            if not st.book.orders or (isolated_only and not st.is_isolated):
                 continue
             for side in (Side.BUY, Side.SELL):
                 qty = notional = ZERO
@@ -120,27 +173,78 @@ class Ledger(ExchangeCore):
         return total
 
     def transfer_margin(self, symbol: str, amount: Decimal) -> tuple[Event, ...]:
-        """Add (> 0) or remove (< 0) isolated margin. Removal keeps at least the initial margin requirement
-        (notional at mark / leverage) after any unrealized loss (else -4051)."""
+        """Add (> 0) or remove (< 0) isolated margin, as Binance allows it.
+
+        Adding draws on :meth:`_cross_wallet_free` (never on unrealized profit), and never more than the
+        available balance (-2019): the cross wallet cannot go negative by a transfer. Removing allows at most
+        :meth:`_isolated_removable` (else -4051).
+        """
         st = self._symbol(symbol)
         amount = money(amount)
         if not st.is_isolated or not st.qty or not amount:
             raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "amount" if st.qty else "symbol"))
         if amount > 0:
-            if amount > self._available():
+            if amount > self._available() or amount > self._cross_wallet_free():
                 raise BinanceError(Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT))
-        else:
-            assert st.mark is not None
-            upnl = st.qty * (st.mark - st.entry)
-            removable = st.iso_wallet + min(ZERO, upnl) - abs(st.qty) * st.mark / st.leverage
-            if -amount > removable:
-                raise BinanceError(Rejection.of(ErrorCode.ISOLATED_BALANCE_INSUFFICIENT))
+        elif -amount > self._isolated_removable(st):
+            raise BinanceError(Rejection.of(ErrorCode.ISOLATED_BALANCE_INSUFFICIENT))
         self._cross_wallet -= amount
         st.iso_wallet += amount
         self._emit(MarginTransferred, symbol, amount, st.iso_wallet)
         self._position_changed(st)
         self._check_isolated(st)
         return self._flush()
+
+    def _isolated_removable(self, st: SymbolState) -> Decimal:
+        """Binance's maximum removable isolated margin: ``min(isolated wallet − MM, isolated wallet + UPNL −
+        notional × IMR)``, notional at the mark, IMR = 1 / leverage (never below 0). Unrealized profit counts
+        toward the initial margin the position keeps, but what leaves must stay above the maintenance margin."""
+        assert st.mark is not None
+        notional = abs(st.qty) * st.mark
+        mm = margin.maintenance_margin(st.instrument, notional)
+        upnl = st.qty * (st.mark - st.entry)
+        return max(ZERO, min(st.iso_wallet - mm, st.iso_wallet + upnl - notional / st.leverage))
+
+    # ---------------------------------------------------------------------------------- leverage
+
+    def _leverage_rejection(self, st: SymbolState, leverage: int) -> Rejection | None:
+        """Binance's checks on a leverage change beyond the valid range (the caller checks -4028 / -4161).
+
+        -2027: what the position and its open orders could reach on either side (position at the mark, orders at
+        their limit or stop price; reduce-only and closePosition orders excluded) must fit the new leverage's
+        notional cap. -2028: a lower leverage needs more initial margin for the position (cross) and the resting
+        orders; it is refused when the available balance cannot carry it, or, for an isolated symbol's resting
+        orders, when the cross wallet without unrealized profit could no longer post their margin.
+        """
+        if self._reach_notional(st) > st.instrument.max_notional_for_leverage(leverage):
+            return Rejection.of(ErrorCode.MAX_LEVERAGE_RATIO)
+        if leverage >= st.leverage or not (st.book.orders or (st.qty and not st.is_isolated)):
+            return None
+        old = st.leverage
+        before_available, before_free = self._available_raw(), self._cross_wallet_free()
+        st.leverage = leverage
+        try:
+            after_available, after_free = self._available_raw(), self._cross_wallet_free()
+        finally:
+            st.leverage = old
+        if (after_available < before_available and after_available < 0) or (
+            after_free < before_free and after_free < 0
+        ):
+            return Rejection.of(ErrorCode.MIN_LEVERAGE_RATIO)
+        return None
+
+    def _reach_notional(self, st: SymbolState) -> Decimal:
+        """The larger side's notional the position plus the open orders that could add to it would reach."""
+        mark = st.mark if st.mark is not None else st.entry
+        reach = ZERO
+        for side in (Side.BUY, Side.SELL):
+            notional = side.sign * st.qty * mark
+            for o in st.book:
+                if o.side is side and o.is_open and not o.reduce_only and not o.close_position:
+                    price = o.price if o.type.has_limit_price else o.stop_price
+                    notional += o.remaining_qty * price
+            reach = max(reach, notional)
+        return reach
 
     # ----------------------------------------------------------------------------------- funding
 

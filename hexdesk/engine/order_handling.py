@@ -27,7 +27,7 @@ from hexdesk.engine.fills import Fill
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.result import Result
 from hexdesk.engine.risk import OrderPreview, PreviewContext, preview_order
-from hexdesk.engine.validation import OrderContext, required_margin, validate, would_take
+from hexdesk.engine.validation import OrderContext, cost_rejection, validate, would_take
 
 
 class OrderHandling(ExchangeCore):
@@ -44,7 +44,11 @@ class OrderHandling(ExchangeCore):
             return self._reject(
                 request, Rejection(ErrorCode.INVALID_PARAMETER, f"No market price for {request.symbol} yet.")
             )
-        rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
+        rejection = (
+            validate(request, self._order_context(st))
+            or self._matching_rejection(st, request)
+            or self._fill_margin_rejection(st, request)
+        )
         if rejection is not None:
             return self._reject(request, rejection)
         order = self._new_order(st, request)
@@ -74,6 +78,28 @@ class OrderHandling(ExchangeCore):
             levels = self._takeable(st, request.side, request.price, qty, st.last) if qty > 0 else []
             if sum((q for _, q in levels), ZERO) < request.quantity:
                 return Rejection.of(ErrorCode.FOK_ORDER_REJECT)
+        return None
+
+    def _fill_margin_rejection(self, st: SymbolState, request: OrderRequest) -> Rejection | None:
+        """-2019 when what an isolated order takes at once (a MARKET, or a marketable limit's takeable levels, at
+        the fill model's actual prices) needs more initial margin plus fees than the cross wallet can post
+        (``Ledger._can_post_isolated``). Validation priced it at the last price; slippage can cost more."""
+        if not st.is_isolated or request.reduce_only or request.close_position or request.quantity is None:
+            return None
+        assert st.last is not None
+        if request.type is OrderType.MARKET:
+            fills = self._fill_model.market_fills(st.instrument, request.side, request.quantity, st.last, st.bar_volume)
+        elif (
+            request.type is OrderType.LIMIT
+            and request.price is not None
+            and request.time_in_force is not TimeInForce.GTX
+            and would_take(request.side, request.price, st.last)
+        ):
+            fills = self._takeable(st, request.side, request.price, request.quantity, st.last)
+        else:
+            return None
+        if not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
+            return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
         return None
 
     def _new_order(self, st: SymbolState, request: OrderRequest) -> Order:
@@ -178,6 +204,9 @@ class OrderHandling(ExchangeCore):
             margin_mode=st.margin_mode,
             available_balance=self._available(exclude),
             open_orders=tuple(o for o in st.book if o.order_id != exclude),
+            cross_wallet_free=self._cross_wallet_free(exclude) if st.is_isolated else None,
+            isolated_wallet=st.iso_wallet,
+            entry_price=st.entry,
         )
 
     # --------------------------------------------------------------------------------- execution
@@ -226,7 +255,8 @@ class OrderHandling(ExchangeCore):
         st.refresh_gates()
 
     def _affordable_at_trigger(self, st: SymbolState, order: Order, qty: Decimal, ref: Decimal, mark: Decimal) -> bool:
-        """Binance checks a conditional order's margin when it triggers; so does HexDesk (validation's rule)."""
+        """Binance checks a conditional order's margin when it triggers; so does HexDesk (validation's rule: the
+        available balance, and for isolated what the cross wallet can post without unrealized profit)."""
         if order.reduce_only or order.close_position:
             return True
         request = OrderRequest(
@@ -238,7 +268,7 @@ class OrderHandling(ExchangeCore):
             time_in_force=TimeInForce.GTC if order.type.has_limit_price else None,
         )
         ctx = self._order_context(st, exclude=order.order_id, last=ref, mark=mark)
-        return required_margin(request, ctx) <= ctx.available_balance
+        return cost_rejection(request, ctx) is None
 
     def _take_then_rest(self, st: SymbolState, order: Order, ref: Decimal, t: Decimal | None) -> Order:
         """A limit order meets the market at ``ref``: the part the book gives within its price fills as taker; the
@@ -287,6 +317,13 @@ class OrderHandling(ExchangeCore):
         """Apply executions of ``order``: fee, position, wallet; one OrderFilled per execution, then the position."""
         inst = st.instrument
         rate = inst.maker_fee if role is LiquidityRole.MAKER else inst.taker_fee
+        fills = list(fills)
+        if not self._can_post_isolated(st, order.side, fills, rate, exclude=order.order_id):
+            # The fill-time margin check: the cross wallet (unrealized profit not counted) can no longer post
+            # this isolated order's initial margin and fees. Binance reserves a resting order's margin when it is
+            # placed; here the account may have lost it since, so the order expires rather than fill short of
+            # margin (docs/engine.md, "Margin that is there").
+            return self._expire(st, order, "margin_insufficient")
         filled_any = False
         for price, qty in fills:
             if qty > 0:

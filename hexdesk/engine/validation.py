@@ -37,8 +37,14 @@ Margin rule (check 9, approximating Binance's one-way-mode order margin):
 - The margin price of an order is the price it is expected to execute at: the limit price for LIMIT / STOP /
   TAKE_PROFIT, the stopPrice for STOP_MARKET / TAKE_PROFIT_MARKET, the **last price** for MARKET (a market order
   takes the book, which trades around the last price, not the mark). Open loss (§1.5) is measured against the
-  mark price, except for a conditional order, which is valued as at its trigger (mark := stopPrice), so a
-  STOP_MARKET has no open loss and a stop-limit has open loss only for a limit worse than its stop.
+  mark price, except for a conditional order, which is valued as at its trigger (mark := stopPrice, last :=
+  stopPrice), so a STOP_MARKET has no open loss and a stop-limit has open loss only for a limit worse than its
+  stop.
+- **A market short** (MARKET, STOP_MARKET, TAKE_PROFIT_MARKET on the SELL side) has no order price: its cost uses
+  the price of Binance's 2024 cost formula (§1.5), ``max(last × (1 + 0.15%), mark)`` (:func:`cost_price`), so
+  its open loss against the mark is 0 and its initial margin is never below the mark's. A market BUY follows the
+  rest of §1.5 unchanged: initial margin at the last price plus the open loss ``qty × max(0, last − mark)``.
+  Orders with a price (limits, stop-limits) keep §1.5's own example: IM at the order price plus open loss.
 - Only the part of the order that opens or increases exposure needs margin. The part that can reduce the current
   position is free, but the reduce capacity is first used up by open orders already queued on the same side
   (LIMIT orders and triggered conditional orders, reduce-only or not; untriggered conditionals and closePosition
@@ -47,11 +53,19 @@ Margin rule (check 9, approximating Binance's one-way-mode order margin):
 - Open orders on the other side get no credit: Binance nets the two sides' order margin, but ``available_balance``
   is computed by the Exchange, which reserves each resting order's own margin, so the new order is charged its own
   opening cost in full (conservative: it never lets available balance go negative).
-- cost = ``margin.order_cost(side, opening, margin price, mark, leverage)``; reduce-only and closePosition orders
+- cost = ``margin.order_cost(side, opening, cost price, mark, leverage)``; reduce-only and closePosition orders
   cost 0. Reject when cost > ``available_balance``.
+- **Isolated**: the initial margin is moved out of the cross wallet when the order fills, and unrealized profit is
+  not money that can be moved (§1.2: an isolated wallet is margin allocated to it). So an isolated order is also
+  rejected (-2019) when ``cost + fee`` exceeds ``cross_wallet_free`` (cross wallet + cross unrealized *loss* −
+  cross maintenance margin − initial margin reserved by isolated resting orders, computed by the Exchange). The
+  fee is the opening part's notional at the cost price times the taker rate, or the maker rate for a limit that
+  would rest (:func:`would_take` false). An order that closes the position before it opens the other way (a
+  flip) is credited with what the close gives back to the cross wallet first: its share of the isolated wallet
+  plus the realized PnL at the margin price, less the closing fee (``isolated_wallet`` / ``entry_price``).
 - Conditional orders are checked at placement (Binance itself only checks when they trigger): the trainer would
-  rather refuse a stop it could never afford. The Exchange should check the triggered child again with
-  :func:`required_margin` (or :func:`validate` on the child as a MARKET / LIMIT request).
+  rather refuse a stop it could never afford. The Exchange checks the triggered child again with
+  :func:`cost_rejection` (the child as a MARKET / LIMIT request, at the trigger's last and mark prices).
 
 Everything is Decimal and pure: no clock, no I/O.
 """
@@ -68,9 +82,13 @@ from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 
 __all__ = [
+    "MARKET_SELL_PRICE_BUFFER",
     "OrderContext",
+    "cost_price",
+    "cost_rejection",
     "format_decimal",
     "margin_price",
+    "opening_fee",
     "opening_quantity",
     "required_margin",
     "validate",
@@ -78,6 +96,9 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
+#: Binance's 2024 cost formula prices a short without an order price at max(last × (1 + 0.15%), mark) (§1.5).
+MARKET_SELL_PRICE_BUFFER = Decimal("0.0015")
 
 _MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
@@ -96,6 +117,11 @@ class OrderContext:
     margin_mode: MarginMode
     available_balance: Decimal  # what new initial margin may use now
     open_orders: tuple[Order, ...]  # this symbol's open orders
+    # What the cross wallet can hand to a new isolated position (no unrealized profit, see "Margin rule");
+    # None: not checked (a context built without an account).
+    cross_wallet_free: Decimal | None = None
+    isolated_wallet: Decimal = ZERO  # the position's isolated wallet (isolated mode)
+    entry_price: Decimal = ZERO
 
 
 def format_decimal(d: Decimal) -> str:
@@ -123,6 +149,21 @@ def margin_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
     return ctx.last_price
 
 
+def cost_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The price an order's cost (§1.5) is computed at: :func:`margin_price`, except that a market short (no
+    order price) uses Binance's ``max(last × (1 + 0.15%), mark)``; a conditional one as at its trigger, where
+    last and mark are its stopPrice."""
+    order_type = OrderType(request.type)
+    price = margin_price(request, ctx)
+    if Side(request.side) is not Side.SELL or order_type.has_limit_price:
+        return price
+    if order_type.is_conditional and request.stop_price is not None:
+        last = mark = request.stop_price
+    else:
+        last, mark = ctx.last_price, ctx.mark_price
+    return max(last * (ONE + MARKET_SELL_PRICE_BUFFER), mark)
+
+
 def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The part of the order's quantity that opens or increases exposure (the rest reduces the position)."""
     if request.reduce_only or request.close_position or not request.quantity:
@@ -148,9 +189,21 @@ def required_margin(request: OrderRequest, ctx: OrderContext) -> Decimal:
         return ZERO
     side = Side(request.side)
     order_type = OrderType(request.type)
-    price = margin_price(request, ctx)
+    price = cost_price(request, ctx)
     mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
     return margin.order_cost(side.sign, qty, price, mark, ctx.leverage)
+
+
+def opening_fee(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """The fee of the order's opening part at its cost price: maker for a limit that would rest, else taker."""
+    qty = opening_quantity(request, ctx)
+    if qty <= 0:
+        return ZERO
+    order_type = OrderType(request.type)
+    price = cost_price(request, ctx)
+    rests = order_type is OrderType.LIMIT and not would_take(Side(request.side), price, ctx.last_price)
+    rate = ctx.instrument.maker_fee if rests else ctx.instrument.taker_fee
+    return qty * price * rate
 
 
 def validate(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
@@ -164,7 +217,7 @@ def validate(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
         or _check_min_notional(request, ctx)
         or _check_reduce_only(request, ctx)
         or _check_leverage_cap(request, ctx)
-        or _check_cost(request, ctx)
+        or cost_rejection(request, ctx)
         or _check_trigger(request, ctx)
         or _check_max_orders(ctx)
     )
@@ -372,10 +425,36 @@ def _check_leverage_cap(request: OrderRequest, ctx: OrderContext) -> Rejection |
 # -- 9. cost ---------------------------------------------------------------------------------------------
 
 
-def _check_cost(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
-    if required_margin(request, ctx) > ctx.available_balance:
+def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+    """-2019 when the order's cost exceeds the available balance, or (isolated) when the cross wallet without
+    unrealized profit cannot post its cost plus fee. Also the check at trigger (the Exchange's)."""
+    cost = required_margin(request, ctx)
+    if cost > ctx.available_balance:
+        return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
+    if (
+        cost > 0
+        and ctx.cross_wallet_free is not None
+        and MarginMode(ctx.margin_mode) is MarginMode.ISOLATED
+        and cost + opening_fee(request, ctx) > ctx.cross_wallet_free + _flip_release(request, ctx)
+    ):
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     return None
+
+
+def _flip_release(request: OrderRequest, ctx: OrderContext) -> Decimal:
+    """What the closing part of an isolated flip hands back to the cross wallet before the opening part posts its
+    margin: its share of the isolated wallet plus its realized PnL at the margin price (never below 0), less its
+    fee. 0 for an order that does not both close and open."""
+    qty = request.quantity
+    opening = opening_quantity(request, ctx)
+    pos = ctx.position_qty
+    if not qty or opening <= 0 or opening >= qty or Side(request.side).sign * pos >= 0:
+        return ZERO
+    closing = qty - opening
+    price = margin_price(request, ctx)
+    sign = 1 if pos > 0 else -1
+    back = max(ZERO, ctx.isolated_wallet * closing / abs(pos) + closing * (price - ctx.entry_price) * sign)
+    return back - closing * price * ctx.instrument.taker_fee
 
 
 # -- 10. would immediately trigger -----------------------------------------------------------------------

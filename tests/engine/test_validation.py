@@ -485,7 +485,9 @@ def test_market_order_cost_uses_last_price_and_open_loss_against_mark():
     c = ctx(last_price=D(60100), mark_price=D(60000))
     # IM 0.1 × 60,100 / 10 = 601, open loss 0.1 × 100 = 10.
     assert required_margin(req(MARKET, quantity=D("0.1")), c) == D(611)
-    assert required_margin(req(MARKET, SELL, quantity=D("0.1")), c) == D(601)
+    # A market short is priced at max(last × 1.0015, mark) = max(60,190.15, 60,000) (§1.5, 2024 revision):
+    # IM 0.1 × 60,190.15 / 10 = 601.9015, no open loss.
+    assert required_margin(req(MARKET, SELL, quantity=D("0.1")), c) == D("601.9015")
     assert code_of(req(MARKET, quantity=D("0.1")), replace(c, available_balance=D("610.99"))) == -2019
     assert code_of(req(MARKET, quantity=D("0.1")), replace(c, available_balance=D(611))) is None
 
