@@ -100,7 +100,9 @@ class TradingDesk:
         events: list[Event] = []
         on_tick = self.exchange.on_tick
         for tick in ticks:
-            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+            # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
+            # in replay): docs/fill-model.md.
+            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity))
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:

@@ -117,3 +117,21 @@ def test_jump_runs_every_price_on_the_way_through_the_engine():
     assert not desk.position("BTCUSDT").is_open
     assert any(type(e).__name__ == "PositionLiquidated" for e in desk.exchange.events)
     assert len(desk.history("BTCUSDT")) >= 24 * 60 + 24 * 60  # the first day of history, then the jumped day
+
+
+def test_a_market_order_at_a_candle_open_is_priced_with_the_closed_candles_liquidity():
+    # Issue 6.3: BTCUSDT 2025-03-02 04:40 UTC opens at 85,625.98; its forming candle has traded nothing yet.
+    from hexdesk.market.candles import load_bundled
+
+    start = int(load_bundled("BTCUSDT-2025-03").open_time_ms[1540])
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), start_ms=start, paused=True)
+    tick = feed(desk, 1)[0]
+    assert (tick.step, tick.price, tick.candle.volume) == (0, Decimal("85625.98"), 0)
+    result = desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.010")))
+    assert result.ok, result.rejection
+    fill = next(e.fill for e in result.events if isinstance(e, OrderFilled))
+    # Median volume of the 15 candles closed before it (04:25-04:39): 11.57153 BTC a minute. Impact
+    # 0.005 × 0.01 / 11.57153 × 85,625.98 = 0.36998, + 0.1 spread -> 85,626.44998 -> up to the tick: 85,626.5
+    # (priced against the forming candle's 0 it paid the 0.2% cap: 85,797.4).
+    assert fill.price == Decimal("85626.5")
+    assert fill.fee == Decimal("0.42813250")  # 85,626.5 × 0.01 × 0.05%
