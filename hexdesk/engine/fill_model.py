@@ -65,6 +65,7 @@ __all__ = [
     "DefaultFillModel",
     "FillModel",
     "average_price",
+    "levels_within",
     "segment_volume",
     "trigger_fires_at_or_above",
 ]
@@ -130,6 +131,25 @@ def segment_volume(liquidity: Decimal | None, duration_ms: int) -> Decimal | Non
     if duration_ms <= 0 or liquidity <= 0:
         return ZERO
     return liquidity * duration_ms / LIQUIDITY_PERIOD_MS
+
+
+def levels_within(
+    model: FillModel,
+    instrument: Instrument,
+    side: Side,
+    limit: Decimal,
+    quantity: Decimal,
+    price: Decimal,
+    liquidity: Decimal | None,
+) -> list[tuple[Decimal, Decimal]]:
+    """The taker levels of ``quantity`` at reference ``price`` that lie within ``limit``: what a marketable limit
+    order takes at once (the rest rests); the order preview and the Exchange ask the same question."""
+    out: list[tuple[Decimal, Decimal]] = []
+    for level_price, qty in model.market_fills(instrument, side, quantity, price, liquidity):
+        if (level_price > limit) if side is Side.BUY else (level_price < limit):
+            break
+        out.append((level_price, qty))
+    return out
 
 
 def _floor_to(value: Decimal, step: Decimal) -> Decimal:
