@@ -275,6 +275,7 @@ class OrderPreview:
     total_cost: Decimal
     exit_price_at_stop: Decimal | None
     exit_slippage_at_stop: Decimal | None
+    max_loss_at_stop: Decimal | None
     profit_at_take_profit: Decimal | None
     liquidity: Decimal | None
 
@@ -304,11 +305,20 @@ class _Execution:
     reference: Decimal
 
 
-def _expected_fills(request: OrderRequest, ctx: PreviewContext, quantity: Decimal, price: Decimal) -> list[_Execution]:
+def _worst_liquidity(ctx: PreviewContext) -> Decimal | None:
+    """The liquidity that makes the fill model charge its bound (0: no sign of liquidity); None stays None (no
+    volume model: the Exchange never charges more than the spread then)."""
+    return None if ctx.liquidity is None else ZERO
+
+
+def _expected_fills(
+    request: OrderRequest, ctx: PreviewContext, quantity: Decimal, price: Decimal, worst: bool = False
+) -> list[_Execution]:
     """The executions of ``quantity`` as the Exchange would make them now (order_handling ``_start`` / ``_trigger``).
 
     MARKET: the fill model at the last price (taker). STOP_MARKET / TAKE_PROFIT_MARKET: the fill model at the stop
-    price, where it triggers (taker). LIMIT: a resting one at its price (maker); a marketable one takes the fill
+    price, where it triggers (taker; ``worst``: at the model's bounded worst price, since the liquidity when it
+    triggers is not known yet). LIMIT: a resting one at its price (maker); a marketable one takes the fill
     model's levels within its price (taker) and the rest rests at its price (maker; IOC / FOK: the rest does not
     trade). STOP / TAKE_PROFIT: at the limit price, taker (a triggered stop-limit usually takes liquidity).
     """
@@ -317,6 +327,8 @@ def _expected_fills(request: OrderRequest, ctx: PreviewContext, quantity: Decima
     inst, model, liq, side = ctx.instrument, ctx.fill_model, ctx.liquidity, request.side
     taker, maker = inst.taker_fee, inst.maker_fee
     t = request.type
+    if t in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET) and worst:
+        liq = _worst_liquidity(ctx)
     if t is OrderType.MARKET or t in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET):
         return [_Execution(p, q, taker, price) for p, q in model.market_fills(inst, side, quantity, price, liq)]
     if t is OrderType.LIMIT:
@@ -343,13 +355,17 @@ def _average(fills: Sequence[tuple[Decimal, Decimal]], default: Decimal) -> Deci
     return sum((p * q for p, q in fills), ZERO) / total if total else default
 
 
-def _exit_fills(ctx: PreviewContext, resulting_qty: Decimal, trigger: Decimal) -> list[tuple[Decimal, Decimal]]:
+def _exit_fills(
+    ctx: PreviewContext, resulting_qty: Decimal, trigger: Decimal, worst: bool = False
+) -> list[tuple[Decimal, Decimal]]:
     """A STOP_MARKET / TAKE_PROFIT_MARKET closing the whole resulting position, triggered at ``trigger``: a market
-    order through the fill model from that price, with the liquidity known now."""
+    order through the fill model from that price, with the liquidity known now (``worst``: at the model's bounded
+    worst price, whatever the liquidity will be)."""
     if resulting_qty == 0:
         return []
     side = Side.SELL if resulting_qty > 0 else Side.BUY
-    return ctx.fill_model.market_fills(ctx.instrument, side, abs(resulting_qty), trigger, ctx.liquidity)
+    liq = _worst_liquidity(ctx) if worst else ctx.liquidity
+    return ctx.fill_model.market_fills(ctx.instrument, side, abs(resulting_qty), trigger, liq)
 
 
 def _pnl_from_now(ctx: PreviewContext, signed_traded: Decimal, fill_price: Decimal, exit_price: Decimal) -> Decimal:
@@ -363,12 +379,17 @@ def _pnl_from_now(ctx: PreviewContext, signed_traded: Decimal, fill_price: Decim
 
 
 def _loss_at_trigger(
-    ctx: PreviewContext, signed_traded: Decimal, fill_price: Decimal, entry_fee: Decimal, trigger: Decimal
+    ctx: PreviewContext,
+    signed_traded: Decimal,
+    fill_price: Decimal,
+    entry_fee: Decimal,
+    trigger: Decimal,
+    worst: bool = False,
 ) -> tuple[Decimal, Decimal | None, Decimal, Decimal]:
     """Closing the resulting position at a stop / take-profit that triggers at ``trigger``: (loss from now, fees
     and slippage included; the exit's average price; its fee; its slippage)."""
     resulting = ctx.position_qty + signed_traded
-    exits = _exit_fills(ctx, resulting, trigger)
+    exits = _exit_fills(ctx, resulting, trigger, worst)
     exit_price = _average(exits, trigger)
     exit_fee = _fee(exits, ctx.instrument.taker_fee)
     slip = sum((q * abs(p - trigger) for p, q in exits), ZERO)
@@ -489,9 +510,10 @@ def preview_order(request: OrderRequest, ctx: PreviewContext) -> OrderPreview:
     pos_sign = 1 if new_qty > 0 else -1
 
     stop = request.stop_loss
-    exit_fee = loss_stop = exit_price = exit_slip = None
+    exit_fee = loss_stop = max_loss_stop = exit_price = exit_slip = None
     if stop is not None and new_size:
         loss_stop, exit_price, exit_fee, exit_slip = _loss_at_trigger(ctx, signed_traded, fill_price, entry_fee, stop)
+        max_loss_stop = _loss_for_quantity(request, ctx, price, quantity, worst=True)
     tp = request.take_profit
     profit_tp = r_multiple = None
     if tp is not None and new_size:
@@ -565,6 +587,7 @@ def preview_order(request: OrderRequest, ctx: PreviewContext) -> OrderPreview:
         total_cost=cost + entry_fee,
         exit_price_at_stop=exit_price,
         exit_slippage_at_stop=exit_slip,
+        max_loss_at_stop=max_loss_stop,
         profit_at_take_profit=profit_tp,
         liquidity=ctx.liquidity,
     )
@@ -588,43 +611,54 @@ class PositionSizing:
     initial_margin: Decimal  # margin the order posts
     leverage_needed: int | None  # the smallest leverage whose margin fits the available balance (None: none does)
     risk_amount: Decimal  # equity × risk_pct / 100: the most the stop-out may lose
-    loss_at_stop: Decimal  # the fall in equity at the stop, slippage and both fees included (<= risk_amount)
+    loss_at_stop: Decimal  # the expected fall in equity at the stop, slippage (today's liquidity) and both fees
     fees: Decimal  # the entry fee and the stop exit's taker fee
     liquidation_price: Decimal | None
     loss_at_liquidation: Decimal | None
     r_multiple: Decimal | None  # net profit at take_profit / loss_at_stop
     warnings: tuple[RiskWarning, ...]
+    max_loss_at_stop: Decimal = ZERO  # the most the stop-out can lose, whatever the liquidity then (<= risk_amount)
     resulting_qty: Decimal = ZERO  # signed: the position after the order
-    preview: OrderPreview | None = None  # the preview of the sized order (None only when nothing was sized)
+    preview: OrderPreview | None = None  # the preview of the sized order
 
     @property
     def risk_used_pct(self) -> Decimal:
-        """How much of the risk budget the rounded-down quantity actually uses, in percent."""
-        return self.loss_at_stop / self.risk_amount * HUNDRED if self.risk_amount else ZERO
+        """How much of the risk budget the rounded-down quantity can use at most, in percent."""
+        return self.max_loss_at_stop / self.risk_amount * HUNDRED if self.risk_amount else ZERO
 
 
-def _loss_for_quantity(request: OrderRequest, ctx: PreviewContext, price: Decimal, quantity: Decimal) -> Decimal:
-    """``preview_order(request with quantity).loss_at_stop`` without the rest of the preview (the sizer's search),
-    and defined also when the order exactly closes an opposite position (then: what closing costs)."""
+def _loss_for_quantity(
+    request: OrderRequest, ctx: PreviewContext, price: Decimal, quantity: Decimal, worst: bool
+) -> Decimal:
+    """``preview_order(request with quantity).loss_at_stop`` (``worst``: ``.max_loss_at_stop``) without the rest of
+    the preview, and defined also when the order exactly closes an opposite position (then: what closing costs)."""
     assert request.stop_loss is not None
-    executions = _expected_fills(request, ctx, quantity, price)
+    executions = _expected_fills(request, ctx, quantity, price, worst)
     traded = sum((e.qty for e in executions), ZERO)
     fill_price = sum((e.price * e.qty for e in executions), ZERO) / traded if traded else price
     entry_fee = sum((money(e.price * e.qty * e.rate) for e in executions), ZERO)
-    return _loss_at_trigger(ctx, request.side.sign * traded, fill_price, entry_fee, request.stop_loss)[0]
+    return _loss_at_trigger(ctx, request.side.sign * traded, fill_price, entry_fee, request.stop_loss, worst)[0]
 
 
-def size_order(request: OrderRequest, ctx: PreviewContext, risk_pct: Decimal = Decimal("1")) -> PositionSizing:
+def size_order(
+    request: OrderRequest, ctx: PreviewContext, risk_pct: Decimal = Decimal("1"), *, bounded: bool = True
+) -> PositionSizing:
     """The largest quantity of ``request`` (its quantity is ignored) whose stop-out loses at most ``risk_pct`` % of
     the equity, rounded down to the step size.
 
-    The loss is :class:`OrderPreview`'s ``loss_at_stop``: the entry's slippage and fee, the stop's exit slippage
-    (a STOP_MARKET exits as a market order from the stop price, priced with the liquidity known now) and taker fee,
-    and the move to the stop. The attached stop closes the whole resulting position, so with a position already
-    open the *combined* position's loss counts: adding to a position sizes only what the risk has left (nothing if
-    the open position alone already loses more at that stop: OPEN_POSITION_EXCEEDS_RISK); an order against an open
-    position first closes it, then opens the remainder. The quantity is found by bisection on the step grid over
-    the same function the preview uses, so the preview of the sized order shows exactly this loss.
+    The loss bounded is :class:`OrderPreview`'s ``max_loss_at_stop``: the entry's slippage and fee (a market entry
+    as it would fill now), the move to the stop, and the stop's exit, a market order from the stop price, with its
+    taker fee and the fill model's *bounded* slippage (0.2% + the spread by default). The liquidity when the stop
+    triggers is not known when the order is sized; a replay of March 2025 showed it often thinner than at the
+    entry (half of the stop-outs sized with today's liquidity lost more than 1%, up to 1.06% before funding), so
+    only the bound keeps the promise. The preview's ``loss_at_stop`` is the expected loss with today's liquidity;
+    ``bounded=False`` sizes on it instead (closer to the risk on average, above it whenever the market thins).
+
+    The attached stop closes the whole resulting position, so with a position already open the *combined*
+    position's loss counts: adding to a position sizes only what the risk has left (nothing if the open position
+    alone already loses more at that stop: OPEN_POSITION_EXCEEDS_RISK); an order against an open position first
+    closes it, then opens the remainder. The quantity is found by bisection on the step grid over the function the
+    preview uses, so the preview of the sized order shows exactly these losses.
     """
     stop = request.stop_loss
     if stop is None:
@@ -648,7 +682,7 @@ def size_order(request: OrderRequest, ctx: PreviewContext, risk_pct: Decimal = D
     base = (abs(pos) / step).to_integral_value(rounding=ROUND_CEILING) if pos * sign < 0 else ZERO
 
     def loss(steps: Decimal) -> Decimal:
-        return _loss_for_quantity(request, ctx, price, steps * step)
+        return _loss_for_quantity(request, ctx, price, steps * step, worst=bounded)
 
     warnings: list[RiskWarning] = []
     lo = int(base)
@@ -673,7 +707,11 @@ def size_order(request: OrderRequest, ctx: PreviewContext, risk_pct: Decimal = D
     if ctx.available_balance > 0:
         needed = max(1, int((p.notional / ctx.available_balance).to_integral_value(rounding=ROUND_CEILING)))
     fees = p.entry_fee + (p.exit_fee_at_stop or ZERO)
-    loss_stop = p.loss_at_stop if p.loss_at_stop is not None else _loss_for_quantity(request, ctx, price, quantity)
+    if p.loss_at_stop is not None and p.max_loss_at_stop is not None:
+        loss_stop, max_loss = p.loss_at_stop, p.max_loss_at_stop
+    else:  # the order exactly closes an opposite position: what closing it costs
+        loss_stop = _loss_for_quantity(request, ctx, price, quantity, worst=False)
+        max_loss = _loss_for_quantity(request, ctx, price, quantity, worst=True)
     if risk_pct > MAX_RISK_PCT:
         warnings.append(RiskWarning.RISK_ABOVE_LIMIT)
     return PositionSizing(
@@ -684,6 +722,7 @@ def size_order(request: OrderRequest, ctx: PreviewContext, risk_pct: Decimal = D
         leverage_needed=needed,
         risk_amount=risk,
         loss_at_stop=loss_stop,
+        max_loss_at_stop=max_loss,
         fees=fees,
         liquidation_price=p.liquidation_price,
         loss_at_liquidation=p.loss_at_liquidation,

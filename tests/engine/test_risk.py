@@ -19,6 +19,7 @@ from hexdesk.engine.risk import (
     PreviewContext,
     RiskWarning,
     preview_order,
+    size_order,
     size_position,
 )
 
@@ -193,16 +194,16 @@ def test_sized_loss_never_exceeds_the_risk(equity, entry, distance_bp, below, ri
     stop = entry - move if below else entry + move
     s = size_position(BTC, equity, entry, stop, risk_pct=risk_pct, leverage=leverage, margin_mode=mode,
                       liquidity=liquidity)
-    assert s.loss_at_stop <= s.risk_amount
+    assert s.loss_at_stop <= s.max_loss_at_stop <= s.risk_amount
     assert s.quantity % BTC.step_size == 0
-    # the largest such quantity: one step more, previewed with its slippage and fees, loses more than the risk
+    # the largest such quantity: one step more, previewed with its slippage and fees, can lose more than the risk
     assert s.preview is not None
     req = OrderRequest.market("BTCUSDT", s.side, s.quantity + BTC.step_size, stop_loss=stop)
     c = ctx(last_price=entry, mark_price=entry, leverage=leverage, margin_mode=mode, cross_wallet_balance=equity,
             available_balance=equity, equity=equity, fill_model=DefaultFillModel(), liquidity=liquidity)
-    assert preview_order(req, c).loss_at_stop > s.risk_amount
+    assert preview_order(req, c).max_loss_at_stop > s.risk_amount
     if s.quantity:
-        assert s.loss_at_stop == s.preview.loss_at_stop
+        assert (s.loss_at_stop, s.max_loss_at_stop) == (s.preview.loss_at_stop, s.preview.max_loss_at_stop)
     if s.liquidation_price is not None and s.side is Side.BUY:
         assert (W.STOP_BEYOND_LIQUIDATION in s.warnings) == (s.liquidation_price >= stop)
 
@@ -360,3 +361,148 @@ def test_preview_requires_prices():
         preview_order(OrderRequest("BTCUSDT", Side.BUY, OrderType.STOP_MARKET, quantity=D("1")), ctx())
     with pytest.raises(ValueError):
         preview_order(OrderRequest("BTCUSDT", Side.BUY, OrderType.MARKET), ctx())
+
+
+# -- slippage in the preview and the sizer ------------------------------------------------------------------
+
+LIQ = D("12")  # BTC a minute: the liquidity estimate of these examples
+
+
+def test_the_preview_prices_entry_and_stop_with_the_fill_model():
+    c = ctx(fill_model=DefaultFillModel(), liquidity=LIQ)
+    p = preview_order(OrderRequest.market("BTCUSDT", Side.BUY, D("0.127"), stop_loss=D("59400")), c)
+    # entry: 60,000 + 0.1 spread + 60,000 × 0.005 × 0.127 / 12 = 60,003.275 -> up to the tick: 60,003.3
+    assert p.fills == ((D("60003.3"), D("0.127")),)
+    assert p.fill_price == p.resulting_entry_price == D("60003.3")
+    assert p.slippage == D("0.4191")  # 0.127 × 3.3
+    assert close(p.slippage_pct, D("0.4191") / D("7620") * 100, "1e-20")  # of 0.127 × 60,000
+    assert p.entry_fee == D("3.81020955")  # 0.127 × 60,003.3 × 0.05%
+    assert p.initial_margin == D("762.04191")  # 0.127 × 60,003.3 / 10, as the ledger posts it
+    assert p.open_loss == D("0.4191")  # bought 3.3 above the mark
+    assert p.cost == D("762.46101") and p.total_cost == D("766.27121955")
+    # the stop exits as a market sell from 59,400 with the same liquidity: 59,400 − 0.1 − 3.14325 -> 59,396.7
+    assert p.exit_price_at_stop == D("59396.7")
+    assert p.exit_slippage_at_stop == D("0.4191")  # 0.127 × 3.3
+    assert p.exit_fee_at_stop == D("3.77169045")  # 0.127 × 59,396.7 × 0.05%
+    # 0.127 × (60,003.3 − 59,396.7) + 3.81020955 + 3.77169045
+    assert p.loss_at_stop == D("84.6201")
+    # whatever the liquidity when it triggers, the exit is no worse than 59,400 × (1 − 0.2%) − 0.1 = 59,281.1:
+    # 0.127 × (60,003.3 − 59,281.1) + 3.81020955 + 0.127 × 59,281.1 × 0.05% (3.76434985)
+    assert p.max_loss_at_stop == D("99.2939594")
+    assert p.liquidity == LIQ
+    assert p.liquidation_price == liquidation_price(BTC, D("0.127"), D("60003.3"), D("762.04191"))
+
+
+def test_a_big_market_order_previews_the_walk_of_the_book():
+    p = preview_order(OrderRequest.market("BTCUSDT", Side.BUY, D("5")), ctx(fill_model=DefaultFillModel(),
+                                                                          liquidity=LIQ, available_balance=D("1e6")))
+    # docs/fill-model.md's table
+    assert p.fills == ((D("60030.1"), D("1.2")), (D("60060.1"), D("1.2")), (D("60090.1"), D("1.2")),
+                       (D("60120.1"), D("1.4")))
+    assert p.notional == D("300384.5")  # 72,036.12 + 72,072.12 + 72,108.12 + 84,168.14
+    assert p.slippage == D("384.5") and p.fill_price == D("60076.9")
+
+
+def test_the_sizer_includes_slippage_and_bounds_the_stops_exit():
+    # The old sizer: 100 / (600 + 59.7) -> 0.151 BTC. With slippage that position loses 100.7925 at the stop
+    # with today's liquidity (0.151 × (60,003.9 − 59,396.1) + 4.53029445 + 4.48440555) and up to 118.15 if the
+    # market thins: 1.18% for a "1%" trade.
+    old = preview_order(OrderRequest.market("BTCUSDT", Side.BUY, D("0.151"), stop_loss=D("59400")),
+                        ctx(fill_model=DefaultFillModel(), liquidity=LIQ))
+    assert old.loss_at_stop == D("100.7925")
+    assert old.max_loss_at_stop == D("118.1488175")
+    s = size_position(BTC, D("10000"), D("60000"), D("59400"), leverage=10, liquidity=LIQ)
+    # per BTC about (60,003.3 − 59,281.1) + 0.05% × (60,003.3 + 59,281.1) = 781.8: 0.128 loses 100.0758016 at the
+    # bound, 0.127 loses 99.2939594 (see the previous test)
+    assert s.quantity == D("0.127")
+    assert s.max_loss_at_stop == D("99.2939594") <= s.risk_amount
+    assert s.loss_at_stop == D("84.6201")
+    assert s.fees == D("3.81020955") + D("3.77169045")
+    assert s.preview is not None and s.preview.quantity == s.quantity and s.resulting_qty == D("0.127")
+    expected = size_position(BTC, D("10000"), D("60000"), D("59400"), leverage=10, liquidity=LIQ)
+    assert expected == s  # deterministic
+
+
+def test_sizing_on_the_expected_loss_is_a_choice():
+    c = ctx(fill_model=DefaultFillModel(), liquidity=LIQ)
+    req = OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=D("59400"))
+    s = size_order(req, c, D("1"), bounded=False)
+    # 0.149: 0.149 × (60,003.9 − 59,396.2) + 4.47029055 + 4.4250169 = 99.44260745; 0.150 would lose 100.125
+    assert s.quantity == D("0.149")
+    assert s.loss_at_stop == D("99.44260745")
+
+
+def test_adding_to_an_open_position_sizes_the_combined_loss():
+    # long 0.1 @ 60,000, mark 61,000 (+100 unrealized): equity 10,100, risk 1% = 101, stop 60,500.
+    c = ctx(position_qty=D("0.1"), entry_price=D("60000"), isolated_wallet=D("600"), last_price=D("61000"),
+            mark_price=D("61000"), equity=D("10100"))
+    req = OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=D("60500"))
+    s = size_order(req, c, D("1"))
+    # the open 0.1 loses 0.1 × 500 = 50 from the mark, the new q 500q; fees 0.05% × (61,000q + 60,500 (0.1 + q)):
+    # 53.025 + 560.75 q <= 101 -> q = 0.085 (100.68875); 0.086 would lose 101.2495
+    assert s.quantity == D("0.085")
+    assert s.resulting_qty == D("0.185")
+    assert s.loss_at_stop == s.max_loss_at_stop == D("100.68875")
+    # the preview of that order describes the same position and the same loss
+    p = preview_order(replace(req, quantity=D("0.085")), c)
+    assert (p.resulting_qty, p.loss_at_stop) == (D("0.185"), D("100.68875"))
+    assert p.resulting_entry_price == (D("6000") + D("0.085") * D("61000")) / D("0.185")
+
+
+def test_an_open_position_that_already_exceeds_the_risk_adds_nothing():
+    c = ctx(position_qty=D("0.1"), entry_price=D("60000"), isolated_wallet=D("600"), last_price=D("61000"),
+            mark_price=D("61000"), equity=D("10100"))
+    s = size_order(OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=D("59000")), c, D("1"))
+    # the open 0.1 alone loses 0.1 × (61,000 − 59,000) = 200 at that stop: more than 101
+    assert s.quantity == 0
+    assert s.warnings[0] is W.OPEN_POSITION_EXCEEDS_RISK
+    assert s.loss_at_stop == D("200") + D("0.0005") * D("0.1") * D("59000")
+
+
+def test_an_order_against_an_open_position_closes_it_then_sizes_the_rest():
+    # short 0.1 @ 60,000, mark 61,000 (−100): equity 9,900, risk 99; a long with its stop at 60,500.
+    c = ctx(position_qty=D("-0.1"), entry_price=D("60000"), isolated_wallet=D("600"), last_price=D("61000"),
+            mark_price=D("61000"), equity=D("9900"))
+    s = size_order(OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=D("60500")), c, D("1"))
+    # buying 0.1 + r closes the short at the mark (no loss from now) and opens r: 500 r lost at the stop, fees
+    # 0.05% × (61,000 (0.1 + r) + 60,500 r) = 3.05 + 60.75 r: 3.05 + 560.75 r <= 99 -> r = 0.171 (98.93825)
+    assert s.quantity == D("0.271")
+    assert s.resulting_qty == D("0.171")
+    assert s.loss_at_stop == D("98.93825")
+    p = preview_order(OrderRequest.market("BTCUSDT", Side.BUY, D("0.271"), stop_loss=D("60500")), c)
+    assert (p.resulting_qty, p.loss_at_stop) == (s.resulting_qty, s.loss_at_stop)
+
+
+def test_the_exchange_previews_what_submit_fills_and_the_stop_realises_the_preview():
+    from hexdesk.engine.events import OrderFilled
+    from hexdesk.engine.exchange import Exchange
+
+    def stopped_out(stop_liquidity: D) -> tuple[OrderPreview, D]:
+        """Size 1% with a stop at 59,400, send, run the price through the stop: (the preview, the loss)."""
+        ex = Exchange(wallet_balance=D("10000"))
+        t0 = 1_740_798_000_000  # 2025-03-01 03:00 UTC: no funding on the way
+        ex.on_tick("BTCUSDT", t0, D("60000"), bar_volume=LIQ)
+        ex.set_leverage("BTCUSDT", 10)
+        s = ex.size_order(OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=D("59400")), D("1"))
+        req = OrderRequest.market("BTCUSDT", Side.BUY, s.quantity, stop_loss=D("59400"))
+        p = ex.preview(req)
+        assert p == s.preview
+        r = ex.submit(req)
+        fills = [e.fill for e in r.events if isinstance(e, OrderFilled)]
+        assert [(f.price, f.quantity) for f in fills] == list(p.fills)
+        assert sum(f.fee for f in fills) == p.entry_fee
+        pos = ex.position("BTCUSDT")
+        assert (pos.entry_price, pos.isolated_wallet, pos.liquidation_price) == (
+            p.resulting_entry_price, p.initial_margin, p.liquidation_price)
+        ex.on_tick("BTCUSDT", t0 + 20_000, D("59300"), bar_volume=stop_liquidity)  # through the stop
+        assert not ex.position("BTCUSDT").is_open
+        return p, D("10000") - ex.account().wallet_balance
+
+    p, lost = stopped_out(LIQ)  # the same liquidity when the stop triggers: exactly the expected loss
+    assert p.quantity == D("0.127") and lost == p.loss_at_stop == D("84.6201")
+    p, lost = stopped_out(D("0.5"))  # thinner: the exit walks levels of 0.05 BTC down to 75.6 below the stop
+    # sold 0.05 @ 59,370.2 (impact 0.05%), 0.05 @ 59,340.5 (0.1%), 0.027 @ 59,324.4 (0.127%): 7,537.2938 for
+    # 7,620.4191 bought, + 3.81020955 entry fee + 1.484255 + 1.4835125 + 0.8008794 exit fees
+    assert lost == D("90.70415645") < p.max_loss_at_stop
+    p, lost = stopped_out(D("0"))  # no sign of liquidity: the bounded worst exit, exactly the sized maximum
+    assert lost == p.max_loss_at_stop == D("99.2939594") <= D("100")
