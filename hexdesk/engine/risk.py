@@ -650,7 +650,7 @@ def size_order(
     as it would fill now), the move to the stop, and the stop's exit, a market order from the stop price, with its
     taker fee and the fill model's *bounded* slippage (0.2% + the spread by default). The liquidity when the stop
     triggers is not known when the order is sized; a replay of March 2025 showed it often thinner than at the
-    entry (half of the stop-outs sized with today's liquidity lost more than 1%, up to 1.06% before funding), so
+    entry (26 of 56 stop-outs sized with today's liquidity lost more than 1%, up to 1.06% before funding), so
     only the bound keeps the promise. The preview's ``loss_at_stop`` is the expected loss with today's liquidity;
     ``bounded=False`` sizes on it instead (closer to the risk on average, above it whenever the market thins).
 
