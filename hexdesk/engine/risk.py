@@ -663,6 +663,9 @@ def size_order(
     stop = request.stop_loss
     if stop is None:
         raise ValueError("sizing by risk needs a stop-loss")
+    numbers = (stop, risk_pct, request.price, request.stop_price, request.take_profit)
+    if not all(isinstance(n, Decimal) and n.is_finite() for n in numbers if n is not None):
+        raise ValueError("the stop, the prices and the risk must be finite numbers")
     if ctx.equity <= 0:
         raise ValueError(f"equity must be positive, got {ctx.equity}")
     if not ZERO < risk_pct <= HUNDRED:

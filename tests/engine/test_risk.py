@@ -506,3 +506,19 @@ def test_the_exchange_previews_what_submit_fills_and_the_stop_realises_the_previ
     assert lost == D("90.70415645") < p.max_loss_at_stop
     p, lost = stopped_out(D("0"))  # no sign of liquidity: the bounded worst exit, exactly the sized maximum
     assert lost == p.max_loss_at_stop == D("99.2939594") <= D("100")
+
+
+@pytest.mark.parametrize(
+    ("stop", "risk", "match"),
+    [
+        (None, D("1"), "stop-loss"),
+        (D("NaN"), D("1"), "finite"),
+        (D("Infinity"), D("1"), "finite"),
+        (D("59400"), D("sNaN"), "finite"),
+        (D("59400"), D("0"), "risk_pct"),
+        (D("60100"), D("1"), "below the entry"),
+    ],
+)
+def test_size_order_refuses_nonsense(stop, risk, match):
+    with pytest.raises(ValueError, match=match):
+        size_order(OrderRequest.market("BTCUSDT", Side.BUY, None, stop_loss=stop), ctx(), risk)
