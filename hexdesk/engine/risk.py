@@ -1,6 +1,6 @@
 """Risk first: size a position from the risk you accept, and preview an order before it is sent.
 
-Two pure functions on top of :mod:`hexdesk.engine.margin`:
+Pure functions on top of :mod:`hexdesk.engine.margin` and the fill model:
 
 - :func:`preview_order` shows what an order would do to the position: its expected fills and slippage, margin,
   cost, fees, the resulting entry and liquidation price, the loss at the stop and at liquidation, the
@@ -8,8 +8,8 @@ Two pure functions on top of :mod:`hexdesk.engine.margin`:
   liquidity estimate (``PreviewContext.fill_model`` / ``.liquidity``), so a market order's preview is what
   ``submit`` would fill at that moment.
 - :func:`size_order` turns "I risk 1% of my equity with a stop at X" into a quantity (rounded DOWN to the step
-  size) whose preview's loss at the stop, slippage and both fees included, is at most the risk asked for.
-  :func:`size_position` is the same for a market entry from a flat account.
+  size) whose preview's maximum loss at the stop, slippage and both fees included, is at most the risk asked
+  for. :func:`size_position` is the same for a market entry from a flat account.
 
 Conventions (kept in step with the Exchange, see docs/engine.md):
 
@@ -20,8 +20,9 @@ Conventions (kept in step with the Exchange, see docs/engine.md):
   (a triggered stop-limit usually takes liquidity); a LIMIT order pays the maker fee unless it is marketable at
   the last price. Exits at the stop-loss or take-profit are STOP_MARKET / TAKE_PROFIT_MARKET: taker.
 - Losses include slippage: the entry's from the fill model now, the stop's exit as a market order from the stop
-  price with the same liquidity. Only a gap through the stop (a candle opening beyond it) or thinner liquidity
-  when it triggers fills worse (see docs/fill-model.md). Funding is not included.
+  price, with the same liquidity (``loss_at_stop``, expected) or at the fill model's bound (``max_loss_at_stop``,
+  whatever the liquidity then; what the sizer keeps within the risk). Only a gap through the stop fills worse
+  than the bound (see docs/fill-model.md). Funding is not included.
 - Losses are falls in equity from now: a position already open counts from the current mark.
 - Loss at liquidation: when the mark price reaches the liquidation price LP the position has lost
   ``Q·|EP − LP|``; the liquidation then charges the clearance fee ``liquidationFee × Q × LP``, capped by the
@@ -244,7 +245,9 @@ class OrderPreview:
     slippage and taker/maker entry fee, the stop's own slippage (a STOP_MARKET fills as a market order from the
     stop price, ``exit_price_at_stop``) and its taker fee, and the move to the stop; a position already open counts
     from the current mark (its profit so far is part of the equity at risk). Negative: the stop locks in a gain.
-    ``loss_at_liquidation`` is the same fall in equity if the mark reaches the liquidation price instead (the
+    ``max_loss_at_stop`` is the same with the stop's exit (and a stop-market entry) at the fill model's bounded
+    worst price: the most the stop-out can cost whatever the liquidity when it triggers, which the sizer keeps
+    within the risk. ``loss_at_liquidation`` is the fall in equity if the mark reaches the liquidation price (the
     clearance fee included); ``profit_at_take_profit`` / ``r_multiple`` the net gain at the take-profit and its
     ratio to ``loss_at_stop``. A gap through the stop fills worse than ``exit_price_at_stop``; funding is not
     included.
