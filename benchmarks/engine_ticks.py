@@ -103,7 +103,7 @@ def _month_ticks() -> Iterator[tuple[str, int, Decimal, Decimal, bool]]:
 
         series = load_bundled("BTCUSDT-2025-03")
         for t in Replay([series]).ticks():
-            yield t.symbol, t.ts_ms, t.price, t.candle.volume, t.step == 3
+            yield t.symbol, t.ts_ms, t.price, t.liquidity, t.step == 3
         return
     except ImportError:
         pass

@@ -8,18 +8,18 @@ receive one ``DeskChange`` saying what changed. No Qt here: the UI subscribes, t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from hexdesk.engine import Exchange, Result
-from hexdesk.engine.enums import MarginMode, OrderType, Side
+from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
 from hexdesk.engine.errors import BinanceError, Rejection
 from hexdesk.engine.events import Event, OrderFilled
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import AccountSnapshot, Position
-from hexdesk.engine.risk import OrderPreview, PositionSizing, size_position
+from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.storage.journal import Journal
@@ -100,7 +100,9 @@ class TradingDesk:
         events: list[Event] = []
         on_tick = self.exchange.on_tick
         for tick in ticks:
-            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+            # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
+            # in replay): docs/fill-model.md.
+            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity))
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:
@@ -179,21 +181,35 @@ class TradingDesk:
         risk_pct: Decimal,
         leverage: int,
         take_profit: Decimal | None = None,
+        order_type: OrderType | None = None,
     ) -> PositionSizing:
-        """Quantity that risks ``risk_pct`` of equity between entry and stop (rounded down to the step)."""
-        account = self.exchange.account()
-        return size_position(
-            self.instrument(symbol),
-            account.margin_balance,
-            entry,
-            stop,
-            risk_pct=risk_pct,
-            leverage=leverage,
-            margin_mode=self.exchange.margin_mode(symbol),
-            take_profit=take_profit,
-            available_balance=account.available_balance,
-            cross_wallet_balance=account.cross_wallet_balance,
-        )
+        """The order quantity whose stop-out loses at most ``risk_pct`` % of equity, slippage and both fees
+        included, rounded down to the step; with a position open, the combined position's loss (engine
+        ``Exchange.size_order``). Its ``preview`` is exactly what :meth:`preview` shows for that order.
+
+        ``order_type`` is the ticket's: MARKET (entry = the last price), LIMIT (a resting limit at ``entry``) or
+        STOP_MARKET (a stop entry at ``entry``). Without it, an entry at the last price is a market order, one
+        that would take at once a stop-market entry (the costlier assumption), any other a resting limit.
+        """
+        last = self.exchange.last_price(symbol)
+        if last is None:
+            raise ValueError(f"no market price for {symbol} yet")
+        if stop == entry:
+            raise ValueError("the stop must differ from the entry: with the stop at the entry there is no risk to size")
+        side = Side.BUY if stop < entry else Side.SELL
+        if order_type is None:
+            takes = entry >= last if side is Side.BUY else entry <= last
+            order_type = OrderType.MARKET if entry == last else OrderType.STOP_MARKET if takes else OrderType.LIMIT
+        if order_type is OrderType.MARKET:
+            request = OrderRequest(symbol, side, OrderType.MARKET)
+        elif order_type is OrderType.LIMIT:
+            request = OrderRequest(symbol, side, OrderType.LIMIT, price=entry, time_in_force=TimeInForce.GTC)
+        elif order_type is OrderType.STOP_MARKET:
+            request = OrderRequest(symbol, side, OrderType.STOP_MARKET, stop_price=entry)
+        else:
+            raise ValueError(f"sizing by risk supports MARKET, LIMIT and STOP_MARKET entries, not {order_type}")
+        request = replace(request, stop_loss=stop, take_profit=take_profit)
+        return self.exchange.size_order(request, risk_pct, leverage)
 
     def cancel(self, symbol: str, order_id: int) -> Result:
         return self._after(self.exchange.cancel(symbol, order_id))

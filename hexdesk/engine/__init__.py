@@ -40,7 +40,15 @@ from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.rebuild import AccountState, PositionState, rebuild
 from hexdesk.engine.result import Result
-from hexdesk.engine.risk import OrderPreview, PositionSizing, PreviewContext, RiskWarning, preview_order, size_position
+from hexdesk.engine.risk import (
+    OrderPreview,
+    PositionSizing,
+    PreviewContext,
+    RiskWarning,
+    preview_order,
+    size_order,
+    size_position,
+)
 from hexdesk.engine.validation import OrderContext, validate
 
 __all__ = [
@@ -91,6 +99,7 @@ __all__ = [
     "default_instruments",
     "preview_order",
     "rebuild",
+    "size_order",
     "size_position",
     "validate",
 ]

@@ -26,6 +26,10 @@ def money(amount: Decimal) -> Decimal:
 class SymbolState:
     """Market, settings, position and open orders of one symbol, plus the caches that keep a tick O(1).
 
+    ``bar_volume`` is the liquidity estimate of the latest tick (base volume per minute from closed candles, see
+    fill_model; None: no volume model), which prices market orders, and ``tick_ms`` that tick's time, so the next
+    tick's segment knows its duration (a resting limit's share of the liquidity, ``fill_model.segment_volume``).
+
     Caches (recomputed by the Exchange whenever the position, its wallet or the book changes):
 
     - ``down_last`` / ``up_last`` / ``down_mark`` / ``up_mark``: the gates of :class:`OrderBook`, with the
@@ -60,6 +64,7 @@ class SymbolState:
         "next_funding_ms",
         "qty",
         "symbol",
+        "tick_ms",
         "up_last",
         "up_mark",
         "upnl",
@@ -71,6 +76,7 @@ class SymbolState:
         self.last: Decimal | None = None
         self.mark: Decimal | None = None
         self.bar_volume: Decimal | None = None
+        self.tick_ms = 0
         self.leverage = leverage
         self.margin_mode = margin_mode
         self.qty = ZERO

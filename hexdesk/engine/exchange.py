@@ -26,7 +26,7 @@ from hexdesk.engine.core import NO_EVENTS, ZERO, EventHandler
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import AccountOpened, Event, LeverageChanged, MarginModeChanged, PositionChanged
-from hexdesk.engine.fill_model import DefaultFillModel, FillModel
+from hexdesk.engine.fill_model import DefaultFillModel, FillModel, segment_volume
 from hexdesk.engine.funding import clamp_rate, next_funding_ms
 from hexdesk.engine.instruments import Instrument, default_instruments
 from hexdesk.engine.ledger import Ledger
@@ -87,6 +87,11 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         """A new last (and mark) price. The segment from the previous last price is the price path: resting limits
         it trades through fill, conditionals whose stopPrice lies on it trigger, then liquidation is checked.
 
+        ``bar_volume`` is the liquidity estimate, not the forming candle's volume: the base-asset volume expected in
+        one minute, from closed candles only (hexdesk.market.liquidity; 0: no sign of liquidity yet; None: no
+        volume model, sizes are not priced). It prices market orders until the next tick; the segment ending here
+        gives resting limits its share for the segment's duration (fill_model.segment_volume).
+
         The quiet case (nothing reached) is a handful of comparisons and returns an empty tuple.
         """
         st = self._state[symbol]
@@ -112,6 +117,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
             ) >= st.up_mark:
                 return self._tick_slow(st, ts_ms, last, mark, bar_volume)
         st.bar_volume = bar_volume
+        st.tick_ms = ts_ms
         st.last = last
         st.mark = mark
         if st.cross_open:
@@ -133,6 +139,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
             mark = last
         prev_last, prev_mark = st.last, st.mark
         st.bar_volume = bar_volume
+        duration_ms = ts_ms - st.tick_ms
+        st.tick_ms = ts_ms
         if prev_last is None or prev_mark is None:
             st.last, st.mark = last, mark
             st.next_funding_ms = next_funding_ms(ts_ms, st.instrument.funding_interval_hours)
@@ -141,7 +149,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
             self._settle_funding(st, st.next_funding_ms)
             st.next_funding_ms = next_funding_ms(st.next_funding_ms, st.instrument.funding_interval_hours)
         st.last, st.mark = last, mark
-        self._walk_segment(st, prev_last, last, prev_mark, mark, bar_volume)
+        self._walk_segment(st, prev_last, last, prev_mark, mark, segment_volume(bar_volume, duration_ms))
         if st.cross_open:
             self._resync_cross()
         self._check_cross()

@@ -26,7 +26,7 @@ from hexdesk.engine.events import (
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.result import Result
-from hexdesk.engine.risk import OrderPreview, PreviewContext, preview_order
+from hexdesk.engine.risk import OrderPreview, PositionSizing, PreviewContext, preview_order, size_order
 from hexdesk.engine.validation import OrderContext, cost_rejection, validate, would_take
 
 
@@ -168,28 +168,47 @@ class OrderHandling(ExchangeCore):
         return rejection
 
     def preview(self, request: OrderRequest) -> OrderPreview:
-        """What ``request`` would cost and risk now (hexdesk.engine.risk.preview_order on this account)."""
+        """What ``request`` would cost and risk now (hexdesk.engine.risk.preview_order on this account), priced by
+        this Exchange's fill model with the symbol's current liquidity estimate: a market order's preview shows
+        the fills ``submit`` would make at this moment."""
         st = self._symbol(request.symbol)
         if st.last is None or st.mark is None:
             raise ValueError(f"no market price for {request.symbol} yet")
+        return preview_order(request, self._preview_context(st))
+
+    def size_order(self, request: OrderRequest, risk_pct: Decimal, leverage: int | None = None) -> PositionSizing:
+        """The largest quantity of ``request`` (side, type, prices, stop_loss, take_profit; its quantity is
+        ignored) whose stop-out loses at most ``risk_pct`` % of the equity, slippage and fees included, counting
+        the position already open (hexdesk.engine.risk.size_order). ``leverage`` overrides the symbol's for a
+        what-if (the ticket's leverage before it is applied)."""
+        st = self._symbol(request.symbol)
+        if st.last is None or st.mark is None:
+            raise ValueError(f"no market price for {request.symbol} yet")
+        if leverage is not None and not 1 <= leverage <= st.instrument.max_leverage:
+            raise ValueError(f"leverage must be between 1 and {st.instrument.max_leverage}x, got {leverage}")
+        return size_order(request, self._preview_context(st, leverage), risk_pct)
+
+    def _preview_context(self, st: SymbolState, leverage: int | None = None) -> PreviewContext:
+        assert st.last is not None and st.mark is not None
         others = [s for s in self._cross_open.values() if s is not st]
         account = self.account()
-        ctx = PreviewContext(
+        return PreviewContext(
             instrument=st.instrument,
             last_price=st.last,
             mark_price=st.mark,
             position_qty=st.qty,
             entry_price=st.entry,
             isolated_wallet=st.iso_wallet,
-            leverage=st.leverage,
+            leverage=st.leverage if leverage is None else leverage,
             margin_mode=st.margin_mode,
             cross_wallet_balance=self._cross_wallet,
             other_maintenance=sum((s.mm for s in others), ZERO) if not st.is_isolated else ZERO,
             other_upnl=sum((s.upnl for s in others), ZERO) if not st.is_isolated else ZERO,
             available_balance=account.available_balance,
             equity=account.margin_balance,
+            fill_model=self._fill_model,
+            liquidity=st.bar_volume,
         )
-        return preview_order(request, ctx)
 
     def _order_context(
         self, st: SymbolState, exclude: int | None = None, last: Decimal | None = None, mark: Decimal | None = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
+from hexdesk.market.liquidity import LiquidityEstimator
 
 MAX_SPEED = 100_000.0
 MAX_BATCH = 20_000
@@ -24,13 +25,21 @@ MAX_BATCH = 20_000
 
 @dataclass(frozen=True, slots=True)
 class PriceTick:
-    """The last price of ``symbol`` at ``ts_ms`` and the forming candle as known at that moment (step 0..3)."""
+    """The last price of ``symbol`` at ``ts_ms`` and the forming candle as known at that moment (step 0..3).
+
+    ``liquidity`` is what the engine prices orders with (``Exchange.on_tick(..., bar_volume=tick.liquidity)``): the
+    base-asset volume expected in one minute, estimated from closed candles only (hexdesk.market.liquidity: the
+    median of the last 15 before this tick's candle; 0 before any has closed). ``candle.volume`` is for the chart:
+    in replay it is a share of the recorded candle's final volume, a value from the future, so it must never price
+    an order. None means no volume model at all (the fill model then charges only the spread).
+    """
 
     symbol: str
     ts_ms: int
     price: Decimal
     candle: Candle
     step: int
+    liquidity: Decimal | None = None
 
 
 def step_offsets(interval_ms: int) -> tuple[int, int, int, int]:
@@ -49,7 +58,8 @@ def candle_ticks(series: CandleSeries, start: int = 0, stop: int | None = None) 
 
     Bullish (close >= open): open -> low -> high -> close; bearish: open -> high -> low -> close. The forming candle
     at step k has the extremes of the points so far, close = the point, volume = volume*k/3 (at the volume's
-    exponent), and only step 3 is the real, closed candle.
+    exponent), and only step 3 is the real, closed candle. Every tick of a candle carries the same ``liquidity``: the
+    estimate from the candles that closed before it opened (those before ``start`` included), never from itself.
     """
     sym, interval = series.symbol, series.interval
     _, d1, d2, d3 = step_offsets(series.interval_ms)
@@ -68,17 +78,23 @@ def candle_ticks(series: CandleSeries, start: int = 0, stop: int | None = None) 
     )
     dec = scaled_to_decimal
     v0 = dec(0, vd)
+    interval_ms = series.interval_ms
+    estimator = LiquidityEstimator()
+    for vi in v_a[max(0, start - estimator.window) : start].tolist():  # what closed before the replay started
+        estimator.add_closed(dec(vi, vd), interval_ms)
+    liq = estimator.per_minute
     for t, oi, hi, li, ci, vi in rows:
         o, h, lo, c = dec(oi, pd), dec(hi, pd), dec(li, pd), dec(ci, pd)
         v1, v2, v = dec(_share(vi, 1), vd), dec(_share(vi, 2), vd), dec(vi, vd)
-        yield PriceTick(sym, t, o, Candle(sym, interval, t, o, o, o, o, v0, False), 0)
+        yield PriceTick(sym, t, o, Candle(sym, interval, t, o, o, o, o, v0, False), 0, liq)
         if ci >= oi:  # bullish: the low comes first
-            yield PriceTick(sym, t + d1, lo, Candle(sym, interval, t, o, o, lo, lo, v1, False), 1)
-            yield PriceTick(sym, t + d2, h, Candle(sym, interval, t, o, h, lo, h, v2, False), 2)
+            yield PriceTick(sym, t + d1, lo, Candle(sym, interval, t, o, o, lo, lo, v1, False), 1, liq)
+            yield PriceTick(sym, t + d2, h, Candle(sym, interval, t, o, h, lo, h, v2, False), 2, liq)
         else:
-            yield PriceTick(sym, t + d1, h, Candle(sym, interval, t, o, h, o, h, v1, False), 1)
-            yield PriceTick(sym, t + d2, lo, Candle(sym, interval, t, o, h, lo, lo, v2, False), 2)
-        yield PriceTick(sym, t + d3, c, Candle(sym, interval, t, o, h, lo, c, v, True), 3)
+            yield PriceTick(sym, t + d1, h, Candle(sym, interval, t, o, h, o, h, v1, False), 1, liq)
+            yield PriceTick(sym, t + d2, lo, Candle(sym, interval, t, o, h, lo, lo, v2, False), 2, liq)
+        yield PriceTick(sym, t + d3, c, Candle(sym, interval, t, o, h, lo, c, v, True), 3, liq)
+        liq = estimator.add_closed(v, interval_ms)  # known from now on: the next candle is priced with it
 
 
 def _tick_key(t: PriceTick) -> tuple[int, str]:

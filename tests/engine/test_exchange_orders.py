@@ -86,12 +86,16 @@ def test_resting_limit_fills_as_maker_when_traded_through() -> None:
 def test_partial_fills_by_participation() -> None:
     ex = ready()
     ex.submit(OrderRequest.limit(BTC, Side.BUY, D("1"), D("59000")))
-    events = ex.on_tick(BTC, 2_000, D("58900"), bar_volume=D("4"))  # 10% of 4 = 0.4 per segment
+    # 4 BTC a minute of liquidity, segments one minute long: 10% of 4 = 0.4 per segment that trades through
+    events = ex.on_tick(BTC, 61_000, D("58900"), bar_volume=D("4"))
     assert of_type(events, OrderFilled)[0].order.status is OrderStatus.PARTIALLY_FILLED
-    ex.on_tick(BTC, 3_000, D("59100"), bar_volume=D("4"))
-    ex.on_tick(BTC, 4_000, D("58800"), bar_volume=D("4"))
-    ex.on_tick(BTC, 5_000, D("59100"), bar_volume=D("4"))
-    ex.on_tick(BTC, 6_000, D("58800"), bar_volume=D("4"))
+    assert ex.position(BTC).quantity == D("0.4")
+    ex.on_tick(BTC, 121_000, D("59100"), bar_volume=D("4"))  # 58,900 -> 59,100 still trades below 59,000
+    assert ex.position(BTC).quantity == D("0.8")
+    ex.on_tick(BTC, 136_000, D("59200"), bar_volume=D("4"))  # above the bid: nothing
+    ex.on_tick(BTC, 151_000, D("58800"), bar_volume=D("4"))  # 15 s: a quarter of 4 BTC, 10% of it = 0.1
+    assert ex.position(BTC).quantity == D("0.9")
+    ex.on_tick(BTC, 211_000, D("58900"), bar_volume=D("4"))
     assert ex.position(BTC).quantity == D("1")
     assert ex.open_orders() == ()
 

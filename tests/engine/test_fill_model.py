@@ -10,8 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hexdesk.engine.enums import OrderType, Side
-from hexdesk.engine.fill_model import DefaultFillModel, FillModel, average_price, trigger_fires_at_or_above
+from hexdesk.engine.events import OrderFilled
+from hexdesk.engine.exchange import Exchange
+from hexdesk.engine.fill_model import (
+    DefaultFillModel,
+    FillModel,
+    average_price,
+    segment_volume,
+    trigger_fires_at_or_above,
+)
 from hexdesk.engine.instruments import default_instruments
+from hexdesk.engine.orders import OrderRequest
 
 BTC = default_instruments()["BTCUSDT"]
 ETH = default_instruments()["ETHUSDT"]
@@ -28,6 +37,15 @@ def test_default_model_satisfies_the_protocol():
 
 
 # -- market fills ----------------------------------------------------------------------------------------
+
+
+def test_liquidity_at_a_candle_open_comes_from_the_closed_candles():
+    # Issue 6.3: at the open of BTCUSDT 2025-03-02 04:40 (last 85,625.98) the forming candle has traded nothing.
+    # Priced against that 0 the order paid the bounded worst: 85,625.98 × 1.002 + 0.1 = 85,797.33 -> 85,797.4.
+    assert MODEL.market_fills(BTC, Side.BUY, D("0.01"), D("85625.98"), D("0")) == [(D("85797.4"), D("0.01"))]
+    # Priced against the median of the 15 closed candles before it, 11.57153 BTC a minute:
+    # 0.005 × 0.01 / 11.57153 × 85,625.98 = 0.36998 of impact + 0.1 spread = 85,626.44998 -> up to 85,626.5.
+    assert MODEL.market_fills(BTC, Side.BUY, D("0.01"), D("85625.98"), D("11.57153")) == [(D("85626.5"), D("0.01"))]
 
 
 def test_no_volume_pays_only_the_spread():
@@ -196,6 +214,29 @@ def test_partial_fills_accumulate_over_segments():
     # each segment trades through 60,000 and fills at most 1 BTC (10% of 10) until all is filled
     assert fills == [D("1"), D("1"), D("0.5"), D("0")]
     assert remaining == 0
+
+
+def test_a_segment_gets_its_share_of_a_minutes_liquidity():
+    # 12 BTC a minute: a replayed 20-second stretch carries 4, the 1 ms from a close to the next open 0.0002
+    assert segment_volume(D("12"), 20_000) == D("4")
+    assert segment_volume(D("12"), 1) == D("0.0002")
+    assert segment_volume(D("12"), 0) == 0 and segment_volume(D("0"), 20_000) == 0
+    assert segment_volume(None, 20_000) is None
+
+
+def test_a_resting_bid_takes_ten_percent_of_each_stretchs_share_in_the_exchange():
+    ex = Exchange(wallet_balance=D("100000"))
+    t0 = 1_740_798_000_000
+    ex.on_tick("BTCUSDT", t0, D("60100"), bar_volume=D("12"))
+    assert ex.submit(OrderRequest.limit("BTCUSDT", Side.BUY, D("1"), D("60000"))).ok
+    # 20 s trading through the bid: 12 BTC/min × 20/60 = 4 BTC traded, 10% of it = 0.4 BTC fills (maker)
+    events = ex.on_tick("BTCUSDT", t0 + 20_000, D("59900"), bar_volume=D("12"))
+    assert [e.fill.quantity for e in events if isinstance(e, OrderFilled)] == [D("0.4")]
+    # the next 20 s are still below the bid: another 0.4; then 10 s: 0.2, the rest
+    ex.on_tick("BTCUSDT", t0 + 40_000, D("59950"), bar_volume=D("12"))
+    assert ex.position("BTCUSDT").quantity == D("0.8")
+    ex.on_tick("BTCUSDT", t0 + 50_000, D("59800"), bar_volume=D("12"))
+    assert ex.position("BTCUSDT").quantity == D("1")
 
 
 def test_limit_fill_with_nothing_remaining():
