@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from hexdesk.engine.account import SymbolState, money
@@ -174,7 +175,13 @@ class OrderHandling(ExchangeCore):
         st = self._symbol(request.symbol)
         if st.last is None or st.mark is None:
             raise ValueError(f"no market price for {request.symbol} yet")
-        return preview_order(request, self._preview_context(st))
+        preview = preview_order(request, self._preview_context(st))
+        rejection = (
+            validate(request, self._order_context(st))
+            or self._matching_rejection(st, request)
+            or self._fill_margin_rejection(st, request)
+        )
+        return preview if rejection is None else replace(preview, rejection=rejection)
 
     def size_order(self, request: OrderRequest, risk_pct: Decimal, leverage: int | None = None) -> PositionSizing:
         """The largest quantity of ``request`` (side, type, prices, stop_loss, take_profit; its quantity is
@@ -204,7 +211,11 @@ class OrderHandling(ExchangeCore):
             cross_wallet_balance=self._cross_wallet,
             other_maintenance=sum((s.mm for s in others), ZERO) if not st.is_isolated else ZERO,
             other_upnl=sum((s.upnl for s in others), ZERO) if not st.is_isolated else ZERO,
-            available_balance=account.available_balance,
+            available_balance=(
+                min(account.available_balance, max(ZERO, self._cross_wallet_free()))
+                if st.is_isolated
+                else account.available_balance
+            ),
             equity=account.margin_balance,
             fill_model=self._fill_model,
             liquidity=st.bar_volume,

@@ -40,6 +40,7 @@ from enum import StrEnum
 
 from hexdesk.engine.account import money
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
+from hexdesk.engine.errors import Rejection
 from hexdesk.engine.fill_model import DefaultFillModel, FillModel, levels_within
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.margin import (
@@ -250,7 +251,8 @@ class OrderPreview:
     within the risk. ``loss_at_liquidation`` is the fall in equity if the mark reaches the liquidation price (the
     clearance fee included); ``profit_at_take_profit`` / ``r_multiple`` the net gain at the take-profit and its
     ratio to ``loss_at_stop``. A gap through the stop fills worse than ``exit_price_at_stop``; funding is not
-    included.
+    included. ``rejection`` is set by ``Exchange.preview``: the Binance error the same request would get if it were
+    sent now (the same checks ``submit`` runs), so the ticket never shows a trade the exchange would refuse.
     """
 
     side: Side
@@ -281,6 +283,7 @@ class OrderPreview:
     max_loss_at_stop: Decimal | None
     profit_at_take_profit: Decimal | None
     liquidity: Decimal | None
+    rejection: Rejection | None = None  # what Exchange.submit would answer now (None: it would be accepted)
 
 
 def _assumed_price(request: OrderRequest, ctx: PreviewContext) -> Decimal:
