@@ -58,12 +58,30 @@ PreviewFormatter = Callable[["OrderPreview", "Instrument"], str]
 #: One row per figure: caption, object name of the Long label (the Short one adds "Short"), how to show it.
 #: Adding a figure of the desk's OrderPreview is one line here.
 PREVIEW_ROWS: tuple[tuple[str, str, PreviewFormatter], ...] = (
-    ("Cost", "previewCost", lambda p, i: fmt.usdt(p.cost)),
+    ("Fill price", "previewFill", lambda p, i: _fill_text(p, i)),
+    ("Margin", "previewMargin", lambda p, i: fmt.usdt(p.initial_margin)),
+    ("Cost + fee", "previewCost", lambda p, i: fmt.usdt(p.total_cost)),
     ("Liq. price", "previewLiq", lambda p, i: fmt.price(p.liquidation_price, i.tick_size)),
     ("Loss at stop", "previewLossStop", lambda p, i: fmt.usdt(p.loss_at_stop)),
+    ("  at most", "previewMaxLossStop", lambda p, i: fmt.usdt(p.max_loss_at_stop)),
     ("Loss if liquidated", "previewLossLiq", lambda p, i: fmt.usdt(p.loss_at_liquidation)),
-    ("Fees (entry)", "previewFees", lambda p, i: fmt.usdt(p.entry_fee)),
+    ("Fees in + out", "previewFees", lambda p, i: _fees_text(p)),
 )
+
+
+def _fill_text(p: OrderPreview, inst: Instrument) -> str:
+    """The expected average fill and what the slippage costs against the last (or stop) price."""
+    price = fmt.price(p.fill_price, inst.tick_size)
+    return f"{price} (slip {fmt.pct_points(p.slippage_pct, 3)})" if p.slippage_pct else price
+
+
+def _fees_text(p: OrderPreview) -> str:
+    """Entry fee + the stop's exit fee (taker), when a stop is set."""
+    if p.exit_fee_at_stop is None:
+        return fmt.usdt(p.entry_fee)
+    return f"{fmt.usdt(p.entry_fee)} + {fmt.usdt(p.exit_fee_at_stop)}"
+
+
 MAX_WARNINGS = 3
 ENTER_MARK = " ↵"
 BUTTON_TEXT = {Side.BUY: "Buy / Long", Side.SELL: "Sell / Short"}
@@ -500,7 +518,9 @@ class OrderTicket(QWidget):
         if tp is not None and (tp - entry) * (1 if i.stop_loss < entry else -1) <= 0:
             tp = None  # a take-profit on the wrong side is the preview's warning, not a reason not to size
         try:
-            sizing = self.desk.size_position(self.symbol, entry, i.stop_loss, risk, int(leverage), tp)
+            sizing = self.desk.size_position(
+                self.symbol, entry, i.stop_loss, risk, int(leverage), tp, order_type=i.order_type
+            )
         except ValueError as exc:
             text = str(exc)
             text = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
@@ -512,7 +532,8 @@ class OrderTicket(QWidget):
         side = "long" if sizing.side is Side.BUY else "short"
         self.riskHint.setText(
             f"{side.capitalize()} {fmt.qty(sizing.quantity, inst.step_size)} {inst.base_asset}: loses "
-            f"{fmt.usdt(sizing.loss_at_stop)} USDT at the stop (risk {fmt.usdt(sizing.risk_amount)}), "
+            f"{fmt.usdt(sizing.loss_at_stop)} USDT at the stop, at most {fmt.usdt(sizing.max_loss_at_stop)} "
+            f"(risk {fmt.usdt(sizing.risk_amount)}), "
             f"margin {fmt.usdt(sizing.initial_margin)}."
         )
         return None
@@ -562,6 +583,10 @@ class OrderTicket(QWidget):
         side = self.implied_side()
         sides = (side,) if side is not None else (Side.BUY, Side.SELL)
         seen: list[str] = []
+        for s in sides:
+            p = previews.get(s)
+            if p is not None and p.rejection is not None:
+                seen.append(f"{BUTTON_TEXT[s]} would be rejected: {p.rejection}")
         for s in sides:
             p = previews.get(s)
             for w in p.warnings if p else ():

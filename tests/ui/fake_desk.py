@@ -77,6 +77,7 @@ class FakeDesk:
     closed: list[str] = field(default_factory=list)
     canceled: list[tuple[str, int]] = field(default_factory=list)
     sized: list[tuple] = field(default_factory=list)
+    sized_order_types: list[OrderType | None] = field(default_factory=list)
     replay_calls: list[str] = field(default_factory=list)
     reject_next: Rejection | None = None
     reject_leverage: Rejection | None = None
@@ -246,8 +247,10 @@ class FakeDesk:
         risk_pct: Decimal,
         leverage: int,
         take_profit: Decimal | None = None,
+        order_type: OrderType | None = None,
     ) -> PositionSizing:
         self.sized.append((symbol, entry, stop, risk_pct, leverage, take_profit))
+        self.sized_order_types.append(order_type)
         account = self.account()
         return size_position(
             self._instruments[symbol],

@@ -1,0 +1,50 @@
+"""The ticket's preview on a real desk: the figures come from the engine's fill model, and an order the exchange
+would refuse says so (with Binance's code) before it is sent."""
+
+from decimal import Decimal
+
+import pytest
+
+from hexdesk.engine.enums import Side
+from hexdesk.engine.orders import OrderRequest
+from hexdesk.service import open_replay_session
+from hexdesk.ui.ticket import OrderTicket
+from tests.ui.test_ticket_typing import type_into
+
+
+@pytest.fixture
+def real_ticket(qtbot):
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    gen = desk.replay.ticks()
+    desk.feed([next(gen) for _ in range(8)])
+    ticket = OrderTicket(desk)
+    qtbot.addWidget(ticket)
+    ticket.show()
+    ticket.sizeByRisk.setChecked(False)
+    yield desk, ticket
+    desk.close()
+
+
+def test_preview_shows_the_engines_fill_price_and_both_fees(qtbot, real_ticket):
+    desk, ticket = real_ticket
+    type_into(qtbot, ticket.quantityInput, "0.01")
+    type_into(qtbot, ticket.stopLossInput, "80000")
+    ticket.refresh_preview()
+    p = desk.preview(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.01"), stop_loss=Decimal("80000")))
+    fill = ticket.preview_labels["previewFill", Side.BUY].text()
+    assert fill.startswith(f"{p.fill_price:,.1f}")
+    # the fill price is never better than the last price for a buy: at least one tick of spread
+    assert p.fill_price > desk.last_price("BTCUSDT")
+    fees = ticket.preview_labels["previewFees", Side.BUY].text()
+    assert " + " in fees  # entry fee + the stop's exit fee
+
+
+def test_an_order_the_exchange_would_refuse_is_flagged_with_its_code_before_sending(qtbot, real_ticket):
+    _desk, ticket = real_ticket
+    # 10,000 USDT at the default 20x carries about 2.3 BTC at ~85,000; 5 BTC needs ~21,000 of margin.
+    type_into(qtbot, ticket.quantityInput, "5")
+    ticket.refresh_preview()
+    assert "would be rejected: -2019 Margin is insufficient." in ticket.warnings.text()
+    type_into(qtbot, ticket.quantityInput, "0.01")
+    ticket.refresh_preview()
+    assert "would be rejected" not in ticket.warnings.text()
