@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -39,6 +39,8 @@ ALL_PARTS = frozenset({"chart", "marks", "positions", "orders", "fills", "accoun
 
 class MainWindow(QMainWindow):
     """HexDesk's one window. ``refresh_count`` counts coalesced refreshes (tests check it stays bounded)."""
+
+    closed = Signal()  # the window was closed: the application's session ends
 
     def __init__(self, desk: TradingDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +124,11 @@ class MainWindow(QMainWindow):
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.play_action.triggered.connect(self.toggle_play)
         self.addAction(self.play_action)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
@@ -295,6 +302,7 @@ class MainWindow(QMainWindow):
         self._frame.stop()
         self._unsubscribe()
         super().closeEvent(event)
+        self.closed.emit()
 
 
 def _order_line(order: Order, tick: Decimal, step: Decimal) -> tuple[Decimal, str, str] | None:
