@@ -15,6 +15,7 @@ from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side
 from hexdesk.engine.errors import BinanceError, Rejection
 from hexdesk.engine.events import Event, OrderFilled
+from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
@@ -55,6 +56,8 @@ class TradingDesk:
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)
     _recorded_seq: int = 0
+    liquidation_reports: list[LiquidationReport] = field(default_factory=list)
+    """Every liquidation of this session explained in numbers, oldest first (``explain.LiquidationReport``)."""
 
     def __post_init__(self) -> None:
         for s in self.series:
@@ -99,16 +102,33 @@ class TradingDesk:
         """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers."""
         events: list[Event] = []
         on_tick = self.exchange.on_tick
-        for tick in ticks:
-            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+        for i, tick in enumerate(ticks):
+            tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume)
+            events.extend(tick_events)
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:
                     h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
+            if tick_events and self._stop_at_liquidation(tick_events, ticks, i):
+                ticks = ticks[: i + 1]
+                break
         change = DeskChange(tuple(ticks), tuple(events))
         self._record(change.events)
         self._publish(change)
         return change
+
+    def _stop_at_liquidation(self, tick_events: Sequence[Event], ticks: Sequence[PriceTick], i: int) -> bool:
+        """A liquidation pauses the replay at its tick: explain it while the account is as it left it, and give
+        the rest of the batch back to the replay (it is emitted again when the trader goes on)."""
+        groups = group_liquidations(tick_events)
+        if not groups:
+            return False
+        wallet = self.exchange.account().wallet_balance
+        instruments = self.exchange.instruments
+        self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
+        if self.replay is not None:
+            self.replay.put_back(ticks[i + 1 :], ticks[i])
+        return True
 
     async def run(self) -> None:
         """Drive the replay until it ends (or the task is cancelled)."""
@@ -123,7 +143,8 @@ class TradingDesk:
     # --- replay control --------------------------------------------------------------------------------
 
     def play(self) -> None:
-        if self.replay is not None:
+        """Play on (nothing to do once the data has ended)."""
+        if self.replay is not None and not self.replay.finished:
             self.replay.resume()
 
     def pause(self) -> None:
@@ -131,7 +152,8 @@ class TradingDesk:
             self.replay.pause()
 
     def step(self) -> None:
-        if self.replay is not None:
+        """One price step (nothing to do once the data has ended)."""
+        if self.replay is not None and not self.replay.finished:
             self.replay.step()
 
     def jump(self, minutes: int) -> None:
@@ -147,7 +169,18 @@ class TradingDesk:
 
     @property
     def paused(self) -> bool:
-        return self.replay.paused if self.replay is not None else False
+        """Paused by the trader or a liquidation, or stopped at the end of the data."""
+        return self.replay.paused or self.replay.finished if self.replay is not None else False
+
+    @property
+    def finished(self) -> bool:
+        """The replay has played its last candle: the clock stays at its close."""
+        return self.replay.finished if self.replay is not None else False
+
+    @property
+    def end_ms(self) -> int | None:
+        """Close time of the replay's last candle (None live)."""
+        return self.replay.end_ms if self.replay is not None else None
 
     @property
     def speed(self) -> float:

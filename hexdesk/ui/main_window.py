@@ -18,11 +18,13 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from hexdesk.engine.enums import MarginMode, OrderType, Side
-from hexdesk.engine.events import PositionLiquidated
+from hexdesk.engine.events import Event, PositionLiquidated
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
-from hexdesk.ui.chart import CandleChart
+from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.liquidation_notice import LiquidationNotice
+from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
-ALL_PARTS = frozenset({"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines"})
+ALL_PARTS = frozenset(
+    {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers"}
+)
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +53,10 @@ class MainWindow(QMainWindow):
         self._dirty: set[str] = set()
         self._pending: dict[int, Candle] = {}  # chart symbol's forming candles since the last frame, by open time
         self._lines: dict[str, tuple[float, str, str]] = {}  # what the chart shows, to skip unchanged lines
+        self._unannounced: list[Event] = []  # engine events not yet told in the notification area
+        self._reports_seen = len(getattr(desk, "liquidation_reports", ()))
+        self._ended = bool(getattr(desk, "finished", False))
+        self.liquidation_notices: list[LiquidationNotice] = []
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
 
@@ -87,9 +95,21 @@ class MainWindow(QMainWindow):
         for table in (self.positions_table, self.orders_table, self.fills_table):
             table.status.connect(self.show_message)
 
+        self.notifications = NotificationPanel()
+        self.notifications.setMinimumWidth(240)
+        self.toast = Toast(self.chart)
+        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
+        bottom.addWidget(self.tabs)
+        bottom.addWidget(self.notifications)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([800, 340])
+        bottom.setChildrenCollapsible(False)
+        bottom.setHandleWidth(3)
+
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
-        left.addWidget(self.tabs)
+        left.addWidget(bottom)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
         left.setSizes([640, 230])
@@ -149,10 +169,13 @@ class MainWindow(QMainWindow):
                 if tick.symbol == ticket_symbol:
                     parts.add("price")
         if change.events:
-            parts.update(("positions", "orders", "fills", "account", "lines"))
+            parts.update(("positions", "orders", "fills", "account", "lines", "notices", "markers", "clock"))
+            self._unannounced.extend(change.events)
             for event in change.events:
                 if isinstance(event, PositionLiquidated):
                     self.show_message(self.liquidation_text(event), "error")
+        if not self._ended and getattr(self.desk, "finished", False):
+            parts.update(("notices", "clock"))
         self._mark(parts)
 
     def liquidation_text(self, event: PositionLiquidated) -> str:
@@ -208,6 +231,10 @@ class MainWindow(QMainWindow):
             self._refresh_lines()
         if dirty & {"positions", "orders", "fills"}:
             self._refresh_tab_titles()
+        if "markers" in dirty:
+            self._refresh_markers()
+        if "notices" in dirty:
+            self._announce()
 
     def _apply_pending_candles(self) -> None:
         pending, self._pending = self._pending, {}
@@ -229,6 +256,56 @@ class MainWindow(QMainWindow):
         ):
             n = table.rows_model.rowCount()
             self.tabs.setTabText(i, f"{name} ({n})" if n else name)
+
+    # --- telling the trader ---------------------------------------------------------------------------
+
+    def _announce(self) -> None:
+        """Tell what happened since the last frame: the notification list, a toast for what matters most, and a
+        notice explaining each new liquidation (the desk has already paused the replay)."""
+        events, self._unannounced = self._unannounced, []
+        notices = describe(events, self.desk) if events else []
+        if not self._ended and getattr(self.desk, "finished", False):
+            self._ended = True
+            notices.append(end_of_data_notice(self.desk.clock_ms or 0))
+        for notice in notices:
+            self.notify(notice)
+        reports = getattr(self.desk, "liquidation_reports", [])
+        for report in reports[self._reports_seen :]:
+            notice = LiquidationNotice(report, self.desk, self)
+            notice.destroyed.connect(lambda _=None, n=notice: self._forget_notice(n))
+            self.liquidation_notices.append(notice)
+            notice.show()
+            notice.raise_()
+        self._reports_seen = len(reports)
+
+    def _forget_notice(self, notice: LiquidationNotice) -> None:
+        if notice in self.liquidation_notices:
+            self.liquidation_notices.remove(notice)
+
+    def notify(self, notice: Notice) -> None:
+        """Add a notice to the list (and, if important, show it over the chart for a few seconds)."""
+        self.notifications.add(notice)
+        if notice.important:
+            self.toast.show_notice(notice)
+
+    def _refresh_markers(self) -> None:
+        """The chart symbol's fills as buy / sell arrows and its liquidations as orange crosses."""
+        symbol = self.chart_symbol
+        inst = self.desk.instrument(symbol)
+        markers = [
+            Marker(
+                f.ts_ms / 1000.0, float(f.price), "buy" if f.side is Side.BUY else "sell",
+                f"{f.side.value.title()} {fmt.qty(f.quantity, inst.step_size)} @ {fmt.price(f.price, inst.tick_size)}",
+            )
+            for f in self.desk.fills()
+            if f.symbol == symbol and not f.is_liquidation
+        ]
+        for report in getattr(self.desk, "liquidation_reports", ()):
+            for p in report.positions:
+                if p.symbol == symbol:
+                    markers.append(Marker(report.ts_ms / 1000.0, float(p.mark_price), "liquidation",
+                                          f"Liquidated at mark {fmt.price(p.mark_price, inst.tick_size)}"))
+        self.chart.set_markers(markers)
 
     # --- chart -----------------------------------------------------------------------------------------
 
@@ -291,6 +368,11 @@ class MainWindow(QMainWindow):
     # --- actions ---------------------------------------------------------------------------------------
 
     def toggle_play(self) -> None:
+        if getattr(self.desk, "finished", False):
+            ts = self.desk.clock_ms or 0
+            self.notify(Notice(ts, f"{hhmm(ts)} Nothing left to play: the replay's data has ended. "
+                               "Start a new session to replay again.", "info"))
+            return
         self.replay_bar.toggle()
 
     def show_message(self, text: str, tone: str) -> None:

@@ -50,6 +50,7 @@ class Column:
     color: Callable[[Any], str | None] | None = None
     align: Qt.AlignmentFlag = RIGHT
     button: bool = False  # drawn as a push button by ButtonDelegate
+    tip: str = ""  # the header's tooltip: what the column means
 
 
 def _side_color(side: Side | None) -> str | None:
@@ -88,6 +89,8 @@ class RowsModel(QAbstractTableModel):
                 return self.columns[section].title
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return self.columns[section].align
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.columns[section].tip or None
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -305,7 +308,10 @@ def _order_kind(o: Order) -> str:
 
 
 class FillsTable(DeskTable):
-    """This session's executions, newest first: time, symbol, side, price, qty, fee, realized PnL, liquidation."""
+    """This session's executions, newest first: time, symbol, side, price, qty, fee, realized and net PnL, liquidation.
+
+    Net PnL is what the fill did to the wallet: realized PnL (Binance reports it before fees) minus the fee.
+    """
 
     empty_text = "No trades yet this session"
 
@@ -317,8 +323,15 @@ class FillsTable(DeskTable):
             Column("Side", lambda f: f.side.value.title(), lambda f: _side_color(f.side), LEFT),
             Column("Price", lambda f: t.price(f.symbol, f.price)),
             Column("Qty", lambda f: t.qty(f.symbol, f.quantity)),
-            Column("Fee", lambda f: f"{fmt.usdt(f.fee)} {f.fee_asset}"),
-            Column("Realized PnL", lambda f: fmt.usdt(f.realized_pnl, sign=True), _realized_color),
+            Column("Fee", lambda f: f"{fmt.usdt(f.fee)} {f.fee_asset}", tip="Trading fee paid on this fill"),
+            Column(
+                "Realized PnL", lambda f: fmt.usdt(f.realized_pnl, sign=True), _realized_color,
+                tip="Profit or loss of the part of a position this fill closed, before the fee",
+            ),
+            Column(
+                "Net PnL", lambda f: fmt.usdt(_net(f), sign=True), lambda f: theme.pnl_color(_net(f)),
+                tip="Realized PnL − fee: what this fill did to your wallet",
+            ),
             Column("", lambda f: "LIQUIDATED" if f.is_liquidation else "", lambda f: theme.ORANGE, CENTER),
         )
         super().__init__(desk, columns, parent)
@@ -326,6 +339,10 @@ class FillsTable(DeskTable):
 
     def refresh(self) -> None:
         self.rows_model.set_rows(list(reversed(self.desk.fills())))
+
+
+def _net(f: Fill) -> Decimal:
+    return f.realized_pnl - f.fee
 
 
 def _realized_color(f: Fill) -> str | None:
