@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
@@ -49,8 +49,8 @@ def report_rows(report: LiquidationReport, desk: TradingDesk) -> list[tuple[str,
     rows += [
         (
             "Margin balance",
-            f"{fmt.usdt(report.margin_lost)} {wallet_word} {fmt.usdt(upnl, sign=True)} unrealized = "
-            f"{fmt.usdt(report.margin_balance)} USDT",
+            f"{fmt.usdt(report.margin_lost)} ({wallet_word}) {'−' if upnl < 0 else '+'} {fmt.usdt(abs(upnl))} "
+            f"(unrealized PnL at mark) = {fmt.usdt(report.margin_balance)} USDT",
         ),
         (
             "Margin ratio",
@@ -95,10 +95,12 @@ class LiquidationNotice(QDialog):
             objectName="liquidationHeadline",
         )
         self.headline.setWordWrap(True)
+        self.headline.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.headline.setStyleSheet(f"color: {theme.ORANGE};")
         col.addWidget(self.headline)
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
+        grid.setColumnStretch(1, 1)
         self.rows = report_rows(report, desk)
         for i, (label, value) in enumerate(self.rows):
             name = QLabel(label)
@@ -109,10 +111,12 @@ class LiquidationNotice(QDialog):
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(text, i, 1)
         col.addLayout(grid)
+        col.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         col.addWidget(buttons)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
+        self.resize(640, self.sizeHint().height())
 
     def value(self, label: str) -> str:
         """The text shown for ``label`` (for tests and accessibility)."""

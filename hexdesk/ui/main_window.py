@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -88,8 +88,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.fills_table, "Fills")
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)
-        self.message = QLabel("", objectName="tableMessage")
+        self.message = _CornerLabel("", objectName="tableMessage")
         self.message.setContentsMargins(0, 0, 12, 0)
+        self.message.setMaximumWidth(280)  # a long message must not squeeze the tabs; the full text is its tooltip
         self.tabs.setCornerWidget(self.message, Qt.Corner.TopRightCorner)
         self.message.hide()
         for table in (self.positions_table, self.orders_table, self.fills_table):
@@ -377,6 +378,7 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, tone: str) -> None:
         self.message.setText(text)
+        self.message.setToolTip(text)
         self.message.setVisible(bool(text))
         self.message.setStyleSheet(f"color: {theme.RED if tone == 'error' else theme.MUTED};")
 
@@ -385,6 +387,17 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+class _CornerLabel(QLabel):
+    """The tabs' corner message: QTabWidget lays its corner out at the size hint, so the hint is kept within the
+    maximum width; a long message is clipped (its tooltip has it whole) instead of squeezing the tab bar."""
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().boundedTo(self.maximumSize())
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().boundedTo(self.maximumSize())
 
 
 def _order_line(order: Order, tick: Decimal, step: Decimal) -> tuple[Decimal, str, str] | None:

@@ -187,10 +187,13 @@ class NotificationPanel(QWidget):
         self.list = QListWidget(objectName="notificationList")
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)  # re-wrap on resize rather than elide
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.setStyleSheet("QListWidget::item { padding: 3px 6px; border-bottom: 1px solid #262c36; }")
+        self.list.setStyleSheet("QListWidget::item { border-bottom: 1px solid #262c36; }")
+        self.list.setSpacing(2)
         self.empty = "Stops, fills, funding and liquidations will be told here."
         col.addWidget(self.title)
         col.addWidget(self.list, 1)

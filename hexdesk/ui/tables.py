@@ -336,6 +336,11 @@ class FillsTable(DeskTable):
         )
         super().__init__(desk, columns, parent)
         self.setObjectName("fillsTable")
+        # Nine columns do not fit a narrow window at equal widths: size to the contents (headers included, so
+        # every header reads in full) and let the last column take the rest; a horizontal scroll bar otherwise.
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
 
     def refresh(self) -> None:
         self.rows_model.set_rows(list(reversed(self.desk.fills())))
