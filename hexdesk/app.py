@@ -208,6 +208,8 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
     window = MainWindow(desk)
+    if not args.screenshot:
+        _fit_to_screen(window)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -224,6 +226,17 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
         desk.close()
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _fit_to_screen(window: MainWindow) -> None:
+    """The default 1600x960 would hang off a 1280x720 screen: never open larger than the screen's free area."""
+    screen = window.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    if window.width() > free.width() or window.height() > free.height():
+        window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        window.move(free.topLeft())
 
 
 async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side
 from hexdesk.engine.errors import BinanceError, Rejection
-from hexdesk.engine.events import Event, OrderFilled
+from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.instruments import Instrument
@@ -90,6 +90,11 @@ class TradingDesk:
             self.journal.record(self.session_id, fresh)
         self._recorded_seq = fresh[-1].seq
         self._fills.extend(e.fill for e in fresh if isinstance(e, OrderFilled))
+        groups = group_liquidations(fresh)
+        if groups:  # explained now, while the account is as the liquidation left it (feed stops at its tick)
+            wallet = self.exchange.account().wallet_balance
+            instruments = self.exchange.instruments
+            self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
 
     def _after(self, result: Result) -> Result:
         self._record(result.events)
@@ -118,14 +123,10 @@ class TradingDesk:
         return change
 
     def _stop_at_liquidation(self, tick_events: Sequence[Event], ticks: Sequence[PriceTick], i: int) -> bool:
-        """A liquidation pauses the replay at its tick: explain it while the account is as it left it, and give
-        the rest of the batch back to the replay (it is emitted again when the trader goes on)."""
-        groups = group_liquidations(tick_events)
-        if not groups:
+        """A liquidation pauses the replay at its tick, so the account is explained as the liquidation left it;
+        the rest of the batch goes back to the replay (it is emitted again when the trader goes on)."""
+        if not any(isinstance(e, PositionLiquidated) for e in tick_events):
             return False
-        wallet = self.exchange.account().wallet_balance
-        instruments = self.exchange.instruments
-        self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
         if self.replay is not None:
             self.replay.put_back(ticks[i + 1 :], ticks[i])
         return True

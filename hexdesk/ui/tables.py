@@ -170,7 +170,9 @@ class DeskTable(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(26)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Columns as wide as their contents, headers included, so every header reads in full in a 1280-wide
+        # window (equal stretched widths clipped "Liq. price" to "iq. price"); a scroll bar when it is narrower.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
         for i, col in enumerate(columns):
             if col.button:
@@ -336,11 +338,7 @@ class FillsTable(DeskTable):
         )
         super().__init__(desk, columns, parent)
         self.setObjectName("fillsTable")
-        # Nine columns do not fit a narrow window at equal widths: size to the contents (headers included, so
-        # every header reads in full) and let the last column take the rest; a horizontal scroll bar otherwise.
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.horizontalHeader().setStretchLastSection(True)  # no button here: the last column takes the rest
 
     def refresh(self) -> None:
         self.rows_model.set_rows(list(reversed(self.desk.fills())))

@@ -197,3 +197,34 @@ def test_filled_events_are_one_line_per_order():
     avg = sum(e.fill.price * e.fill.quantity for e in fills) / qty
     assert f"Market buy filled: bought 0.100 BTC at {fmt.price(avg, D('0.1'))}, fee " in line.text
     assert not line.important
+
+
+def test_a_cross_notice_names_the_positions_that_shared_the_wallet(qtbot):
+    from hexdesk.engine.explain import explain_liquidation
+    from hexdesk.ui.liquidation_notice import LiquidationNotice
+    from tests.engine.test_explain import _event
+
+    desk = open_replay_session(None, ("BTCUSDT-2025-03", "ETHUSDT-2025-03"), paused=True)
+    # cross wallet 10,000 shared by BTC long 0.5 @ 60,000 (mark 40,000: MM 20,000 x 0.4% = 80) and
+    # ETH short 10 @ 3,000 (mark 3,100: MM 31,000 x 0.4% = 124); margin balance 10,000 - 10,000 - 1,000 = -1,000
+    btc = _event("BTCUSDT", MarginMode.CROSS, Side.BUY, "0.5", "60000", "40000", "38000", "0", "11000")
+    eth = _event("ETHUSDT", MarginMode.CROSS, Side.SELL, "10", "3000", "3100", "3000", "0", "-1000")
+    report = explain_liquidation([btc, eth], desk.exchange.instruments, wallet_after=D("0"))
+    notice = LiquidationNotice(report, desk)
+    qtbot.addWidget(notice)
+    notice.show()
+    assert notice.value("Shared the cross wallet") == (
+        "BTCUSDT long (margin 80.00 needed), ETHUSDT short (margin 124.00 needed)"
+    )
+    assert notice.value("Margin balance").endswith("= -1,000.00 USDT")
+    assert notice.value("Margin ratio").startswith("204.00 / -1,000.00 = ∞")
+    assert notice.value("BTCUSDT Maintenance tier") == "tier 1: rate 0.40%, amount 0.00 USDT"
+    assert notice.value("Wallet after").startswith("0.00 USDT")
+
+
+def test_ctrl_q_closes_the_window_and_says_so(qtbot):
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    window = _window(qtbot, desk)
+    with qtbot.waitSignal(window.closed, timeout=2000):
+        window.quit_action.trigger()
+    assert not window.isVisible()
