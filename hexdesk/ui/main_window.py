@@ -96,24 +96,20 @@ class MainWindow(QMainWindow):
         for table in (self.positions_table, self.orders_table, self.fills_table):
             table.status.connect(self.show_message)
 
+        # The notification list sits right under the chart, where the eye is, a few lines tall (drag the splitter
+        # for more); beside the tabs it squeezed the tables off a 1280-wide window, under the ticket it pushed the
+        # Buy / Sell buttons off a 720-high one. Important notices are also shown over the chart (the toast).
         self.notifications = NotificationPanel()
-        self.notifications.setMinimumWidth(240)
         self.toast = Toast(self.chart)
-        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
-        bottom.addWidget(self.tabs)
-        bottom.addWidget(self.notifications)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 1)
-        bottom.setSizes([800, 340])
-        bottom.setChildrenCollapsible(False)
-        bottom.setHandleWidth(3)
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
-        left.addWidget(bottom)
+        left.addWidget(self.notifications)
+        left.addWidget(self.tabs)
         left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
-        left.setSizes([640, 230])
+        left.setStretchFactor(1, 0)
+        left.setStretchFactor(2, 1)
+        left.setSizes([640, NotificationPanel.DEFAULT_HEIGHT, 230])
         left.setChildrenCollapsible(False)
         left.setHandleWidth(3)
 

@@ -2,8 +2,8 @@
 
 ``describe(events, desk)`` turns engine events into ``Notice``s (replay UTC time and the numbers, e.g.
 "08:00 Funding BTCUSDT −6.02 USDT (rate 0.0100%, long 1.000 BTC at mark 60,200.0)"). ``NotificationPanel`` is the
-compact list beside the bottom tabs (newest first, the last ``MAX_NOTICES``); ``Toast`` repeats an important notice
-on the chart for a few seconds, where the eye is while trading.
+compact list under the chart (newest first, the last ``MAX_NOTICES``); ``Toast`` repeats an important notice over
+the chart for a few seconds, where the eye is while trading.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
 from hexdesk.engine.enums import MarginMode, OrderStatus, OrderType
 from hexdesk.engine.events import Event, FundingSettled, OrderExpired, OrderFilled, PositionLiquidated
@@ -172,32 +172,35 @@ def end_of_data_notice(ts_ms: int) -> Notice:
 
 
 class NotificationPanel(QWidget):
-    """The notification area: a titled list, newest first, the last ``MAX_NOTICES`` kept."""
+    """The notification area: a few one-line notices under the chart, newest first, the last ``MAX_NOTICES`` kept
+    (scroll for older ones; a notice too long for the line has its whole text as tooltip)."""
+
+    DEFAULT_HEIGHT = 70  # three lines
 
     def __init__(self, parent: QWidget | None = None, limit: int = MAX_NOTICES) -> None:
         super().__init__(parent)
         self.setObjectName("notificationPanel")
         self.limit = limit
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(0)
-        self.title = QLabel("Notifications", objectName="notificationTitle")
-        self.title.setContentsMargins(10, 6, 10, 6)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.title = QLabel("Notices", objectName="notificationTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.title.setContentsMargins(10, 4, 6, 4)
+        self.title.setFixedWidth(72)
         self.title.setStyleSheet(f"color: {theme.MUTED}; font-weight: 600;")
         self.list = QListWidget(objectName="notificationList")
-        self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(False)
-        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)  # re-wrap on resize rather than elide
-        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(False)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.setStyleSheet("QListWidget::item { border-bottom: 1px solid #262c36; }")
-        self.list.setSpacing(2)
-        self.empty = "Stops, fills, funding and liquidations will be told here."
-        col.addWidget(self.title)
-        col.addWidget(self.list, 1)
-        self._placeholder = QListWidgetItem(self.empty)
+        self.empty = "Stop-loss, take-profit and limit fills, funding, liquidations and the end of the data: told here."
+        row.addWidget(self.title)
+        row.addWidget(self.list, 1)
+        self.setMinimumHeight(44)
+        self._placeholder: QListWidgetItem | None = QListWidgetItem(self.empty)
         self._placeholder.setForeground(QBrush(QColor(theme.MUTED)))
         self.list.addItem(self._placeholder)
 

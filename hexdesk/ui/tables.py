@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -39,6 +39,7 @@ _Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
+BUTTON_WIDTH = 84
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +171,36 @@ class DeskTable(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(26)
         header = self.horizontalHeader()
-        # Columns as wide as their contents, headers included, so every header reads in full in a 1280-wide
-        # window (equal stretched widths clipped "Liq. price" to "iq. price"); a scroll bar when it is narrower.
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # widths come from fit_columns()
         header.setHighlightSections(False)
-        for i, col in enumerate(columns):
-            if col.button:
-                header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
-                self.setColumnWidth(i, 84)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self.fit_columns)
+        self.rows_model.modelReset.connect(self._fit_timer.start)
+        self.rows_model.dataChanged.connect(self._fit_timer.start)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Every column at least as wide as its header and its cells (equal stretched widths clipped "Liq. price"
+        to "iq. price" in a 1280-wide window); room to spare is shared out, too little room scrolls."""
+        header = self.horizontalHeader()
+        columns = self.rows_model.columns
+        widths = [
+            BUTTON_WIDTH if col.button else max(header.sectionSizeHint(i), self.sizeHintForColumn(i)) + 8
+            for i, col in enumerate(columns)
+        ]
+        flexible = [i for i, col in enumerate(columns) if not col.button]
+        spare = self.viewport().width() - sum(widths)
+        if spare > 0 and flexible:
+            share, rest = divmod(spare, len(flexible))
+            for k, i in enumerate(flexible):
+                widths[i] += share + (1 if k < rest else 0)
+        for i, width in enumerate(widths):
+            if header.sectionSize(i) != width:
+                header.resizeSection(i, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def instrument(self, symbol: str) -> Instrument:
         inst = self._instruments.get(symbol)
@@ -338,7 +361,6 @@ class FillsTable(DeskTable):
         )
         super().__init__(desk, columns, parent)
         self.setObjectName("fillsTable")
-        self.horizontalHeader().setStretchLastSection(True)  # no button here: the last column takes the rest
 
     def refresh(self) -> None:
         self.rows_model.set_rows(list(reversed(self.desk.fills())))
