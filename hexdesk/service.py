@@ -125,10 +125,9 @@ class TradingDesk:
     def _stop_at_liquidation(self, tick_events: Sequence[Event], ticks: Sequence[PriceTick], i: int) -> bool:
         """A liquidation pauses the replay at its tick, so the account is explained as the liquidation left it;
         the rest of the batch goes back to the replay (it is emitted again when the trader goes on)."""
-        if not any(isinstance(e, PositionLiquidated) for e in tick_events):
-            return False
-        if self.replay is not None:
-            self.replay.put_back(ticks[i + 1 :], ticks[i])
+        if self.replay is None or not any(isinstance(e, PositionLiquidated) for e in tick_events):
+            return False  # live ticks cannot be given back: a live feed goes on
+        self.replay.put_back(ticks[i + 1 :], ticks[i])
         return True
 
     async def run(self) -> None:
