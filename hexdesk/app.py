@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
+import re
 import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from hexdesk import __version__
 
@@ -30,33 +32,124 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
+MAX_BALANCE = Decimal("1000000000")  # 1e9 USDT: beyond any account a trainer needs, far below absurd magnitudes
+MAX_FUNDING_RATE = Decimal("0.003")  # ±0.3% per 8 h: Binance's BTCUSDT / ETHUSDT funding-rate cap and floor
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad value in ONE line (no usage block) and exits 2: "hexdesk: --speed 0: ..."."""
+
+    def error(self, message: str) -> NoReturn:
+        message = re.sub(r"^argument (\S+?)(?:/\S+)?: ", r"\1 ", message)
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _dataset(text: str) -> str:
+    from hexdesk.market.candles import list_bundled
+
+    names = [d.name for d in list_bundled()]
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"{text}: not a bundled dataset; choose one of {', '.join(names)}")
+    return text
+
+
+def _finite_decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() else None
+
+
+def _balance(text: str) -> Decimal:
+    value = _finite_decimal(text)
+    if value is None or not 0 < value <= MAX_BALANCE or value != value.quantize(Decimal("1e-8")):
+        raise argparse.ArgumentTypeError(
+            f"{text}: not a starting balance; give USDT above 0 and at most {MAX_BALANCE:,}, e.g. 10000"
+        )
+    return value
+
+
+def _speed(text: str) -> float:
+    from hexdesk.market.replay import MAX_SPEED
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_SPEED:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text}: not a replay speed; give replay seconds per second above 0 and at most {MAX_SPEED:,.0f}, "
+            "e.g. 60"
+        )
+    return value
+
+
+def _funding_rate(text: str) -> Decimal:
+    value = _finite_decimal(text)
+    if value is None or abs(value) > MAX_FUNDING_RATE:
+        raise argparse.ArgumentTypeError(
+            f"{text}: not a funding rate; give a rate per 8 h from -{MAX_FUNDING_RATE} to {MAX_FUNDING_RATE} "
+            "(Binance's cap), e.g. 0.0001 = 0.01%"
+        )
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text}: give seconds from 0 to 86400")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="hexdesk", description="HexDesk: practise Binance USDⓈ-M futures safely.")
+    """The command line; a bad value ends the program here with one line on stderr and exit status 2."""
+    p = _Parser(prog="hexdesk", description="HexDesk: practise Binance USDⓈ-M futures safely.")
     p.add_argument("--version", action="version", version=f"hexdesk {__version__}")
     p.add_argument("--offline", action="store_true", help="replay bundled candles (the default without internet)")
     p.add_argument("--db", metavar="PATH", help="journal SQLite file (default: HEXDESK_DB or the user data dir)")
     p.add_argument(
         "--dataset",
         action="append",
+        type=_dataset,
         metavar="NAME",
-        help="bundled dataset to replay, repeatable (default: BTCUSDT-2025-03 and ETHUSDT-2025-03)",
+        help="bundled dataset to replay, repeatable, one per symbol (default: BTCUSDT-2025-03 and ETHUSDT-2025-03)",
     )
-    p.add_argument("--speed", type=float, default=None, help="replay speed, replay seconds per second (default 60)")
+    p.add_argument("--speed", type=_speed, default=None, help="replay speed, replay seconds per second (default 60)")
     p.add_argument(
         "--funding-rate",
-        type=Decimal,
+        type=_funding_rate,
         default=None,
         help="replay funding rate per 8 h, e.g. 0.0001 = 0.01%% (default); longs pay when positive",
     )
-    p.add_argument("--balance", type=Decimal, default=None, help="starting balance in USDT (default 10000)")
+    p.add_argument("--balance", type=_balance, default=None, help="starting balance in USDT (default 10000)")
     p.add_argument("--screenshot", metavar="PATH", help="render the window offscreen to PATH (PNG) and exit")
-    p.add_argument("--replay-seconds", type=float, default=3.0, help="with --screenshot: seconds of replay first")
+    p.add_argument(
+        "--replay-seconds", type=_seconds, default=3.0, help="with --screenshot: seconds of replay first"
+    )
     p.add_argument(
         "--no-demo-trade",
         action="store_true",
         help="with --screenshot: do not open the demonstration position",
     )
-    return p.parse_args(argv)
+    p.add_argument("--close-after", type=_seconds, default=None, help=argparse.SUPPRESS)  # tests: close the window
+    args = p.parse_args(argv)
+    if args.dataset:
+        _check_one_per_symbol(p, args.dataset)
+    return args
+
+
+def _check_one_per_symbol(p: argparse.ArgumentParser, datasets: list[str]) -> None:
+    """Two months of one symbol cannot share one replay clock (the engine has one market per symbol)."""
+    seen: dict[str, str] = {}
+    for name in datasets:
+        symbol = name.split("-", 1)[0]
+        if symbol in seen and seen[symbol] != name:
+            p.error(f"--dataset {name}: {seen[symbol]} already replays {symbol}; choose one dataset per symbol")
+        seen[symbol] = name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,22 +199,44 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
 
     desk = open_replay_session(
         journal,
-        tuple(args.dataset or DEFAULT_DATASETS),
+        tuple(dict.fromkeys(args.dataset or DEFAULT_DATASETS)),
         balance=args.balance or DEFAULT_BALANCE,
         speed=args.speed or DEFAULT_SPEED,
         funding_rate=DEFAULT_FUNDING_RATE if args.funding_rate is None else args.funding_rate,
     )
+    # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
+    # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
+    app.setQuitOnLastWindowClosed(False)
     window = MainWindow(desk)
+    if not args.screenshot:
+        _fit_to_screen(window)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         # asyncio.run(..., loop_factory=) needs Python 3.12; this is its 3.11 equivalent.
-        return loop.run_until_complete(_session(app, desk, window, args))
+        session = loop.create_task(_session(app, desk, window, args))
+        session.add_done_callback(lambda _task: loop.stop())
+        loop.run_forever()
+        if not session.done():  # Qt was told to quit from elsewhere (app.quit(), the session manager): wind down
+            session.cancel()
+            return loop.run_until_complete(_settled(session))
+        return session.result()
     finally:
         desk.close()
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _fit_to_screen(window: MainWindow) -> None:
+    """The default 1600x960 would hang off a 1280x720 screen: never open larger than the screen's free area."""
+    screen = window.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    if window.width() > free.width() or window.height() > free.height():
+        window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        window.move(free.topLeft())
 
 
 async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
@@ -130,14 +245,22 @@ async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, arg
     try:
         if args.screenshot:
             return await _screenshot(desk, window, args)
-        quit_event = asyncio.Event()
-        app.aboutToQuit.connect(quit_event.set)
-        app.lastWindowClosed.connect(quit_event.set)
-        await quit_event.wait()
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        app.aboutToQuit.connect(closed.set)
+        if args.close_after is not None:
+            asyncio.get_running_loop().call_later(args.close_after, window.close)
+        await closed.wait()
         return 0
     finally:
         replay.cancel()
         await asyncio.gather(replay, return_exceptions=True)
+
+
+async def _settled(session: asyncio.Task[int]) -> int:
+    """Wait for a cancelled session to finish its clean-up (it stops the replay task)."""
+    await asyncio.gather(session, return_exceptions=True)
+    return 0
 
 
 async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:

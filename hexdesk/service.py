@@ -14,7 +14,8 @@ from decimal import Decimal
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
 from hexdesk.engine.errors import BinanceError, Rejection
-from hexdesk.engine.events import Event, OrderFilled
+from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
+from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
@@ -55,6 +56,8 @@ class TradingDesk:
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)
     _recorded_seq: int = 0
+    liquidation_reports: list[LiquidationReport] = field(default_factory=list)
+    """Every liquidation of this session explained in numbers, oldest first (``explain.LiquidationReport``)."""
 
     def __post_init__(self) -> None:
         for s in self.series:
@@ -87,6 +90,11 @@ class TradingDesk:
             self.journal.record(self.session_id, fresh)
         self._recorded_seq = fresh[-1].seq
         self._fills.extend(e.fill for e in fresh if isinstance(e, OrderFilled))
+        groups = group_liquidations(fresh)
+        if groups:  # explained now, while the account is as the liquidation left it (feed stops at its tick)
+            wallet = self.exchange.account().wallet_balance
+            instruments = self.exchange.instruments
+            self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
 
     def _after(self, result: Result) -> Result:
         self._record(result.events)
@@ -99,18 +107,30 @@ class TradingDesk:
         """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers."""
         events: list[Event] = []
         on_tick = self.exchange.on_tick
-        for tick in ticks:
+        for i, tick in enumerate(ticks):
             # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
             # in replay): docs/fill-model.md.
-            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity))
+            tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity)
+            events.extend(tick_events)
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:
                     h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
+            if tick_events and self._stop_at_liquidation(tick_events, ticks, i):
+                ticks = ticks[: i + 1]
+                break
         change = DeskChange(tuple(ticks), tuple(events))
         self._record(change.events)
         self._publish(change)
         return change
+
+    def _stop_at_liquidation(self, tick_events: Sequence[Event], ticks: Sequence[PriceTick], i: int) -> bool:
+        """A liquidation pauses the replay at its tick, so the account is explained as the liquidation left it;
+        the rest of the batch goes back to the replay (it is emitted again when the trader goes on)."""
+        if self.replay is None or not any(isinstance(e, PositionLiquidated) for e in tick_events):
+            return False  # live ticks cannot be given back: a live feed goes on
+        self.replay.put_back(ticks[i + 1 :], ticks[i])
+        return True
 
     async def run(self) -> None:
         """Drive the replay until it ends (or the task is cancelled)."""
@@ -125,7 +145,8 @@ class TradingDesk:
     # --- replay control --------------------------------------------------------------------------------
 
     def play(self) -> None:
-        if self.replay is not None:
+        """Play on (nothing to do once the data has ended)."""
+        if self.replay is not None and not self.replay.finished:
             self.replay.resume()
 
     def pause(self) -> None:
@@ -133,7 +154,8 @@ class TradingDesk:
             self.replay.pause()
 
     def step(self) -> None:
-        if self.replay is not None:
+        """One price step (nothing to do once the data has ended)."""
+        if self.replay is not None and not self.replay.finished:
             self.replay.step()
 
     def jump(self, minutes: int) -> None:
@@ -149,7 +171,18 @@ class TradingDesk:
 
     @property
     def paused(self) -> bool:
-        return self.replay.paused if self.replay is not None else False
+        """Paused by the trader or a liquidation, or stopped at the end of the data."""
+        return self.replay.paused or self.replay.finished if self.replay is not None else False
+
+    @property
+    def finished(self) -> bool:
+        """The replay has played its last candle: the clock stays at its close."""
+        return self.replay.finished if self.replay is not None else False
+
+    @property
+    def end_ms(self) -> int | None:
+        """Close time of the replay's last candle (None live)."""
+        return self.replay.end_ms if self.replay is not None else None
 
     @property
     def speed(self) -> float:

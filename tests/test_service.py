@@ -111,11 +111,18 @@ def test_jump_runs_every_price_on_the_way_through_the_engine():
     assert desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.100"))).ok
     start = desk.clock_ms
     desk.jump(24 * 60)
-    while desk.clock_ms < start + 24 * 3600_000:
+    for _ in range(10_000):
+        if not desk.position("BTCUSDT").is_open:
+            break
         desk.feed(desk.replay.poll())
-    # the jump did not skip the path: a 50x long through the crash's first day was liquidated on the way
+    # the jump did not skip the path: a 50x long through the crash's first day was liquidated on the way,
+    # and the liquidation stopped the jump there, paused
     assert not desk.position("BTCUSDT").is_open
     assert any(type(e).__name__ == "PositionLiquidated" for e in desk.exchange.events)
+    assert desk.paused and start < desk.clock_ms < start + 24 * 3600_000
+    desk.jump(24 * 60)  # the trader jumps on
+    while desk.clock_ms < start + 24 * 3600_000:
+        desk.feed(desk.replay.poll())
     assert len(desk.history("BTCUSDT")) >= 24 * 60 + 24 * 60  # the first day of history, then the jumped day
 
 

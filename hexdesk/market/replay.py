@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -156,11 +157,13 @@ class Replay:
 
     @property
     def position_ms(self) -> int:
-        """The replay clock: every tick at or before it has been emitted (or is due at the next frame)."""
-        return int(self._pos)
+        """The replay clock: every tick at or before it has been emitted (or is due at the next frame). It never
+        runs past the last candle's close (``end_ms``): after the data there is no time to show."""
+        return int(min(self._pos, self.end_ms))
 
     @property
     def finished(self) -> bool:
+        """Every tick has been emitted: the data has ended (pacing, steps and seeks have nothing left to do)."""
         return self._next is None
 
     @property
@@ -216,6 +219,23 @@ class Replay:
         self._steps = self._candles = 0
         self._candle_target = None
 
+    def put_back(self, ticks: Sequence[PriceTick], applied: PriceTick) -> None:
+        """Give back ``ticks`` taken but not applied (the consumer stopped after ``applied``, e.g. at a
+        liquidation): pause, cancel pending steps and seeks, put the clock back at ``applied`` and emit ``ticks``
+        again first when the replay goes on."""
+        self.pause()
+        self._steps = self._candles = 0
+        self._candle_target = None
+        self._seek_to = None
+        if ticks:
+            rest: list[PriceTick] = list(ticks[1:])
+            if self._next is not None:
+                rest.append(self._next)
+            self._next = ticks[0]
+            self._stream = itertools.chain(rest, self._stream)
+        self._last = applied
+        self._pos = float(applied.ts_ms)
+
     # --- the stream -------------------------------------------------------------------------------------
 
     def _take(self) -> PriceTick:
@@ -261,6 +281,7 @@ class Replay:
         now = self._clock()
         if not self._paused and self._seek_to is None and not math.isinf(self._speed):
             self._pos += self._speed * (now - self._wall) * 1000.0  # at infinite speed poll() has no horizon
+            self._pos = min(self._pos, float(self.end_ms))  # the clock stops at the end of the data
         self._wall = now
 
     def poll(self) -> list[PriceTick]:

@@ -17,9 +17,20 @@ import numpy as np
 from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, merge_bars
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
-__all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "merge_bars"]
+__all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "Marker", "merge_bars"]
 
 LineStyle = Literal["solid", "dash"]
+MarkerKind = Literal["buy", "sell", "liquidation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A point on the price pane: a fill (buy / sell arrow) or a liquidation, at its time (s) and price."""
+
+    t: float
+    price: float
+    kind: MarkerKind
+    tip: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,7 @@ class ChartTheme:
     volume_down: str = "#ef535080"
     crosshair: str = "#9598a1"
     label_text: str = "#d1d4dc"
+    liquidation: str = "#ff9800"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,19 @@ class CandleChart(QtWidgets.QWidget):
             item.setVisible(False)
             self._price_plot.addItem(item, ignoreBounds=True)
         self.price_view.sigRangeChanged.connect(self._place_edge_labels)
+        self._markers: list[Marker] = []
+        self._marker_items = {
+            "buy": pg.ScatterPlotItem(symbol="arrow_up", size=13, pen=pg.mkPen("#0e1117"), brush=pg.mkBrush(th.up)),
+            "sell": pg.ScatterPlotItem(
+                symbol="arrow_down", size=13, pen=pg.mkPen("#0e1117"), brush=pg.mkBrush(th.down)
+            ),
+            "liquidation": pg.ScatterPlotItem(
+                symbol="x", size=18, pen=pg.mkPen("#0e1117"), brush=pg.mkBrush(th.liquidation)
+            ),
+        }
+        for item in self._marker_items.values():
+            item.setZValue(7)
+            self._price_plot.addItem(item, ignoreBounds=True)
 
     # ---- construction helpers ------------------------------------------------------------------------------
 
@@ -460,6 +485,26 @@ class CandleChart(QtWidgets.QWidget):
         if self.show_last_price and len(self._form):
             b = self._form.base
             self.set_last_price(float(b.c[0]), bool(b.c[0] >= b.o[0]))
+
+    # ---- public API: markers -------------------------------------------------------------------------------
+
+    def set_markers(self, markers: list[Marker]) -> None:
+        """Show exactly these fill and liquidation markers (buy arrows up, sell arrows down, liquidations as a
+        large orange cross); unchanged markers cost nothing."""
+        if markers == self._markers:
+            return
+        self._markers = list(markers)
+        for kind, item in self._marker_items.items():
+            mine = [m for m in markers if m.kind == kind]
+            item.setData(
+                x=np.array([m.t for m in mine], dtype=np.float64),
+                y=np.array([m.price for m in mine], dtype=np.float64),
+                data=[m.tip for m in mine],
+            )
+
+    def markers(self) -> list[Marker]:
+        """The markers shown (for callers and tests)."""
+        return list(self._markers)
 
     # ---- public API: view ----------------------------------------------------------------------------------
 

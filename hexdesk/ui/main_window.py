@@ -13,16 +13,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from hexdesk.engine.enums import MarginMode, OrderType, Side
-from hexdesk.engine.events import PositionLiquidated
+from hexdesk.engine.events import Event, PositionLiquidated
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
-from hexdesk.ui.chart import CandleChart
+from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.liquidation_notice import LiquidationNotice
+from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
@@ -34,11 +36,15 @@ if TYPE_CHECKING:
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
-ALL_PARTS = frozenset({"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines"})
+ALL_PARTS = frozenset(
+    {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers"}
+)
 
 
 class MainWindow(QMainWindow):
     """HexDesk's one window. ``refresh_count`` counts coalesced refreshes (tests check it stays bounded)."""
+
+    closed = Signal()  # the window was closed: the application's session ends
 
     def __init__(self, desk: TradingDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +53,10 @@ class MainWindow(QMainWindow):
         self._dirty: set[str] = set()
         self._pending: dict[int, Candle] = {}  # chart symbol's forming candles since the last frame, by open time
         self._lines: dict[str, tuple[float, str, str]] = {}  # what the chart shows, to skip unchanged lines
+        self._unannounced: list[Event] = []  # engine events not yet told in the notification area
+        self._reports_seen = len(getattr(desk, "liquidation_reports", ()))
+        self._ended = bool(getattr(desk, "finished", False))
+        self.liquidation_notices: list[LiquidationNotice] = []
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
 
@@ -78,19 +88,28 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.fills_table, "Fills")
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)
-        self.message = QLabel("", objectName="tableMessage")
+        self.message = _CornerLabel("", objectName="tableMessage")
         self.message.setContentsMargins(0, 0, 12, 0)
+        self.message.setMaximumWidth(280)  # a long message must not squeeze the tabs; the full text is its tooltip
         self.tabs.setCornerWidget(self.message, Qt.Corner.TopRightCorner)
         self.message.hide()
         for table in (self.positions_table, self.orders_table, self.fills_table):
             table.status.connect(self.show_message)
 
+        # The notification list sits right under the chart, where the eye is, a few lines tall (drag the splitter
+        # for more); beside the tabs it squeezed the tables off a 1280-wide window, under the ticket it pushed the
+        # Buy / Sell buttons off a 720-high one. Important notices are also shown over the chart (the toast).
+        self.notifications = NotificationPanel()
+        self.toast = Toast(self.chart)
+
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
+        left.addWidget(self.notifications)
         left.addWidget(self.tabs)
         left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
-        left.setSizes([640, 230])
+        left.setStretchFactor(1, 0)
+        left.setStretchFactor(2, 1)
+        left.setSizes([640, NotificationPanel.DEFAULT_HEIGHT, 230])
         left.setChildrenCollapsible(False)
         left.setHandleWidth(3)
 
@@ -122,6 +141,11 @@ class MainWindow(QMainWindow):
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.play_action.triggered.connect(self.toggle_play)
         self.addAction(self.play_action)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
@@ -142,10 +166,13 @@ class MainWindow(QMainWindow):
                 if tick.symbol == ticket_symbol:
                     parts.add("price")
         if change.events:
-            parts.update(("positions", "orders", "fills", "account", "lines"))
+            parts.update(("positions", "orders", "fills", "account", "lines", "notices", "markers", "clock"))
+            self._unannounced.extend(change.events)
             for event in change.events:
                 if isinstance(event, PositionLiquidated):
                     self.show_message(self.liquidation_text(event), "error")
+        if not self._ended and getattr(self.desk, "finished", False):
+            parts.update(("notices", "clock"))
         self._mark(parts)
 
     def liquidation_text(self, event: PositionLiquidated) -> str:
@@ -201,6 +228,10 @@ class MainWindow(QMainWindow):
             self._refresh_lines()
         if dirty & {"positions", "orders", "fills"}:
             self._refresh_tab_titles()
+        if "markers" in dirty:
+            self._refresh_markers()
+        if "notices" in dirty:
+            self._announce()
 
     def _apply_pending_candles(self) -> None:
         pending, self._pending = self._pending, {}
@@ -222,6 +253,56 @@ class MainWindow(QMainWindow):
         ):
             n = table.rows_model.rowCount()
             self.tabs.setTabText(i, f"{name} ({n})" if n else name)
+
+    # --- telling the trader ---------------------------------------------------------------------------
+
+    def _announce(self) -> None:
+        """Tell what happened since the last frame: the notification list, a toast for what matters most, and a
+        notice explaining each new liquidation (the desk has already paused the replay)."""
+        events, self._unannounced = self._unannounced, []
+        notices = describe(events, self.desk) if events else []
+        if not self._ended and getattr(self.desk, "finished", False):
+            self._ended = True
+            notices.append(end_of_data_notice(self.desk.clock_ms or 0))
+        for notice in notices:
+            self.notify(notice)
+        reports = getattr(self.desk, "liquidation_reports", [])
+        for report in reports[self._reports_seen :]:
+            notice = LiquidationNotice(report, self.desk, self)
+            notice.destroyed.connect(lambda _=None, n=notice: self._forget_notice(n))
+            self.liquidation_notices.append(notice)
+            notice.show()
+            notice.raise_()
+        self._reports_seen = len(reports)
+
+    def _forget_notice(self, notice: LiquidationNotice) -> None:
+        if notice in self.liquidation_notices:
+            self.liquidation_notices.remove(notice)
+
+    def notify(self, notice: Notice) -> None:
+        """Add a notice to the list (and, if important, show it over the chart for a few seconds)."""
+        self.notifications.add(notice)
+        if notice.important:
+            self.toast.show_notice(notice)
+
+    def _refresh_markers(self) -> None:
+        """The chart symbol's fills as buy / sell arrows and its liquidations as orange crosses."""
+        symbol = self.chart_symbol
+        inst = self.desk.instrument(symbol)
+        markers = [
+            Marker(
+                f.ts_ms / 1000.0, float(f.price), "buy" if f.side is Side.BUY else "sell",
+                f"{f.side.value.title()} {fmt.qty(f.quantity, inst.step_size)} @ {fmt.price(f.price, inst.tick_size)}",
+            )
+            for f in self.desk.fills()
+            if f.symbol == symbol and not f.is_liquidation
+        ]
+        for report in getattr(self.desk, "liquidation_reports", ()):
+            for p in report.positions:
+                if p.symbol == symbol:
+                    markers.append(Marker(report.ts_ms / 1000.0, float(p.mark_price), "liquidation",
+                                          f"Liquidated at mark {fmt.price(p.mark_price, inst.tick_size)}"))
+        self.chart.set_markers(markers)
 
     # --- chart -----------------------------------------------------------------------------------------
 
@@ -284,10 +365,16 @@ class MainWindow(QMainWindow):
     # --- actions ---------------------------------------------------------------------------------------
 
     def toggle_play(self) -> None:
+        if getattr(self.desk, "finished", False):
+            ts = self.desk.clock_ms or 0
+            self.notify(Notice(ts, f"{hhmm(ts)} Nothing left to play: the replay's data has ended. "
+                               "Start a new session to replay again.", "info"))
+            return
         self.replay_bar.toggle()
 
     def show_message(self, text: str, tone: str) -> None:
         self.message.setText(text)
+        self.message.setToolTip(text)
         self.message.setVisible(bool(text))
         self.message.setStyleSheet(f"color: {theme.RED if tone == 'error' else theme.MUTED};")
 
@@ -295,6 +382,18 @@ class MainWindow(QMainWindow):
         self._frame.stop()
         self._unsubscribe()
         super().closeEvent(event)
+        self.closed.emit()
+
+
+class _CornerLabel(QLabel):
+    """The tabs' corner message: QTabWidget lays its corner out at the size hint, so the hint is kept within the
+    maximum width; a long message is clipped (its tooltip has it whole) instead of squeezing the tab bar."""
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().boundedTo(self.maximumSize())
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().boundedTo(self.maximumSize())
 
 
 def _order_line(order: Order, tick: Decimal, step: Decimal) -> tuple[Decimal, str, str] | None:

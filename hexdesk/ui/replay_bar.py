@@ -61,6 +61,9 @@ class ReplayBar(QWidget):
         self.jumpHourButton.clicked.connect(lambda: self.desk.jump(60))
         self.jumpDayButton.clicked.connect(lambda: self.desk.jump(24 * 60))
         self.speedInput.currentTextChanged.connect(lambda text: self.desk.set_speed(SPEEDS[text]))
+        self._ended = False
+        self._tips = {b: b.toolTip() for b in (self.playButton, self.stepButton, self.jumpHourButton,
+                                                self.jumpDayButton)}
         self.refresh()
 
     def toggle(self) -> None:
@@ -73,10 +76,19 @@ class ReplayBar(QWidget):
 
     def refresh(self) -> None:
         paused = self.desk.paused
+        ended = bool(getattr(self.desk, "finished", False))
         self.playButton.setChecked(not paused)
-        self.playButton.setText("▶ Play" if paused else "❚❚ Pause")
-        self.stepButton.setEnabled(paused)
-        self.clockLabel.setText(fmt.utc_clock(self.desk.clock_ms))
+        self.playButton.setText("■ Ended" if ended else "▶ Play" if paused else "❚❚ Pause")
+        self.stepButton.setEnabled(paused and not ended)
+        for button in (self.playButton, self.jumpHourButton, self.jumpDayButton):
+            button.setEnabled(not ended)
+        clock = fmt.utc_clock(self.desk.clock_ms)
+        self.clockLabel.setText(f"{clock} · end of data" if ended else clock)
+        if ended != self._ended:
+            self._ended = ended
+            why = "The replay's data has ended: nothing left to replay. Start a new session to replay again."
+            for button, tip in self._tips.items():
+                button.setToolTip(why if ended else tip)
         speed_text = _speed_text(self.desk.speed)
         if self.speedInput.currentText() != speed_text:
             self.speedInput.blockSignals(True)

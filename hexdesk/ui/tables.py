@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -39,6 +39,7 @@ _Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
+BUTTON_WIDTH = 84
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Column:
     color: Callable[[Any], str | None] | None = None
     align: Qt.AlignmentFlag = RIGHT
     button: bool = False  # drawn as a push button by ButtonDelegate
+    tip: str = ""  # the header's tooltip: what the column means
 
 
 def _side_color(side: Side | None) -> str | None:
@@ -88,6 +90,8 @@ class RowsModel(QAbstractTableModel):
                 return self.columns[section].title
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return self.columns[section].align
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.columns[section].tip or None
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -167,12 +171,36 @@ class DeskTable(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(26)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # widths come from fit_columns()
         header.setHighlightSections(False)
-        for i, col in enumerate(columns):
-            if col.button:
-                header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
-                self.setColumnWidth(i, 84)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self.fit_columns)
+        self.rows_model.modelReset.connect(self._fit_timer.start)
+        self.rows_model.dataChanged.connect(self._fit_timer.start)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Every column at least as wide as its header and its cells (equal stretched widths clipped "Liq. price"
+        to "iq. price" in a 1280-wide window); room to spare is shared out, too little room scrolls."""
+        header = self.horizontalHeader()
+        columns = self.rows_model.columns
+        widths = [
+            BUTTON_WIDTH if col.button else max(header.sectionSizeHint(i), self.sizeHintForColumn(i)) + 8
+            for i, col in enumerate(columns)
+        ]
+        flexible = [i for i, col in enumerate(columns) if not col.button]
+        spare = self.viewport().width() - sum(widths)
+        if spare > 0 and flexible:
+            share, rest = divmod(spare, len(flexible))
+            for k, i in enumerate(flexible):
+                widths[i] += share + (1 if k < rest else 0)
+        for i, width in enumerate(widths):
+            if header.sectionSize(i) != width:
+                header.resizeSection(i, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def instrument(self, symbol: str) -> Instrument:
         inst = self._instruments.get(symbol)
@@ -305,7 +333,10 @@ def _order_kind(o: Order) -> str:
 
 
 class FillsTable(DeskTable):
-    """This session's executions, newest first: time, symbol, side, price, qty, fee, realized PnL, liquidation."""
+    """This session's executions, newest first: time, symbol, side, price, qty, fee, realized and net PnL, liquidation.
+
+    Net PnL is what the fill did to the wallet: realized PnL (Binance reports it before fees) minus the fee.
+    """
 
     empty_text = "No trades yet this session"
 
@@ -317,8 +348,15 @@ class FillsTable(DeskTable):
             Column("Side", lambda f: f.side.value.title(), lambda f: _side_color(f.side), LEFT),
             Column("Price", lambda f: t.price(f.symbol, f.price)),
             Column("Qty", lambda f: t.qty(f.symbol, f.quantity)),
-            Column("Fee", lambda f: f"{fmt.usdt(f.fee)} {f.fee_asset}"),
-            Column("Realized PnL", lambda f: fmt.usdt(f.realized_pnl, sign=True), _realized_color),
+            Column("Fee", lambda f: f"{fmt.usdt(f.fee)} {f.fee_asset}", tip="Trading fee paid on this fill"),
+            Column(
+                "Realized PnL", lambda f: fmt.usdt(f.realized_pnl, sign=True), _realized_color,
+                tip="Profit or loss of the part of a position this fill closed, before the fee",
+            ),
+            Column(
+                "Net PnL", lambda f: fmt.usdt(_net(f), sign=True), lambda f: theme.pnl_color(_net(f)),
+                tip="Realized PnL − fee: what this fill did to your wallet",
+            ),
             Column("", lambda f: "LIQUIDATED" if f.is_liquidation else "", lambda f: theme.ORANGE, CENTER),
         )
         super().__init__(desk, columns, parent)
@@ -326,6 +364,10 @@ class FillsTable(DeskTable):
 
     def refresh(self) -> None:
         self.rows_model.set_rows(list(reversed(self.desk.fills())))
+
+
+def _net(f: Fill) -> Decimal:
+    return f.realized_pnl - f.fee
 
 
 def _realized_color(f: Fill) -> str | None:

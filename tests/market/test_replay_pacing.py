@@ -114,7 +114,7 @@ def test_seek_forward_emits_the_whole_path_in_bounded_batches() -> None:
     r.seek(T0 + 50 * MIN)  # beyond the end: everything, then finished
     assert [len(r.poll()) for _ in range(6)] == [5, 5, 5, 5, 5, 1]  # the 26 ticks left
     assert r.finished
-    assert r.position_ms == T0 + 50 * MIN
+    assert r.position_ms == r.end_ms  # the clock stops at the last candle's close, never past the data
 
 
 def test_seek_backwards_from_a_pending_seek_raises() -> None:

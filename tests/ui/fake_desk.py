@@ -81,6 +81,8 @@ class FakeDesk:
     replay_calls: list[str] = field(default_factory=list)
     reject_next: Rejection | None = None
     reject_leverage: Rejection | None = None
+    finished: bool = False  # the replay's data has ended (set it to see the window's end-of-data state)
+    liquidation_reports: list = field(default_factory=list)  # explain.LiquidationReport values, oldest first
 
     def __post_init__(self) -> None:
         self._instruments: dict[str, Instrument] = default_instruments()

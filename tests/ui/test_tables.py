@@ -105,4 +105,5 @@ def test_fills_newest_first_with_fee_and_realized_pnl(qtbot, desk):
     assert newest["Realized PnL"] == "+14.99"
     assert newest["Fee"] == "4.26 USDT"
     assert oldest["Side"] == "Buy" and oldest["Realized PnL"] == "0.00"
-    assert newest["#7"] == ""  # not a liquidation
+    assert newest["Net PnL"] == "+10.74"  # realized 0.100 x (85,100.0 - 84,950.1) = 14.99, less the fee 4.255
+    assert newest["#8"] == ""  # not a liquidation
