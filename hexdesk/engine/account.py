@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hexdesk.engine.book import NEG_INF, POS_INF, OrderBook
 from hexdesk.engine.enums import MarginMode
+from hexdesk.engine.guards import price_bounds
 from hexdesk.engine.instruments import Instrument
 
 ZERO = Decimal(0)
@@ -29,8 +30,10 @@ class SymbolState:
     Caches (recomputed by the Exchange whenever the position, its wallet or the book changes):
 
     - ``down_last`` / ``up_last`` / ``down_mark`` / ``up_mark``: the gates of :class:`OrderBook`, with the
-      isolated liquidation price folded into the mark gates (a long's LP into ``down_mark``, a short's into
-      ``up_mark``), so an isolated liquidation check costs no extra comparison;
+      liquidation price (isolated, or cross as of the last position change) folded into the mark gates (a long's
+      LP into ``down_mark``, a short's into ``up_mark``), so a liquidation check costs no extra comparison, and
+      clamped to the symbol's valid price range (``price_low`` / ``price_high``), so that a price outside it
+      (0, negative, beyond maxPrice, ±Infinity) always leaves the fast path for the slow one, which refuses it;
     - ``upnl`` / ``mm``: this symbol's unrealized PnL and maintenance margin at ``mark``, for the cross running
       totals (only maintained while the position is cross);
     - ``mm_floor`` / ``mm_cap`` / ``mmr`` / ``cum``: the bracket the current notional falls in, so a tick
@@ -58,6 +61,8 @@ class SymbolState:
         "mm_floor",
         "mmr",
         "next_funding_ms",
+        "price_high",
+        "price_low",
         "qty",
         "symbol",
         "up_last",
@@ -87,10 +92,12 @@ class SymbolState:
         self.book = OrderBook()
         self.funding_rate = ZERO
         self.next_funding_ms = 0
+        self.price_low, self.price_high = price_bounds(instrument)
         self.down_last = NEG_INF
         self.up_last = POS_INF
         self.down_mark = NEG_INF
         self.up_mark = POS_INF
+        self.refresh_gates()
 
     @property
     def is_isolated(self) -> bool:
@@ -106,12 +113,37 @@ class SymbolState:
         return notional * self.mmr - self.cum
 
     def refresh_gates(self) -> None:
-        """Recompute the four gates from the book and the isolated liquidation price."""
+        """Recompute the four gates from the book, the liquidation price and the valid price range."""
         down_last, up_last, down_mark, up_mark = self.book.gates()
         lp = self.liq_price
-        if lp is not None and self.qty and self.is_isolated:
+        if lp is not None and self.qty:
             if self.qty > 0:
                 down_mark = max(down_mark, lp)
             else:
                 up_mark = min(up_mark, lp)
-        self.down_last, self.up_last, self.down_mark, self.up_mark = down_last, up_last, down_mark, up_mark
+        low, high = self.price_low, self.price_high
+        self.down_last = max(down_last, low)
+        self.up_last = min(up_last, high)
+        self.down_mark = max(down_mark, low)
+        self.up_mark = min(up_mark, high)
+
+    def save(self) -> tuple[tuple[object, ...], OrderBook]:
+        """Everything a call may change here, for :meth:`restore` (orders are immutable values: a shallow copy
+        of the book's containers is a full copy)."""
+        book = self.book
+        copy = OrderBook()
+        copy.orders = dict(book.orders)
+        copy.buy_limits = list(book.buy_limits)
+        copy.sell_limits = list(book.sell_limits)
+        copy.up_by_type = {k: list(v) for k, v in book.up_by_type.items()}
+        copy.down_by_type = {k: list(v) for k, v in book.down_by_type.items()}
+        return tuple(getattr(self, name) for name in _SAVED), copy
+
+    def restore(self, saved: tuple[tuple[object, ...], OrderBook]) -> None:
+        values, book = saved
+        for name, value in zip(_SAVED, values, strict=True):
+            setattr(self, name, value)
+        self.book = book
+
+
+_SAVED = tuple(name for name in SymbolState.__slots__ if name not in ("book", "instrument", "symbol"))
