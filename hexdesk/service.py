@@ -51,6 +51,7 @@ class TradingDesk:
     replay: Replay | None
     series: Sequence[CandleSeries] = ()
     mode_label: str = "Replay"
+    rejected_ticks: int = 0  # market-data ticks the engine refused and the feed skipped (shown by the UI)
     _handlers: list[Callable[[DeskChange], None]] = field(default_factory=list)
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)
@@ -96,16 +97,26 @@ class TradingDesk:
     # --- market ----------------------------------------------------------------------------------------
 
     def feed(self, ticks: Sequence[PriceTick]) -> DeskChange:
-        """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers."""
+        """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers.
+
+        A tick the engine refuses (a price or volume it cannot trade on: NaN, infinite, <= 0, beyond the symbol's
+        range) is skipped, counted in ``rejected_ticks`` and left out of the change; the rest of the batch goes on.
+        """
         events: list[Event] = []
+        applied: list[PriceTick] = []
         on_tick = self.exchange.on_tick
         for tick in ticks:
-            events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+            try:
+                events.extend(on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.candle.volume))
+            except BinanceError:
+                self.rejected_ticks += 1
+                continue
+            applied.append(tick)
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:
                     h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
-        change = DeskChange(tuple(ticks), tuple(events))
+        change = DeskChange(tuple(applied), tuple(events))
         self._record(change.events)
         self._publish(change)
         return change

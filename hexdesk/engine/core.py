@@ -15,6 +15,7 @@ from decimal import Decimal
 from hexdesk.engine import guards, margin
 from hexdesk.engine.account import SymbolState
 from hexdesk.engine.enums import WorkingType
+from hexdesk.engine.errors import ErrorCode
 from hexdesk.engine.events import Event, PositionChanged
 from hexdesk.engine.fill_model import FillModel
 from hexdesk.engine.instruments import Instrument
@@ -60,7 +61,10 @@ class ExchangeCore:
         return self._events
 
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
-        """Call ``handler`` with every new event (after the call that caused it completes); returns unsubscribe."""
+        """Call ``handler`` with every new event (after the call that caused it completes); returns unsubscribe.
+        A handler that cannot be called is refused (-1130) rather than failing every later call."""
+        if not callable(handler):
+            guards.fail(ErrorCode.INVALID_PARAMETER, "handler")
         self._handlers.append(handler)
 
         def unsubscribe() -> None:
