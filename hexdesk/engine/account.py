@@ -9,11 +9,13 @@ liquidation prices are not money and keep full Decimal precision.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 from hexdesk.engine.book import NEG_INF, POS_INF, OrderBook
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.guards import price_bounds
 from hexdesk.engine.instruments import Instrument
+from hexdesk.engine.orders import Order
 
 ZERO = Decimal(0)
 _CENT_OF_SATOSHI = Decimal("1e-8")
@@ -122,28 +124,25 @@ class SymbolState:
             else:
                 up_mark = min(up_mark, lp)
         low, high = self.price_low, self.price_high
-        self.down_last = max(down_last, low)
-        self.up_last = min(up_last, high)
-        self.down_mark = max(down_mark, low)
-        self.up_mark = min(up_mark, high)
+        self.down_last = down_last if down_last > low else low
+        self.up_last = up_last if up_last < high else high
+        self.down_mark = down_mark if down_mark > low else low
+        self.up_mark = up_mark if up_mark < high else high
 
-    def save(self) -> tuple[tuple[object, ...], OrderBook]:
-        """Everything a call may change here, for :meth:`restore` (orders are immutable values: a shallow copy
-        of the book's containers is a full copy)."""
-        book = self.book
-        copy = OrderBook()
-        copy.orders = dict(book.orders)
-        copy.buy_limits = list(book.buy_limits)
-        copy.sell_limits = list(book.sell_limits)
-        copy.up_by_type = {k: list(v) for k, v in book.up_by_type.items()}
-        copy.down_by_type = {k: list(v) for k, v in book.down_by_type.items()}
-        return tuple(getattr(self, name) for name in _SAVED), copy
+    def save(self) -> tuple[tuple[object, ...], dict[int, Order]]:
+        """Everything a call may change here, for :meth:`restore` (orders are immutable values: the book is its
+        dict of orders; restore rebuilds the price indices from it)."""
+        return _get_saved(self), dict(self.book.orders)
 
-    def restore(self, saved: tuple[tuple[object, ...], OrderBook]) -> None:
-        values, book = saved
+    def restore(self, saved: tuple[tuple[object, ...], dict[int, Order]]) -> None:
+        values, orders = saved
         for name, value in zip(_SAVED, values, strict=True):
             setattr(self, name, value)
+        book = OrderBook()
+        for order in orders.values():
+            book.add(order)
         self.book = book
 
 
 _SAVED = tuple(name for name in SymbolState.__slots__ if name not in ("book", "instrument", "symbol"))
+_get_saved = attrgetter(*_SAVED)

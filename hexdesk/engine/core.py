@@ -156,14 +156,17 @@ class ExchangeCore:
 
     # -------------------------------------------------------------------------------- savepoints
 
-    def _savepoint(self) -> tuple[object, ...]:
-        """Everything a request may change, so that a failure half-way can be undone (:meth:`_rollback`).
+    def _savepoint(self, st: SymbolState) -> tuple[object, ...]:
+        """Everything a request on ``st`` may change, so that a failure half-way can be undone (:meth:`_rollback`).
 
         Inputs are checked before anything is emitted (hexdesk.engine.guards); this covers what checking cannot,
-        such as a fill model that fails. Costs one copy of each symbol's slots and book containers.
+        such as a fill model that fails. A request executes on its own symbol; beyond it, only the cross
+        positions can change (cross totals, a cross liquidation), so those are saved with it: one copy of their
+        slots and book containers.
         """
+        touched = [st, *(s for s in self._cross_open.values() if s is not st)]
         return (
-            [(st, st.save()) for st in self._state.values()],
+            [(s, s.save()) for s in touched],
             self._cross_wallet,
             self._insurance_cover,
             self._cross_upnl,

@@ -46,6 +46,12 @@ from hexdesk.engine.walk import PathWalk
 
 __all__ = ["EventHandler", "Exchange"]
 
+# Module constants for the tick fast path (one dict lookup each, not two for builtins).
+_INT = int
+_DECIMAL = Decimal
+_MIN_VOLUME = MIN_VOLUME
+_MAX_VOLUME = MAX_MAGNITUDE
+
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
     """A simulated Binance USDⓈ-M account (one-way mode). Deterministic: time is the ``ts_ms`` of the ticks."""
@@ -117,12 +123,15 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
             prev = st.last
             if (
                 prev is not None
-                and type(ts_ms) is int
-                and type(last) is Decimal
-                and ts_ms < self._next_funding_ms
+                and ts_ms.__class__ is _INT
+                and last.__class__ is _DECIMAL
+                and 0 <= ts_ms < self._next_funding_ms  # (never beyond guards.MAX_TS_MS + 1)
                 and (
                     bar_volume is None
-                    or (type(bar_volume) is Decimal and (MIN_VOLUME <= bar_volume <= MAX_MAGNITUDE or bar_volume == 0))
+                    or (
+                        bar_volume.__class__ is _DECIMAL
+                        and (_MIN_VOLUME <= bar_volume <= _MAX_VOLUME or bar_volume == ZERO)
+                    )
                 )
             ):
                 if last < prev:
@@ -131,41 +140,58 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                     lo, hi = prev, last
                 if st.down_last < lo and hi < st.up_last:
                     if mark is None:
-                        quiet = st.down_mark < lo and hi < st.up_mark
-                        mark = last
-                    elif type(mark) is Decimal:
+                        if st.down_mark < lo and hi < st.up_mark:
+                            quiet = True
+                            if st.cross_open:  # the exact cross check of _apply_quiet_tick, inlined (replay path)
+                                upnl = st.qty * (last - st.entry)
+                                mm = st.maintenance_at(last)
+                                cross_upnl = self._cross_upnl + upnl - st.upnl
+                                cross_mm = self._cross_mm + mm - st.mm
+                                if cross_mm < self._cross_wallet + cross_upnl:
+                                    self._cross_upnl, self._cross_mm = cross_upnl, cross_mm
+                                    st.upnl, st.mm = upnl, mm
+                                else:
+                                    quiet = False
+                            if quiet:
+                                if ts_ms > self._now:
+                                    self._now = ts_ms
+                                st.bar_volume = bar_volume
+                                st.last = st.mark = last
+                                return NO_EVENTS
+                    elif mark.__class__ is _DECIMAL:
                         prev_mark = st.mark
-                        if mark < prev_mark:
-                            quiet = st.down_mark < mark and prev_mark < st.up_mark
-                        else:
-                            quiet = st.down_mark < prev_mark and mark < st.up_mark
-                    else:
-                        quiet = False
-                    if quiet and st.cross_open:
-                        # Exact check of the whole cross account at the new mark: the path from the previous mark
-                        # is monotone, so if the end is not at the liquidation point no point of it is. If it is,
-                        # the slow path walks to where the mark crosses the cross LP.
-                        upnl = st.qty * (mark - st.entry)
-                        mm = st.maintenance_at(mark)
-                        cross_upnl = self._cross_upnl + upnl - st.upnl
-                        cross_mm = self._cross_mm + mm - st.mm
-                        if cross_mm < self._cross_wallet + cross_upnl:
-                            self._cross_upnl, self._cross_mm = cross_upnl, cross_mm
-                            st.upnl, st.mm = upnl, mm
-                        else:
-                            quiet = False
-                    if quiet:
-                        if ts_ms > self._now:
-                            self._now = ts_ms
-                        st.bar_volume = bar_volume
-                        st.last = last
-                        st.mark = mark
-                        return NO_EVENTS
-                    if mark is last:
-                        mark = None  # as given: the slow path derives it again
-        except (LookupError, TypeError, ArithmeticError):
+                        if (
+                            (st.down_mark < mark and prev_mark < st.up_mark)
+                            if mark < prev_mark
+                            else (st.down_mark < prev_mark and mark < st.up_mark)
+                        ) and self._apply_quiet_tick(st, ts_ms, last, mark, bar_volume):
+                            return NO_EVENTS
+        except (LookupError, TypeError, ArithmeticError, AttributeError):
             pass  # a value the fast path cannot compare: the slow path refuses it with the right code
         return self._tick_slow(symbol, ts_ms, last, mark, bar_volume)
+
+    def _apply_quiet_tick(
+        self, st: SymbolState, ts_ms: int, last: Decimal, mark: Decimal, bar_volume: Decimal | None
+    ) -> bool:
+        """Apply a tick that reached no gate; for a cross position first check the whole cross account at the new
+        mark, exactly: the mark path from the previous mark is monotone, so if its end is not at the account's
+        liquidation point no point of it is. If it is, nothing is applied (False) and the slow path walks to where
+        the mark crosses the cross LP (the LP in the gate may be stale: other symbols' marks move it)."""
+        if st.cross_open:
+            upnl = st.qty * (mark - st.entry)
+            mm = st.maintenance_at(mark)
+            cross_upnl = self._cross_upnl + upnl - st.upnl
+            cross_mm = self._cross_mm + mm - st.mm
+            if cross_mm >= self._cross_wallet + cross_upnl:
+                return False
+            self._cross_upnl, self._cross_mm = cross_upnl, cross_mm
+            st.upnl, st.mm = upnl, mm
+        if ts_ms > self._now:
+            self._now = ts_ms
+        st.bar_volume = bar_volume
+        st.last = last
+        st.mark = mark
+        return True
 
     def _tick_slow(
         self, symbol: object, ts_ms: object, last: object, mark: object, bar_volume: object
@@ -187,7 +213,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         if prev_last is None or prev_mark is None:
             st.last, st.mark = last, mark
             st.next_funding_ms = next_funding_ms(self._now, st.instrument.funding_interval_hours)
-            self._next_funding_ms = min(self._next_funding_ms, st.next_funding_ms)
+            self._next_funding_ms = self._earliest_funding()
             return self._flush()
         st.last, st.mark = last, mark
         self._walk_segment(st, prev_last, last, prev_mark, mark, bar_volume)

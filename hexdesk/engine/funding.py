@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hexdesk.engine.core import ExchangeCore
+from hexdesk.engine.guards import MAX_TS_MS
 
 HOUR_MS = 3_600_000
 
@@ -74,4 +75,7 @@ class FundingClock(ExchangeCore):
                 settled = False
 
     def _earliest_funding(self) -> int:
-        return min((st.next_funding_ms for st in self._state.values() if st.last is not None), default=NEVER_MS)
+        """The next instant any priced symbol settles, capped just past the last timestamp the door accepts (so
+        the tick fast path's ``ts_ms < next funding`` check is also its upper timestamp bound)."""
+        earliest = min((st.next_funding_ms for st in self._state.values() if st.last is not None), default=NEVER_MS)
+        return min(earliest, MAX_TS_MS + 1)

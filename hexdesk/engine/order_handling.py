@@ -56,7 +56,7 @@ class OrderHandling(ExchangeCore):
         rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
         if rejection is not None:
             return self._reject(request, rejection)
-        saved = self._savepoint()
+        saved = self._savepoint(st)
         try:
             order = self._new_order(st, request)
             self._emit(OrderAccepted, order)
@@ -152,7 +152,7 @@ class OrderHandling(ExchangeCore):
         rejection = self._amend_rejection(st, order, new_qty, new_price)
         if rejection is not None:
             return Result(False, order, rejection, self._flush())
-        saved = self._savepoint()
+        saved = self._savepoint(st)
         try:
             order = order.evolve(quantity=new_qty, price=new_price, updated_ms=self._now)
             st.book.remove(order_id)
