@@ -46,9 +46,7 @@ from hexdesk.engine.walk import PathWalk
 
 __all__ = ["EventHandler", "Exchange"]
 
-# Module constants for the tick fast path (one dict lookup each, not two for builtins).
-_INT = int
-_DECIMAL = Decimal
+# The candle volume range the tick fast path accepts (0, or within these; guards.tick says the same).
 _MIN_VOLUME = MIN_VOLUME
 _MAX_VOLUME = MAX_MAGNITUDE
 
@@ -123,13 +121,13 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
             prev = st.last
             if (
                 prev is not None
-                and ts_ms.__class__ is _INT
-                and last.__class__ is _DECIMAL
+                and type(ts_ms) is int
+                and type(last) is Decimal
                 and 0 <= ts_ms < self._next_funding_ms  # (never beyond guards.MAX_TS_MS + 1)
                 and (
                     bar_volume is None
                     or (
-                        bar_volume.__class__ is _DECIMAL
+                        type(bar_volume) is Decimal
                         and (_MIN_VOLUME <= bar_volume <= _MAX_VOLUME or bar_volume == ZERO)
                     )
                 )
@@ -158,7 +156,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                                 st.bar_volume = bar_volume
                                 st.last = st.mark = last
                                 return NO_EVENTS
-                    elif mark.__class__ is _DECIMAL:
+                    elif type(mark) is Decimal:
                         prev_mark = st.mark
                         if (
                             (st.down_mark < mark and prev_mark < st.up_mark)

@@ -87,7 +87,8 @@ def shown(value: object) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, Decimal) and value.is_finite()
+    # type(), not isinstance(): isinstance() believes an object whose __class__ attribute claims to be a Decimal.
+    return issubclass(type(value), Decimal) and value.is_finite()  # type: ignore[attr-defined]
 
 
 def number(value: object, name: str) -> Decimal:
@@ -105,7 +106,7 @@ def _magnitude_ok(value: Decimal) -> bool:
 
 def symbol_state(states: Mapping[str, SymbolState], symbol: object) -> SymbolState:
     """The state of a known symbol, else -1121 Invalid symbol (also for a non-string symbol)."""
-    st = states.get(symbol) if isinstance(symbol, str) else None
+    st = states.get(symbol) if issubclass(type(symbol), str) else None
     if st is None:
         fail(ErrorCode.BAD_SYMBOL)
     return st
@@ -127,7 +128,7 @@ def leverage(value: object, instrument: Instrument) -> int:
 
 def margin_mode(value: object) -> MarginMode:
     """``MarginMode`` from a member or Binance's spelling ("ISOLATED", "CROSSED"), else -1130 marginType."""
-    mode = _MARGIN_MODES.get(value) if isinstance(value, str) else None
+    mode = _MARGIN_MODES.get(value) if issubclass(type(value), str) else None
     if mode is None:
         fail(ErrorCode.INVALID_PARAMETER, "marginType")
     return mode
@@ -148,7 +149,7 @@ def amount(value: object) -> Decimal:
 
 
 def _member(enum: type[_E], value: object, code: ErrorCode, *args: object) -> _E:
-    member = enum._value2member_map_.get(value) if isinstance(value, str) else None
+    member = enum._value2member_map_.get(value) if issubclass(type(value), str) else None
     if member is None:
         fail(code, *args)
     return member  # type: ignore[return-value]
@@ -178,7 +179,7 @@ def order_request(request: object, states: Mapping[str, SymbolState]) -> tuple[O
     """A request every later step can compute with: known symbol, enum fields as members (Binance's strings are
     accepted: "BUY" becomes ``Side.BUY``), flags as bools, client id a string, numbers finite and of sane
     magnitude. Whether Binance would *accept* the order is :func:`hexdesk.engine.validation.validate`'s job."""
-    if not isinstance(request, OrderRequest):
+    if not issubclass(type(request), OrderRequest):
         fail(ErrorCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "order")
     st = symbol_state(states, request.symbol)
     side = _member(Side, request.side, ErrorCode.INVALID_SIDE)
@@ -190,7 +191,7 @@ def order_request(request: object, states: Mapping[str, SymbolState]) -> tuple[O
     _flag(request.reduce_only, "reduceOnly")
     _flag(request.close_position, "closePosition")
     _flag(request.price_protect, "priceProtect")
-    if request.client_order_id is not None and not isinstance(request.client_order_id, str):
+    if request.client_order_id is not None and not issubclass(type(request.client_order_id), str):
         fail(ErrorCode.INVALID_PARAMETER, "newClientOrderId")
     _order_number(request.quantity, "quantity", is_quantity=True)
     for name, value in (

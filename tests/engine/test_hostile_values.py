@@ -43,9 +43,22 @@ SPECIAL = [
     D("NaN"), D("-NaN"), D("sNaN"), D("Infinity"), D("-Infinity"), D("1e1000000"), D("-1e1000000"), D("1e21"),
     D("-1e21"), D("1e-30"), D("1e-1000000"),
 ]
+
+
+class _ClaimsToBeDecimal:
+    """An object whose __class__ says Decimal (isinstance() believes it; type() does not)."""
+
+    __class__ = property(lambda self: Decimal)  # type: ignore[assignment]
+
+    def __lt__(self, other: object) -> bool:
+        return True
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+
 not_decimals = st.one_of(
     st.integers(), st.booleans(), st.floats(), st.text(max_size=6), st.lists(st.integers(), max_size=2),
-    st.just(object()),
+    st.just(object()), st.builds(_ClaimsToBeDecimal),
 )
 # A Decimal-valued parameter: never a non-Decimal, never non-finite or of absurd magnitude.
 bad_number = st.one_of(st.sampled_from(SPECIAL), not_decimals)
