@@ -53,11 +53,11 @@ class OrderHandling(ExchangeCore):
             return self._reject(
                 request, Rejection(ErrorCode.INVALID_PARAMETER, f"No market price for {request.symbol} yet.")
             )
-        rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
-        if rejection is not None:
-            return self._reject(request, rejection)
         saved = self._savepoint(st)
         try:
+            rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
+            if rejection is not None:
+                return self._reject(request, rejection)
             order = self._new_order(st, request)
             self._emit(OrderAccepted, order)
             if request.take_profit is not None or request.stop_loss is not None:

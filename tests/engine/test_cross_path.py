@@ -145,3 +145,19 @@ def test_an_isolated_long_still_liquidates_at_its_own_lp() -> None:
     [liq] = of_type(ex.on_tick(BTC, MINUTE, D("50000.0")), PositionLiquidated)
     assert abs(liq.mark_price - D(54000) / D("0.996")) < TOL
     assert liq.margin_mode is MarginMode.ISOLATED
+
+
+def test_a_cross_short_is_liquidated_where_the_rise_crosses_its_lp() -> None:
+    """Cross short 2 BTC @ 60,000, no fees, wallet 10,000 (notional 120,000: tier 1):
+        LP (short) = (Q·EP + WB) / (Q·(1 + MMR)) = (120,000 + 10,000) / 2.008 ≈ 64,741.04
+        bankruptcy = EP + WB / Q = 65,000
+    A jump to 70,000 liquidates at mark ≈ 64,741.04 and closes at 65,000: the wallet loses exactly 10,000."""
+    ex = exact_exchange(fees=False, mode=MarginMode.CROSS)
+    ex.on_tick(BTC, 0, D("60000.0"))
+    assert ex.submit(OrderRequest.market(BTC, Side.SELL, D("2"))).ok
+    assert ex.on_tick(BTC, MINUTE, D("64741.0")) == ()  # just below the LP: quiet
+    [liq] = of_type(ex.on_tick(BTC, 2 * MINUTE, D("70000.0")), PositionLiquidated)
+    assert abs(liq.mark_price - D(130000) / D("2.008")) < TOL
+    assert liq.fill.price == D("65000")
+    assert liq.margin_lost == D("10000")
+    assert ex.account().wallet_balance == 0
