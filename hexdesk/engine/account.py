@@ -123,11 +123,11 @@ class SymbolState:
                 down_mark = max(down_mark, lp)
             else:
                 up_mark = min(up_mark, lp)
-        low, high = self.price_low, self.price_high
-        self.down_last = down_last if down_last > low else low
-        self.up_last = up_last if up_last < high else high
-        self.down_mark = down_mark if down_mark > low else low
-        self.up_mark = up_mark if up_mark < high else high
+        low, high = self.price_low, self.price_high  # (an empty side's gate is the ±Infinity sentinel)
+        self.down_last = low if down_last is NEG_INF or down_last < low else down_last
+        self.up_last = high if up_last is POS_INF or up_last > high else up_last
+        self.down_mark = low if down_mark is NEG_INF or down_mark < low else down_mark
+        self.up_mark = high if up_mark is POS_INF or up_mark > high else up_mark
 
     def save(self) -> tuple[tuple[object, ...], dict[int, Order]]:
         """Everything a call may change here, for :meth:`restore` (orders are immutable values: the book is its
