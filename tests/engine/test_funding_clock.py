@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from hexdesk.engine import BinanceError, FundingSettled, OrderRequest, Side, rebuild
+from hexdesk.engine import BinanceError, FundingSettled, MarginMode, OrderRequest, PositionLiquidated, Side, rebuild
 from tests.engine._exchange_helpers import BTC, ETH, D, H, exact_exchange, of_type
 
 DAY = 24 * H
@@ -102,4 +102,27 @@ def test_a_long_gap_settles_every_instant_in_order() -> None:
         (2 * DAY, BTC, D("-6.01")), (2 * DAY, ETH, D("6.02")),
         (2 * DAY + 8 * H, BTC, D("-6.01")), (2 * DAY + 8 * H, ETH, D("6.02")),
     ]
+    assert ex.state() == rebuild(ex.events)
+
+
+def test_funding_that_tips_the_cross_account_liquidates_it_at_the_instant() -> None:
+    """Cross BTC long 4 @ 20,000, no fees, wallet 9,900; BTC's mark 17,600 at 07:30:
+        UPNL = 4 × (17,600 − 20,000) = −9,600, margin balance 300 > MM 4 × 17,600 × 0.4% = 281.6: alive.
+    At 08:00 (an ETH tick) it pays −4 × 17,600 × 0.3% = −211.2: wallet 9,688.8, margin balance 88.8 < 281.6, so
+    the account is liquidated then, at BTC's mark 17,600, closed at its bankruptcy point 17,600 − 88.8 / 4 =
+    17,577.8 (the wallet ends at 0)."""
+    ex = exact_exchange("9900", fees=False, mode=MarginMode.CROSS, start_ms=DAY + 7 * H)
+    ex.on_tick(BTC, DAY + 7 * H, D("20000.0"))
+    ex.on_tick(ETH, DAY + 7 * H, D("3000.00"))
+    assert ex.submit(OrderRequest.market(BTC, Side.BUY, D("4"))).ok
+    assert ex.on_tick(BTC, DAY + 7 * H + 30 * 60_000, D("17600.0")) == ()
+    ex.set_funding_rate(BTC, D("0.003"))
+    events = ex.on_tick(ETH, T0800 + 1_000, D("3000.00"))
+    [f] = of_type(events, FundingSettled)
+    assert (f.symbol, f.amount) == (BTC, D("-211.2"))
+    [liq] = of_type(events, PositionLiquidated)
+    assert (liq.symbol, liq.mark_price, liq.fill.price) == (BTC, D("17600.0"), D("17577.8"))
+    assert liq.margin_lost == D("9688.8")
+    assert events.index(f) < events.index(liq)
+    assert ex.account().wallet_balance == 0
     assert ex.state() == rebuild(ex.events)

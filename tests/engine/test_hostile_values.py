@@ -87,9 +87,14 @@ bad_volume = st.one_of(bad_number, st.sampled_from([D(-1), D("-0.5"), D("1e-12")
 bad_enum = st.one_of(st.text(max_size=6).map(str.lower), st.integers(), st.none(), st.sampled_from(SPECIAL))
 bad_flag = st.one_of(st.integers(), st.none(), st.text(max_size=4), st.sampled_from(SPECIAL))
 bad_client_id = st.one_of(st.integers(), st.booleans(), st.sampled_from(SPECIAL), st.lists(st.integers(), max_size=1))
-anything = st.one_of(bad_number, bad_symbol, st.sampled_from([BTC, ETH, "CROSSED", "BUY", None, 5, True]))
-
 symbols = st.sampled_from([BTC, ETH])
+anything = st.one_of(
+    bad_number, bad_symbol, st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([BTC, ETH, "CROSSED", "BUY", None, 5, True, D("60000.0"), D("0.010"), 0, 3]),
+    st.builds(OrderRequest, symbols, st.sampled_from(list(Side)), st.sampled_from(list(OrderType)),
+              quantity=st.one_of(st.none(), st.decimals(allow_nan=True, allow_infinity=True)),
+              price=st.one_of(st.none(), st.decimals(allow_nan=True, allow_infinity=True))),
+)
 
 
 def _fingerprint(ex: Exchange) -> tuple[Any, ...]:
