@@ -52,6 +52,7 @@ class TradingDesk:
     replay: Replay | None
     series: Sequence[CandleSeries] = ()
     mode_label: str = "Replay"
+    rejected_ticks: int = 0  # market-data ticks the engine refused and the feed skipped (shown by the UI)
     _handlers: list[Callable[[DeskChange], None]] = field(default_factory=list)
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)
@@ -104,22 +105,31 @@ class TradingDesk:
     # --- market ----------------------------------------------------------------------------------------
 
     def feed(self, ticks: Sequence[PriceTick]) -> DeskChange:
-        """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers."""
+        """Apply a batch of price ticks to the engine, journal what happened, tell the subscribers.
+
+        A tick the engine refuses (a price or volume it cannot trade on: NaN, infinite, <= 0, beyond the symbol's
+        range) is skipped, counted in ``rejected_ticks`` and left out of the change; the rest of the batch goes on.
+        """
         events: list[Event] = []
+        applied: list[PriceTick] = []
         on_tick = self.exchange.on_tick
         for i, tick in enumerate(ticks):
             # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
             # in replay): docs/fill-model.md.
-            tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity)
+            try:
+                tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity)
+            except BinanceError:
+                self.rejected_ticks += 1
+                continue
             events.extend(tick_events)
+            applied.append(tick)
             if tick.candle.closed:
                 h = self._history.get(tick.symbol)
                 if h is not None:
                     h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
             if tick_events and self._stop_at_liquidation(tick_events, ticks, i):
-                ticks = ticks[: i + 1]
                 break
-        change = DeskChange(tuple(ticks), tuple(events))
+        change = DeskChange(tuple(applied), tuple(events))
         self._record(change.events)
         self._publish(change)
         return change

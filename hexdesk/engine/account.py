@@ -9,10 +9,13 @@ liquidation prices are not money and keep full Decimal precision.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 from hexdesk.engine.book import NEG_INF, POS_INF, OrderBook
 from hexdesk.engine.enums import MarginMode
+from hexdesk.engine.guards import price_bounds
 from hexdesk.engine.instruments import Instrument
+from hexdesk.engine.orders import Order
 
 ZERO = Decimal(0)
 _CENT_OF_SATOSHI = Decimal("1e-8")
@@ -33,8 +36,10 @@ class SymbolState:
     Caches (recomputed by the Exchange whenever the position, its wallet or the book changes):
 
     - ``down_last`` / ``up_last`` / ``down_mark`` / ``up_mark``: the gates of :class:`OrderBook`, with the
-      isolated liquidation price folded into the mark gates (a long's LP into ``down_mark``, a short's into
-      ``up_mark``), so an isolated liquidation check costs no extra comparison;
+      liquidation price (isolated, or cross as of the last position change) folded into the mark gates (a long's
+      LP into ``down_mark``, a short's into ``up_mark``), so a liquidation check costs no extra comparison, and
+      clamped to the symbol's valid price range (``price_low`` / ``price_high``), so that a price outside it
+      (0, negative, beyond maxPrice, ±Infinity) always leaves the fast path for the slow one, which refuses it;
     - ``upnl`` / ``mm``: this symbol's unrealized PnL and maintenance margin at ``mark``, for the cross running
       totals (only maintained while the position is cross);
     - ``mm_floor`` / ``mm_cap`` / ``mmr`` / ``cum``: the bracket the current notional falls in, so a tick
@@ -62,6 +67,8 @@ class SymbolState:
         "mm_floor",
         "mmr",
         "next_funding_ms",
+        "price_high",
+        "price_low",
         "qty",
         "symbol",
         "tick_ms",
@@ -93,10 +100,12 @@ class SymbolState:
         self.book = OrderBook()
         self.funding_rate = ZERO
         self.next_funding_ms = 0
+        self.price_low, self.price_high = price_bounds(instrument)
         self.down_last = NEG_INF
         self.up_last = POS_INF
         self.down_mark = NEG_INF
         self.up_mark = POS_INF
+        self.refresh_gates()
 
     @property
     def is_isolated(self) -> bool:
@@ -112,12 +121,34 @@ class SymbolState:
         return notional * self.mmr - self.cum
 
     def refresh_gates(self) -> None:
-        """Recompute the four gates from the book and the isolated liquidation price."""
+        """Recompute the four gates from the book, the liquidation price and the valid price range."""
         down_last, up_last, down_mark, up_mark = self.book.gates()
         lp = self.liq_price
-        if lp is not None and self.qty and self.is_isolated:
+        if lp is not None and self.qty:
             if self.qty > 0:
                 down_mark = max(down_mark, lp)
             else:
                 up_mark = min(up_mark, lp)
-        self.down_last, self.up_last, self.down_mark, self.up_mark = down_last, up_last, down_mark, up_mark
+        low, high = self.price_low, self.price_high  # (an empty side's gate is the ±Infinity sentinel)
+        self.down_last = low if down_last is NEG_INF or down_last < low else down_last
+        self.up_last = high if up_last is POS_INF or up_last > high else up_last
+        self.down_mark = low if down_mark is NEG_INF or down_mark < low else down_mark
+        self.up_mark = high if up_mark is POS_INF or up_mark > high else up_mark
+
+    def save(self) -> tuple[tuple[object, ...], dict[int, Order]]:
+        """Everything a call may change here, for :meth:`restore` (orders are immutable values: the book is its
+        dict of orders; restore rebuilds the price indices from it)."""
+        return _get_saved(self), dict(self.book.orders)
+
+    def restore(self, saved: tuple[tuple[object, ...], dict[int, Order]]) -> None:
+        values, orders = saved
+        for name, value in zip(_SAVED, values, strict=True):
+            setattr(self, name, value)
+        book = OrderBook()
+        for order in orders.values():
+            book.add(order)
+        self.book = book
+
+
+_SAVED = tuple(name for name in SymbolState.__slots__ if name not in ("book", "instrument", "symbol"))
+_get_saved = attrgetter(*_SAVED)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from hexdesk.engine import margin
+from hexdesk.engine import guards, margin
 from hexdesk.engine.account import SymbolState
 from hexdesk.engine.enums import WorkingType
-from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
+from hexdesk.engine.errors import ErrorCode
 from hexdesk.engine.events import Event, PositionChanged
 from hexdesk.engine.fill_model import FillModel
 from hexdesk.engine.instruments import Instrument
@@ -36,6 +36,8 @@ class ExchangeCore:
     _fill_model: FillModel
     _state: dict[str, SymbolState]  # every symbol's market, settings, position and book
     _now: int  # the engine clock: the latest tick time seen
+    _next_funding_ms: int  # the earliest next settlement instant over the symbols that have a price
+    rejected_ticks: int  # market-data ticks refused at the door (bad price, volume, time or symbol)
     _seq: int
     _events: list[Event]  # the full log
     _pending: list[Event]  # emitted during the current call, not yet handed out
@@ -59,7 +61,10 @@ class ExchangeCore:
         return self._events
 
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
-        """Call ``handler`` with every new event (after the call that caused it completes); returns unsubscribe."""
+        """Call ``handler`` with every new event (after the call that caused it completes); returns unsubscribe.
+        A handler that cannot be called is refused (-1130) rather than failing every later call."""
+        if not callable(handler):
+            guards.fail(ErrorCode.INVALID_PARAMETER, "handler")
         self._handlers.append(handler)
 
         def unsubscribe() -> None:
@@ -116,20 +121,87 @@ class ExchangeCore:
         self._emit(PositionChanged, self._snapshot(st))
 
     def _resync_cross(self) -> None:
-        """Recompute the cross running totals from scratch (after any position change; ticks apply deltas)."""
+        """Recompute the cross running totals from scratch (after any position change; ticks apply deltas), and
+        every cross position's liquidation price with them, folded into its mark gates.
+
+        A cross LP also moves when another symbol's mark moves, which a quiet tick does not recompute: the gate is
+        then stale, but the tick's exact check of the running totals (``Exchange.on_tick``) still sends a tick
+        that reaches the account's liquidation point to the slow path, where the walk recomputes the LP.
+        """
         upnl = mm = ZERO
-        for s in self._cross_open.values():
+        cross = self._cross_open.values()
+        for s in cross:
             s.upnl = s.qty * (s.mark - s.entry)
             s.mm = s.maintenance_at(s.mark)
             upnl += s.upnl
             mm += s.mm
         self._cross_upnl, self._cross_mm = upnl, mm
+        for s in cross:
+            s.liq_price = self._cross_liquidation_price(s)
+            s.refresh_gates()
+
+    def _cross_liquidation_price(self, st: SymbolState) -> Decimal | None:
+        """The mark of ``st`` at which the cross account reaches margin ratio 100%, the other cross positions held
+        at their current marks (§1.2 with TMM1 / UPNL1 of the others and WB = the cross wallet)."""
+        return margin.liquidation_price(
+            st.instrument, st.qty, st.entry, self._cross_wallet, self._cross_mm - st.mm, self._cross_upnl - st.upnl
+        )
 
     def _snapshot(self, st: SymbolState) -> Position:
         return position_snapshot(st, self._cross_open.values(), self._cross_wallet)
 
     def _symbol(self, symbol: str) -> SymbolState:
-        st = self._state.get(symbol)
-        if st is None:
-            raise BinanceError(Rejection.of(ErrorCode.BAD_SYMBOL))
-        return st
+        """The state of a known symbol, else BinanceError -1121 (whatever ``symbol`` is)."""
+        return guards.symbol_state(self._state, symbol)
+
+    # -------------------------------------------------------------------------------- savepoints
+
+    def _savepoint(self, st: SymbolState) -> tuple[object, ...]:
+        """Everything a request on ``st`` may change, so that a failure half-way can be undone (:meth:`_rollback`).
+
+        Inputs are checked before anything is emitted (hexdesk.engine.guards); this covers what checking cannot,
+        such as a fill model that fails. A request executes on its own symbol; beyond it, only the cross
+        positions can change (cross totals, a cross liquidation), so those are saved with it: one copy of their
+        slots and book containers.
+        """
+        touched = [st, *(s for s in self._cross_open.values() if s is not st)]
+        return (
+            [(s, s.save()) for s in touched],
+            self._cross_wallet,
+            self._insurance_cover,
+            self._cross_upnl,
+            self._cross_mm,
+            dict(self._cross_open),
+            dict(self._open_positions),
+            self._next_order_id,
+            self._next_trade_id,
+            dict(self._attached),
+            self._seq,
+            len(self._events),
+            len(self._pending),
+            self._next_funding_ms,
+        )
+
+    def _rollback(self, saved: tuple[object, ...]) -> None:
+        """Back to the savepoint: state, ids and the event log as they were (nothing was handed out yet)."""
+        (
+            states,
+            self._cross_wallet,
+            self._insurance_cover,
+            self._cross_upnl,
+            self._cross_mm,
+            self._cross_open,
+            self._open_positions,
+            self._next_order_id,
+            self._next_trade_id,
+            self._attached,
+            self._seq,
+            n_events,
+            n_pending,
+            self._next_funding_ms,
+        ) = saved  # type: ignore[misc]
+        for st, values in states:  # type: ignore[attr-defined]
+            st.restore(values)
+        del self._events[n_events:]  # type: ignore[misc]
+        del self._pending[n_pending:]  # type: ignore[misc]
+        self._walk = None

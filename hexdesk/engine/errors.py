@@ -12,6 +12,7 @@ class ErrorCode(IntEnum):
     INVALID_SIDE = -1117
     BAD_SYMBOL = -1121
     INVALID_PARAMETER = -1130
+    NEW_ORDER_REJECTED = -2010
     MARGIN_NOT_SUFFICIENT = -2019
     ORDER_WOULD_IMMEDIATELY_TRIGGER = -2021
     REDUCE_ONLY_REJECT = -2022
@@ -54,6 +55,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INVALID_SIDE: "Invalid side.",
     ErrorCode.BAD_SYMBOL: "Invalid symbol.",
     ErrorCode.INVALID_PARAMETER: "Data sent for parameter '{}' is not valid.",
+    ErrorCode.NEW_ORDER_REJECTED: "NEW_ORDER_REJECTED",
     ErrorCode.MARGIN_NOT_SUFFICIENT: "Margin is insufficient.",
     ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER: "Order would immediately trigger.",
     ErrorCode.REDUCE_ONLY_REJECT: "ReduceOnly Order is rejected.",
@@ -113,8 +115,9 @@ class Rejection:
         return f"{int(self.code)} {self.msg}"
 
 
-class BinanceError(Exception):
-    """Raised by account operations (leverage, margin mode, margin transfer) that Binance would refuse."""
+class BinanceError(ValueError):
+    """Raised by account operations (leverage, margin mode, margin transfer) that Binance would refuse, and by any
+    Exchange call given a value it cannot read (hexdesk.engine.guards). A ValueError: a refused value is one."""
 
     def __init__(self, rejection: Rejection) -> None:
         super().__init__(str(rejection))

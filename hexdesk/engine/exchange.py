@@ -12,7 +12,11 @@ mixins, each in the module named for what it handles (all share the state declar
   execution, expiry, attached TP/SL;
 - ``walk.PathWalk``: the slow path of a tick, acting on what the price segment reaches in path order;
 - ``ledger.Ledger``: fills against position and wallets, fees, ``transfer_margin``, funding, available balance;
-- ``liquidation.Liquidations``: isolated and cross liquidation.
+- ``liquidation.Liquidations``: isolated and cross liquidation;
+- ``funding.FundingClock``: funding settled for every symbol when the clock reaches a settlement instant.
+
+Every public method checks its arguments first (``guards``): a value the engine cannot trade on is answered with
+a Binance error (BinanceError, or a Rejection in the Result) and changes neither the state nor the event log.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
+from hexdesk.engine import guards
 from hexdesk.engine.account import SymbolState, money
 from hexdesk.engine.core import NO_EVENTS, ZERO, EventHandler
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import AccountOpened, Event, LeverageChanged, MarginModeChanged, PositionChanged
 from hexdesk.engine.fill_model import DefaultFillModel, FillModel, segment_volume
-from hexdesk.engine.funding import clamp_rate, next_funding_ms
+from hexdesk.engine.funding import NEVER_MS, FundingClock, clamp_rate, next_funding_ms
+from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
 from hexdesk.engine.instruments import Instrument, default_instruments
 from hexdesk.engine.ledger import Ledger
 from hexdesk.engine.liquidation import Liquidations
@@ -40,8 +46,12 @@ from hexdesk.engine.walk import PathWalk
 
 __all__ = ["EventHandler", "Exchange"]
 
+# The candle volume range the tick fast path accepts (0, or within these; guards.tick says the same).
+_MIN_VOLUME = MIN_VOLUME
+_MAX_VOLUME = MAX_MAGNITUDE
 
-class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
+
+class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
     """A simulated Binance USDⓈ-M account (one-way mode). Deterministic: time is the ``ts_ms`` of the ticks."""
 
     def __init__(
@@ -53,8 +63,16 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         default_margin_mode: MarginMode = MarginMode.ISOLATED,
         start_ms: int = 0,
     ) -> None:
-        if wallet_balance < 0:
-            raise ValueError("the starting wallet balance cannot be negative")
+        if type(wallet_balance) is int:
+            wallet_balance = Decimal(wallet_balance)
+        wallet_balance = guards.number(wallet_balance, "walletBalance")
+        if not 0 <= wallet_balance <= guards.MAX_MAGNITUDE:
+            raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "walletBalance"))
+        if type(default_leverage) is not int or default_leverage < 1:
+            raise BinanceError(Rejection.of(ErrorCode.INVALID_LEVERAGE, guards.shown(default_leverage)))
+        default_margin_mode = guards.margin_mode(default_margin_mode)
+        if type(start_ms) is not int or not 0 <= start_ms <= guards.MAX_TS_MS:
+            raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "startTime"))
         self._instruments = dict(default_instruments() if instruments is None else instruments)
         self._fill_model = fill_model if fill_model is not None else DefaultFillModel()
         self._state = {
@@ -62,6 +80,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
             for s, inst in self._instruments.items()
         }
         self._now = start_ms
+        self._next_funding_ms = NEVER_MS
+        self.rejected_ticks = 0
         self._seq = 0
         self._events = []
         self._pending = []
@@ -85,69 +105,123 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         self, symbol: str, ts_ms: int, last: Decimal, mark: Decimal | None = None, bar_volume: Decimal | None = None
     ) -> tuple[Event, ...]:
         """A new last (and mark) price. The segment from the previous last price is the price path: resting limits
-        it trades through fill, conditionals whose stopPrice lies on it trigger, then liquidation is checked.
+        it trades through fill, conditionals whose stopPrice lies on it trigger, a position whose liquidation price
+        it reaches is liquidated there, in path order. Funding due on the clock settles first, for every symbol.
 
         ``bar_volume`` is the liquidity estimate, not the forming candle's volume: the base-asset volume expected in
         one minute, from closed candles only (hexdesk.market.liquidity; 0: no sign of liquidity yet; None: no
         volume model, sizes are not priced). It prices market orders until the next tick; the segment ending here
         gives resting limits its share for the segment's duration (fill_model.segment_volume).
 
-        The quiet case (nothing reached) is a handful of comparisons and returns an empty tuple.
+        The quiet case (nothing reached) is a handful of comparisons and returns an empty tuple. A tick that cannot
+        be traded on (unknown symbol, price not a finite Decimal within the symbol's price range, negative or NaN
+        volume, a timestamp that is not whole milliseconds) is refused with BinanceError, counted in
+        ``rejected_ticks``, and changes nothing.
         """
-        st = self._state[symbol]
+        # The fast path. Anything unusual (first tick, a funding instant, a gate reached, a value of another type,
+        # NaN: comparisons with it raise or are False, out of range: the gates are clamped to the valid price
+        # range) falls through to the slow path, which checks every value before it touches anything.
+        try:
+            st = self._state[symbol]
+            prev = st.last
+            if (
+                prev is not None
+                and type(ts_ms) is int
+                and type(last) is Decimal
+                and 0 <= ts_ms < self._next_funding_ms  # (never beyond guards.MAX_TS_MS + 1)
+                and (
+                    bar_volume is None
+                    or (
+                        type(bar_volume) is Decimal
+                        and (_MIN_VOLUME <= bar_volume <= _MAX_VOLUME or bar_volume == ZERO)
+                    )
+                )
+            ):
+                if last < prev:
+                    lo, hi = last, prev
+                else:
+                    lo, hi = prev, last
+                if st.down_last < lo and hi < st.up_last:
+                    if mark is None:
+                        if st.down_mark < lo and hi < st.up_mark:
+                            quiet = True
+                            if st.cross_open:  # the exact cross check of _apply_quiet_tick, inlined (replay path)
+                                upnl = st.qty * (last - st.entry)
+                                mm = st.maintenance_at(last)
+                                cross_upnl = self._cross_upnl + upnl - st.upnl
+                                cross_mm = self._cross_mm + mm - st.mm
+                                if cross_mm < self._cross_wallet + cross_upnl:
+                                    self._cross_upnl, self._cross_mm = cross_upnl, cross_mm
+                                    st.upnl, st.mm = upnl, mm
+                                else:
+                                    quiet = False
+                            if quiet:
+                                if ts_ms > self._now:
+                                    self._now = ts_ms
+                                st.bar_volume = bar_volume
+                                st.tick_ms = ts_ms
+                                st.last = st.mark = last
+                                return NO_EVENTS
+                    elif type(mark) is Decimal:
+                        prev_mark = st.mark
+                        if (
+                            (st.down_mark < mark and prev_mark < st.up_mark)
+                            if mark < prev_mark
+                            else (st.down_mark < prev_mark and mark < st.up_mark)
+                        ) and self._apply_quiet_tick(st, ts_ms, last, mark, bar_volume):
+                            return NO_EVENTS
+        except (LookupError, TypeError, ArithmeticError, AttributeError):
+            pass  # a value the fast path cannot compare: the slow path refuses it with the right code
+        return self._tick_slow(symbol, ts_ms, last, mark, bar_volume)
+
+    def _apply_quiet_tick(
+        self, st: SymbolState, ts_ms: int, last: Decimal, mark: Decimal, bar_volume: Decimal | None
+    ) -> bool:
+        """Apply a tick that reached no gate; for a cross position first check the whole cross account at the new
+        mark, exactly: the mark path from the previous mark is monotone, so if its end is not at the account's
+        liquidation point no point of it is. If it is, nothing is applied (False) and the slow path walks to where
+        the mark crosses the cross LP (the LP in the gate may be stale: other symbols' marks move it)."""
+        if st.cross_open:
+            upnl = st.qty * (mark - st.entry)
+            mm = st.maintenance_at(mark)
+            cross_upnl = self._cross_upnl + upnl - st.upnl
+            cross_mm = self._cross_mm + mm - st.mm
+            if cross_mm >= self._cross_wallet + cross_upnl:
+                return False
+            self._cross_upnl, self._cross_mm = cross_upnl, cross_mm
+            st.upnl, st.mm = upnl, mm
         if ts_ms > self._now:
             self._now = ts_ms
-        prev = st.last
-        if prev is None or ts_ms >= st.next_funding_ms:
-            return self._tick_slow(st, ts_ms, last, mark, bar_volume)
-        if last < prev:
-            lo, hi = last, prev
-        else:
-            lo, hi = prev, last
-        if lo <= st.down_last or hi >= st.up_last:
-            return self._tick_slow(st, ts_ms, last, mark, bar_volume)
-        if mark is None:
-            if lo <= st.down_mark or hi >= st.up_mark:
-                return self._tick_slow(st, ts_ms, last, mark, bar_volume)
-            mark = last
-        else:
-            prev_mark = st.mark
-            if (mark if mark < prev_mark else prev_mark) <= st.down_mark or (
-                mark if mark > prev_mark else prev_mark
-            ) >= st.up_mark:
-                return self._tick_slow(st, ts_ms, last, mark, bar_volume)
         st.bar_volume = bar_volume
         st.tick_ms = ts_ms
         st.last = last
         st.mark = mark
-        if st.cross_open:
-            upnl = st.qty * (mark - st.entry)
-            mm = st.maintenance_at(mark)
-            self._cross_upnl += upnl - st.upnl
-            self._cross_mm += mm - st.mm
-            st.upnl = upnl
-            st.mm = mm
-            if self._cross_mm >= self._cross_wallet + self._cross_upnl:
-                self._liquidate_cross()
-                return self._flush()
-        return NO_EVENTS
+        return True
 
     def _tick_slow(
-        self, st: SymbolState, ts_ms: int, last: Decimal, mark: Decimal | None, bar_volume: Decimal | None
+        self, symbol: object, ts_ms: object, last: object, mark: object, bar_volume: object
     ) -> tuple[Event, ...]:
+        try:
+            st = guards.tick(self._state, symbol, ts_ms, last, mark, bar_volume)
+        except BinanceError:
+            self.rejected_ticks += 1
+            raise
+        assert isinstance(ts_ms, int) and isinstance(last, Decimal)
+        assert (mark is None or isinstance(mark, Decimal)) and (bar_volume is None or isinstance(bar_volume, Decimal))
         if mark is None:
             mark = last
+        if ts_ms > self._now:
+            self._now = ts_ms
+        self._settle_due_funding()
         prev_last, prev_mark = st.last, st.mark
         st.bar_volume = bar_volume
         duration_ms = ts_ms - st.tick_ms
         st.tick_ms = ts_ms
         if prev_last is None or prev_mark is None:
             st.last, st.mark = last, mark
-            st.next_funding_ms = next_funding_ms(ts_ms, st.instrument.funding_interval_hours)
+            st.next_funding_ms = next_funding_ms(self._now, st.instrument.funding_interval_hours)
+            self._next_funding_ms = self._earliest_funding()
             return self._flush()
-        while ts_ms >= st.next_funding_ms:
-            self._settle_funding(st, st.next_funding_ms)
-            st.next_funding_ms = next_funding_ms(st.next_funding_ms, st.instrument.funding_interval_hours)
         st.last, st.mark = last, mark
         self._walk_segment(st, prev_last, last, prev_mark, mark, segment_volume(bar_volume, duration_ms))
         if st.cross_open:
@@ -158,6 +232,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
     def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
         """The rate the next settlements of ``symbol`` use (clamped to the symbol's cap and floor, §2)."""
         st = self._symbol(symbol)
+        rate = guards.number(rate, "fundingRate")
         inst = st.instrument
         st.funding_rate = clamp_rate(rate, inst.funding_rate_floor, inst.funding_rate_cap)
 
@@ -168,6 +243,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         the position plus its open orders must fit the new leverage's notional cap (-2027), and a lower leverage
         must leave margin for the position and the resting orders (-2028); see ``Ledger._leverage_rejection``."""
         st = self._symbol(symbol)
+        guards.leverage(leverage, st.instrument)  # an int (True is not 1x) in 1..max, else -4028
+        self._settle_due_funding()
         inst = st.instrument
         if not isinstance(leverage, int) or not 1 <= leverage <= inst.max_leverage:
             raise BinanceError(Rejection.of(ErrorCode.INVALID_LEVERAGE, leverage))
@@ -185,9 +262,11 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         return self._flush()
 
     def set_margin_mode(self, symbol: str, mode: MarginMode) -> tuple[Event, ...]:
-        """Binance's change-margin-type: -4046 same mode, -4047 open orders, -4048 open position."""
+        """Binance's change-margin-type: -4046 same mode, -4047 open orders, -4048 open position. ``mode`` is a
+        MarginMode or Binance's spelling, "ISOLATED" / "CROSSED" (else -1130)."""
         st = self._symbol(symbol)
-        mode = MarginMode(mode)
+        mode = guards.margin_mode(mode)
+        self._settle_due_funding()
         if mode is st.margin_mode:
             raise BinanceError(Rejection.of(ErrorCode.NO_NEED_TO_CHANGE_MARGIN_TYPE))
         if st.book.orders:
@@ -197,6 +276,14 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations):
         st.margin_mode = mode
         self._emit(MarginModeChanged, symbol, mode)
         return self._flush()
+
+    def transfer_margin(self, symbol: str, amount: Decimal) -> tuple[Event, ...]:
+        """Add (> 0) or remove (< 0) isolated margin (the rules: ``ledger.Ledger.transfer_margin``), after the door's
+        checks: a known symbol, a finite Decimal amount of sane magnitude; funding due on the clock first."""
+        self._symbol(symbol)
+        guards.amount(amount)
+        self._settle_due_funding()
+        return super().transfer_margin(symbol, amount)
 
     # ----------------------------------------------------------------------------------- queries
 

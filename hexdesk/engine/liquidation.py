@@ -114,16 +114,22 @@ class Liquidations(ExchangeCore):
             mark, bkr, fee, wallet, ZERO, fill,
         )
 
-    def _liquidate_cross(self) -> None:
+    def _liquidate_cross(self, at: SymbolState | None = None, at_mark: Decimal | None = None) -> None:
         """Cross margin ratio reached 100%: every cross position closes, together at the account's bankruptcy
-        point (the cross wallet ends at 0, the insurance fund takes the rest); isolated positions are untouched."""
+        point (the cross wallet ends at 0, the insurance fund takes the rest); isolated positions are untouched.
+
+        ``at`` / ``at_mark``: the symbol whose price path reached the liquidation point, and its mark there (the
+        walk's crossing point); the others are valued at their current marks.
+        """
         states = sorted(self._cross_open.values(), key=lambda s: s.symbol)
         for st in states:
             for order in list(st.book):
                 self._cancel_order(st, order, "liquidation")
-        closes = cross_close_prices([(s.qty, s.entry, s.mark) for s in states], self._cross_wallet)
-        for st, (price, realized, share) in zip(states, closes, strict=True):
-            qty, entry, mark = st.qty, st.entry, st.mark
+        marks = [at_mark if st is at and at_mark is not None else st.mark for st in states]
+        positions = [(s.qty, s.entry, m) for s, m in zip(states, marks, strict=True)]
+        closes = cross_close_prices(positions, self._cross_wallet)
+        for st, mark, (price, realized, share) in zip(states, marks, closes, strict=True):
+            qty, entry = st.qty, st.entry
             size = abs(qty)
             fee = clearance_fee(st.instrument.liquidation_fee, size, mark, share)
             self._cross_wallet += realized

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 
+from hexdesk.engine import guards
 from hexdesk.engine.account import SymbolState, money
 from hexdesk.engine.core import ZERO, ExchangeCore
 from hexdesk.engine.enums import LiquidityRole, OrderStatus, OrderType, Side, TimeInForce
-from hexdesk.engine.errors import ErrorCode, Rejection
+from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import (
     OrderAccepted,
     OrderAmended,
@@ -37,28 +38,44 @@ class OrderHandling(ExchangeCore):
     # ---------------------------------------------------------------------------------- requests
 
     def submit(self, request: OrderRequest) -> Result:
-        """Validate, accept and execute a new order (reference §3). A rejected order changes nothing else."""
-        st = self._state.get(request.symbol)
-        if st is None:
-            return self._reject(request, Rejection.of(ErrorCode.BAD_SYMBOL))
+        """Validate, accept and execute a new order (reference §3). A rejected order changes nothing else.
+
+        All or nothing: a request the door refuses (hexdesk.engine.guards: unknown symbol, a value that is not a
+        finite number of sane magnitude, an enum or flag of the wrong type) is answered with its Rejection and
+        leaves no event at all; one Binance refuses is logged as OrderRejected; an accepted one whose execution
+        fails half-way (a fill model that raises) is rolled back, state and log, and answered -2010.
+        """
+        try:
+            request, st = guards.order_request(request, self._state)
+        except BinanceError as exc:
+            return Result(False, None, exc.rejection)
+        self._settle_due_funding()  # type: ignore[attr-defined]
         if st.last is None or st.mark is None:
             return self._reject(
                 request, Rejection(ErrorCode.INVALID_PARAMETER, f"No market price for {request.symbol} yet.")
             )
-        rejection = (
-            validate(request, self._order_context(st))
-            or self._matching_rejection(st, request)
-            or self._fill_margin_rejection(st, request)
-        )
-        if rejection is not None:
-            return self._reject(request, rejection)
-        order = self._new_order(st, request)
-        self._emit(OrderAccepted, order)
-        if request.take_profit is not None or request.stop_loss is not None:
-            self._attached[order.order_id] = (request.take_profit, request.stop_loss, request.working_type)
-        order = self._start(st, order)
-        self._check_isolated(st)
-        self._check_cross()
+        saved = self._savepoint(st)
+        try:
+            rejection = (
+                validate(request, self._order_context(st))
+                or self._matching_rejection(st, request)
+                or self._fill_margin_rejection(st, request)
+            )
+            if rejection is not None:
+                return self._reject(request, rejection)
+            order = self._new_order(st, request)
+            self._emit(OrderAccepted, order)
+            if request.take_profit is not None or request.stop_loss is not None:
+                self._attached[order.order_id] = (request.take_profit, request.stop_loss, request.working_type)
+            order = self._start(st, order)
+            self._check_isolated(st)
+            self._check_cross()
+        except (ArithmeticError, ValueError) as exc:
+            self._rollback(saved)
+            return Result(False, None, Rejection(ErrorCode.NEW_ORDER_REJECTED, f"NEW_ORDER_REJECTED: {exc}"))
+        except BaseException:
+            self._rollback(saved)
+            raise
         final = st.book.get(order.order_id) or order
         return Result(True, final, None, self._flush())
 
@@ -109,18 +126,25 @@ class OrderHandling(ExchangeCore):
         return Order.from_request(request, oid, f"hexdesk-{oid}", self._now)
 
     def cancel(self, symbol: str, order_id: int) -> Result:
-        st = self._state.get(symbol)
-        order = st.book.get(order_id) if st is not None else None
-        if st is None or order is None:
+        try:
+            st = guards.symbol_state(self._state, symbol)
+            guards.order_id(order_id)
+        except BinanceError as exc:
+            return Result(False, None, exc.rejection)
+        order = st.book.get(order_id)
+        if order is None:
             return Result(False, None, Rejection.of(ErrorCode.UNKNOWN_ORDER))
+        self._settle_due_funding()  # type: ignore[attr-defined]
         order = self._cancel_order(st, order, "user")
         st.refresh_gates()
         return Result(True, order, None, self._flush())
 
     def cancel_all(self, symbol: str) -> Result:
-        st = self._state.get(symbol)
-        if st is None:
-            return Result(False, None, Rejection.of(ErrorCode.BAD_SYMBOL))
+        try:
+            st = guards.symbol_state(self._state, symbol)
+        except BinanceError as exc:
+            return Result(False, None, exc.rejection)
+        self._settle_due_funding()  # type: ignore[attr-defined]
         for order in list(st.book):
             self._cancel_order(st, order, "user")
         st.refresh_gates()
@@ -132,24 +156,43 @@ class OrderHandling(ExchangeCore):
         """Change a resting LIMIT order's price and/or total quantity (Binance's modify order), keeping its id.
 
         Re-validated as a new order for the remaining quantity; a price that became marketable takes at once.
+        Values the door refuses (see ``submit``) answer a Rejection and change nothing; a failure half-way is
+        rolled back.
         """
-        st = self._state.get(symbol)
-        order = st.book.get(order_id) if st is not None else None
-        if st is None or order is None:
+        try:
+            st = guards.symbol_state(self._state, symbol)
+            guards.order_id(order_id)
+            guards.amend_values(quantity, price)
+        except BinanceError as exc:
+            return Result(False, None, exc.rejection)
+        order = st.book.get(order_id)
+        if order is None:
             return Result(False, None, Rejection.of(ErrorCode.UNKNOWN_ORDER))
         if order.type is not OrderType.LIMIT:
             return Result(False, order, Rejection.of(ErrorCode.INVALID_ORDER_TYPE))
+        self._settle_due_funding()  # type: ignore[attr-defined]
+        order = st.book.get(order_id)
+        if order is None:  # gone with a liquidation the funding caused
+            return Result(False, None, Rejection.of(ErrorCode.UNKNOWN_ORDER), self._flush())
         new_qty = order.quantity if quantity is None else quantity
         new_price = order.price if price is None else price
         rejection = self._amend_rejection(st, order, new_qty, new_price)
         if rejection is not None:
-            return Result(False, order, rejection)
-        order = order.evolve(quantity=new_qty, price=new_price, updated_ms=self._now)
-        st.book.remove(order_id)
-        self._emit(OrderAmended, order)
-        order = self._take_then_rest(st, order, st.last, None)
-        self._check_isolated(st)
-        self._check_cross()
+            return Result(False, order, rejection, self._flush())
+        saved = self._savepoint(st)
+        try:
+            order = order.evolve(quantity=new_qty, price=new_price, updated_ms=self._now)
+            st.book.remove(order_id)
+            self._emit(OrderAmended, order)
+            order = self._take_then_rest(st, order, st.last, None)
+            self._check_isolated(st)
+            self._check_cross()
+        except (ArithmeticError, ValueError) as exc:
+            self._rollback(saved)
+            return Result(False, st.book.get(order_id), Rejection(ErrorCode.NEW_ORDER_REJECTED, str(exc)))
+        except BaseException:
+            self._rollback(saved)
+            raise
         return Result(True, st.book.get(order_id) or order, None, self._flush())
 
     def _amend_rejection(
@@ -171,10 +214,22 @@ class OrderHandling(ExchangeCore):
     def preview(self, request: OrderRequest) -> OrderPreview:
         """What ``request`` would cost and risk now (hexdesk.engine.risk.preview_order on this account), priced by
         this Exchange's fill model with the symbol's current liquidity estimate: a market order's preview shows
-        the fills ``submit`` would make at this moment."""
-        st = self._symbol(request.symbol)
+        the fills ``submit`` would make at this moment, and ``rejection`` the Binance error submit would give.
+
+        Raises BinanceError (a ValueError) for what the door refuses, before the symbol has a price (-1130), and
+        for a request the preview cannot make sense of; changes nothing.
+        """
+        request, st = guards.order_request(request, self._state)
         if st.last is None or st.mark is None:
-            raise ValueError(f"no market price for {request.symbol} yet")
+            raise BinanceError(Rejection(ErrorCode.INVALID_PARAMETER, f"No market price for {request.symbol} yet."))
+        try:
+            return self._preview(st, request)
+        except BinanceError:
+            raise
+        except (ArithmeticError, ValueError) as exc:
+            raise BinanceError(Rejection(ErrorCode.INVALID_PARAMETER, str(exc))) from exc
+
+    def _preview(self, st: SymbolState, request: OrderRequest) -> OrderPreview:
         preview = preview_order(request, self._preview_context(st))
         rejection = (
             validate(request, self._order_context(st))

@@ -1,7 +1,7 @@
 """The price path of one tick: last ``l0 → l1`` and mark ``m0 → m1``, both straight lines over the same t ∈ [0, 1].
 
 The Exchange walks it in order of t: whatever the path reaches first acts first (a limit fills, a stop triggers, an
-isolated position is liquidated where the mark meets its liquidation price).
+position is liquidated where the mark meets its liquidation price, isolated or cross).
 """
 
 from __future__ import annotations
@@ -39,17 +39,19 @@ class PricePath:
     def mark_at(self, t: Decimal) -> Decimal:
         return self.m0 + (self.m1 - self.m0) * t if t else self.m0
 
-    def liquidation_t(self, st: SymbolState) -> Decimal | None:
-        """Where, from ``self.t`` on, the mark meets ``st``'s liquidation price (None: not on this path).
+    def liquidation_t(self, qty: Decimal, lp: Decimal | None) -> Decimal | None:
+        """Where, from ``self.t`` on, the mark meets the liquidation price ``lp`` of a position of ``qty`` (None:
+        not on this path, or no LP).
 
         The path is monotone, so the condition (long: mark <= LP, short: mark >= LP) holds either already at
-        ``self.t`` or from the point where the path crosses the LP, or nowhere.
+        ``self.t`` or from the point where the path crosses the LP, or nowhere. The same holds for a cross LP: with
+        the other symbols' marks fixed while this symbol's path is walked, the account's margin balance minus
+        maintenance margin is monotone in this mark.
         """
-        lp = st.liq_price
-        if lp is None or not st.qty:
+        if lp is None or not qty:
             return None
         now = self.mark_at(self.t)
-        if st.qty > 0:
+        if qty > 0:
             if now <= lp:
                 return self.t
             return max(self.t, t_at(self.m0, self.m1, lp)) if self.m1 <= lp else None

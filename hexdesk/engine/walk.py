@@ -2,7 +2,8 @@
 
 :class:`PathWalk` is a mixin of :class:`hexdesk.engine.exchange.Exchange`, used by ``Exchange._tick_slow`` once a
 gate has been reached. ``path.PricePath`` holds the geometry and the heap; this module decides what acts where:
-resting limits fill, conditionals trigger, an isolated position is liquidated where the mark meets its LP.
+resting limits fill, conditionals trigger, a position is liquidated where the mark meets its LP (isolated: its own;
+cross: the account's, recomputed along the walk with the other cross positions at their marks).
 """
 
 from __future__ import annotations
@@ -26,20 +27,30 @@ class PathWalk(ExchangeCore):
     ) -> None:
         """Act on everything the path reaches, in the order it reaches it (then by order id).
 
-        Limits fill and conditionals trigger at their place on the path; an isolated liquidation happens where
-        the mark path meets the liquidation price, so a stop placed before the liquidation price wins and one
-        placed beyond it does not. Orders placed during the walk (attached TP/SL, triggered stop-limits) join it.
+        Limits fill and conditionals trigger at their place on the path; a liquidation happens where the mark
+        path meets the liquidation price, so a stop placed before the liquidation price wins and one placed beyond
+        it does not. Isolated: the position's LP. Cross: the mark of this symbol at which the whole cross account
+        reaches margin ratio 100%, the other cross positions at their current marks; it moves with fills, fees and
+        the wallet, so it is recomputed at every step of the walk. A cross liquidation closes every cross position
+        at the account's bankruptcy point (``liquidation.cross_close_prices``) with this symbol at the crossing
+        mark. Orders placed during the walk (attached TP/SL, triggered stop-limits) join it.
         """
         walk = self._start_walk(st, l0, l1, m0, m1, volume)
         book = st.book
         self._walk = walk
         try:
             while True:
-                t_liq = walk.liquidation_t(st) if st.qty and st.is_isolated else None
+                t_liq = None
+                if st.qty:
+                    lp = st.liq_price if st.is_isolated else self._cross_liquidation_price(st)
+                    t_liq = walk.liquidation_t(st.qty, lp)
                 nxt = walk.heap[0] if walk.heap else None
                 if t_liq is not None and (nxt is None or t_liq <= nxt[0]):
                     walk.t = t_liq
-                    self._liquidate_isolated(st, walk.mark_at(t_liq))
+                    if st.is_isolated:
+                        self._liquidate_isolated(st, walk.mark_at(t_liq))
+                    else:
+                        self._liquidate_cross(st, walk.mark_at(t_liq))  # type: ignore[attr-defined]
                     continue
                 if nxt is None:
                     break
