@@ -11,7 +11,7 @@ def test_feed_skips_and_counts_a_refused_tick_and_applies_the_rest() -> None:
     gen = desk.replay.ticks()
     good = [next(gen) for _ in range(3)]
     bad_price = replace(good[1], price=Decimal("NaN"))
-    bad_volume = replace(good[1], candle=replace(good[1].candle, volume=Decimal("-1")))
+    bad_volume = replace(good[1], liquidity=Decimal("-1"))  # the liquidity estimate is what the engine is given
     changes: list[DeskChange] = []
     desk.subscribe(changes.append)
 
