@@ -1,4 +1,4 @@
-"""The application service: the one object every screen talks to (freqtrade's RPC, Anki's collection ops).
+"""TradingDesk: one practice session, the object every screen talks to (freqtrade's RPC, Anki's collection ops).
 
 It joins a market source (replay now, live later) to the engine and the journal: each batch of price ticks
 goes through the engine, every resulting event is written to SQLite before anyone is told, and subscribers
