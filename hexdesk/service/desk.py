@@ -371,7 +371,7 @@ def open_replay_session(
         if len(history):
             histories[s.symbol] = history
     funding = FundingFeed(histories, funding_rate) if histories else None
-    label = f"Replay · {', '.join(_dataset_label(d.info) for d in loaded)}"
+    label = _mode_label([d.info for d in loaded], bool(histories))
     session_id = None
     if journal is not None:
         session_id = journal.start_session(
@@ -390,8 +390,14 @@ def open_replay_session(
     return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label, funding=funding)
 
 
-def _dataset_label(info: DatasetInfo) -> str:
-    """What the mode label says of one dataset: its name and, honestly, what its candles are."""
-    kind = "spot candles" if info.market == "spot" else "futures"
-    extra = ", mark klines" if info.mark_path is not None else ""
-    return f"{info.name} ({kind}{extra})"
+def _mode_label(infos: Sequence[DatasetInfo], real_funding: bool) -> str:
+    """The mode label (replay bar, window title): the datasets and, honestly, what their candles are: the bundled
+    months are Binance spot candles, not futures; "mark klines" when the engine's mark is the real mark price."""
+    kinds = []
+    for info in infos:
+        kind = "spot" if info.market == "spot" else "futures" + (" + mark klines" if info.mark_path else "")
+        kinds.append(kind)
+    names = ", ".join(i.name for i in infos)
+    what = kinds[0] if len(set(kinds)) == 1 else ", ".join(f"{i.name}: {k}" for i, k in zip(infos, kinds, strict=True))
+    funding = "real funding" if real_funding else "flat funding rate"
+    return f"Replay · {names} ({what}) · {funding}"

@@ -198,3 +198,21 @@ def test_without_history_the_flat_rate_settles_and_with_it_the_real_one(tmp_path
     real = settle(tmp_path / "b")
     # long 0.1 at mark 60000 (the 07:59 close), rate -0.00004321: receives 0.1 × 60000 × 0.00004321 = 0.25926
     assert (real.ts_ms, real.funding_rate, real.amount) == (DEC1 + 8 * 3_600_000, D("-0.00004321"), D("0.25926"))
+
+
+def test_mark_ticks_walk_the_mark_candle_and_a_missing_minute_has_none() -> None:
+    from hexdesk.market.replay import Replay
+    from tests.market.conftest import make_series
+
+    prices = make_series("BTCUSDT", [(0, "100", "102", "99", "101", "5"), (1, "101", "103", "98", "99", "5"),
+                                     (2, "99", "100", "97", "98", "5")])  # fmt: skip
+    # mark: minute 0 bearish (open 100.5 -> high 101.5 -> low 99.1 -> close 99.9), minute 1 missing, minute 2 bullish
+    marks = make_series("BTCUSDT", [(0, "100.5", "101.5", "99.1", "99.9", "0"), (2, "98.5", "99.5", "97.2", "99", "0")])
+    ticks = list(Replay([prices], marks={"BTCUSDT": marks}).ticks())
+    assert [t.mark for t in ticks] == [
+        D("100.5"), D("101.5"), D("99.1"), D("99.9"),  # its own path order, not the price's (bullish) one
+        None, None, None, None,  # no mark candle: the engine takes the last price
+        D("98.5"), D("97.2"), D("99.5"), D("99"),
+    ]  # fmt: skip
+    assert [t.price for t in ticks[:4]] == [D("100"), D("99"), D("102"), D("101")]  # prices untouched
+    assert all(t.mark is None for t in Replay([prices]).ticks())
