@@ -104,8 +104,11 @@ def _import(library: ModuleType, args: argparse.Namespace) -> int:
 def _list(library: ModuleType, args: argparse.Namespace) -> int:
     print(f"data library: {library.data_dir(args.data_dir)}")
     print("datasets (hexdesk --dataset NAME):")
-    for info in library.list_datasets(args.data_dir):
+    problems: list[str] = []
+    for info in library.list_datasets(args.data_dir, problems):
         print(f"  {info.describe()}")
+    for problem in problems:
+        print(f"hexdesk data: {problem}", file=sys.stderr)
     months = library.funding_months(args.data_dir)
     if months:
         print("funding history (real rates used by any replay of these months):")

@@ -214,11 +214,15 @@ def _info(path: Path, source: str, market: str, mark_path: Path | None, history:
                        len(instants))  # fmt: skip
 
 
-def list_datasets(directory: str | Path | None = None) -> list[DatasetInfo]:
-    """Every replayable dataset: the bundled months (Binance spot candles), then the library's, by name."""
+def list_datasets(directory: str | Path | None = None, problems: list[str] | None = None) -> list[DatasetInfo]:
+    """Every replayable dataset: the bundled months (Binance spot candles), then the library's, by name.
+
+    A library file that cannot be read (damaged by a bad copy) is left out and described in ``problems``.
+    """
     lib = data_dir(directory)
     histories: dict[str, FundingHistory] = {}
     out = []
+
     def history(symbol: str) -> FundingHistory:
         if symbol not in histories:
             histories[symbol] = funding_history(symbol, lib)
@@ -228,9 +232,13 @@ def list_datasets(directory: str | Path | None = None) -> list[DatasetInfo]:
         out.append(_info(b.path, "bundled", _npz_str(b.path, "market") or "spot", None, history(b.symbol)))
     for path in sorted((lib / "klines").glob("*.npz")):
         mark = lib / "markPriceKlines" / path.name
-        market = _npz_str(path, "market") or "futures"
-        symbol = _npz_str(path, "symbol") or path.stem.split("-", 1)[0]
-        out.append(_info(path, "library", market, mark if mark.is_file() else None, history(symbol)))
+        try:
+            market = _npz_str(path, "market") or "futures"
+            symbol = _npz_str(path, "symbol") or path.stem.split("-", 1)[0]
+            out.append(_info(path, "library", market, mark if mark.is_file() else None, history(symbol)))
+        except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
+            if problems is not None:
+                problems.append(f"{path}: unreadable ({exc}); download or import it again")
     return out
 
 
@@ -314,7 +322,9 @@ def _commit(pending: Sequence[_Pending], root: Path) -> list[Path]:
         os.replace(tmp, p.path)
     readme = root / "README.md"
     if pending and not readme.exists():
-        readme.write_text(README, encoding="utf-8")
+        tmp = readme.with_name(f".README.md.{os.getpid()}.tmp")
+        tmp.write_text(README, encoding="utf-8")
+        os.replace(tmp, readme)
     return [p.path for p in pending]
 
 

@@ -181,3 +181,12 @@ def test_the_written_npz_is_the_bundled_format_plus_who_it_is(server: ArchiveSer
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
     assert {"open_time_ms.npy", "open.npy", "price_decimals.npy", "market.npy", "kind.npy"} <= names
+
+
+def test_a_damaged_library_file_is_reported_not_fatal(lib: Path) -> None:
+    (lib / "klines").mkdir(parents=True)
+    (lib / "klines" / "BTCUSDT-2024-11-futures.npz").write_bytes(b"half a copy")
+    problems: list[str] = []
+    names = [d.name for d in library.list_datasets(problems=problems)]
+    assert "BTCUSDT-2025-03" in names and "BTCUSDT-2024-11-futures" not in names
+    assert len(problems) == 1 and "BTCUSDT-2024-11-futures.npz: unreadable" in problems[0]
