@@ -83,7 +83,13 @@ def _download(library: ModuleType, args: argparse.Namespace) -> int:
     for path in paths:
         print(f"wrote {path}")
     symbol, month = library.check_symbol(args.symbol), library.check_month(args.month)
-    if "klines" in kinds:
+    from hexdesk.engine.instruments import default_instruments
+
+    traded = default_instruments()
+    if symbol not in traded:
+        rules = ", ".join(traded)
+        print(f"note: stored, but the engine has trading rules for {rules} only: {symbol} cannot be replayed yet")
+    elif "klines" in kinds:
         print(f"replay it with: hexdesk --dataset {library.dataset_name(symbol, month)}")
     return 0
 

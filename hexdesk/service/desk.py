@@ -364,6 +364,11 @@ def open_replay_session(
     if paused:
         replay.pause()
     exchange = Exchange(wallet_balance=balance, start_ms=start)
+    unknown = [s.symbol for s in series if s.symbol not in exchange.instruments]
+    if unknown:
+        raise ValueError(
+            f"no instrument rules for {', '.join(unknown)}: the engine trades {', '.join(exchange.instruments)}"
+        )
     histories = {}
     for s in series:
         exchange.set_funding_rate(s.symbol, funding_rate)
