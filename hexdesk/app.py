@@ -49,7 +49,7 @@ def _dataset(text: str) -> str:
 
     names = dataset_names()  # bundled, then the data library's (hexdesk data list)
     if text not in names:
-        raise argparse.ArgumentTypeError(f"{text}: not a bundled dataset; choose one of {', '.join(names)}")
+        raise argparse.ArgumentTypeError(f"{text}: not a dataset (hexdesk data list); choose one of {', '.join(names)}")
     return text
 
 
