@@ -45,11 +45,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _dataset(text: str) -> str:
-    from hexdesk.market.candles import list_bundled
+    from hexdesk.market.library import dataset_names
 
-    names = [d.name for d in list_bundled()]
+    names = dataset_names()  # bundled, then the data library's (hexdesk data list)
     if text not in names:
-        raise argparse.ArgumentTypeError(f"{text}: not a bundled dataset; choose one of {', '.join(names)}")
+        raise argparse.ArgumentTypeError(f"{text}: not a dataset (hexdesk data list); choose one of {', '.join(names)}")
     return text
 
 
@@ -154,6 +154,11 @@ def _check_one_per_symbol(p: argparse.ArgumentParser, datasets: list[str]) -> No
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hexdesk`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["data"]:  # the data library CLI: no Qt, no journal (hexdesk/cli_data.py)
+        from hexdesk import cli_data
+
+        return cli_data.main(argv[1:])
     args = parse_args(argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -85,6 +85,9 @@ def test_every_event_is_in_the_journal_in_order(desk):
 
 
 def test_replay_settles_funding_at_0800_utc_and_journals_it():
+    # BTCUSDT-2025-03 replays with Binance's real funding history (resources/funding/): the rate settled on
+    # 2025-03-02 08:00 UTC (calc_time 1740902400000) was -0.00002783, so the long receives; --funding-rate is only
+    # the fallback for instants without a real rate.
     journal = Journal.in_memory()
     desk = open_replay_session(journal, ("BTCUSDT-2025-03",), paused=True, funding_rate=Decimal("0.0003"))
     feed(desk, 4)
@@ -97,10 +100,11 @@ def test_replay_settles_funding_at_0800_utc_and_journals_it():
     settled = [e for e in journal.events(desk.session_id) if type(e).__name__ == "FundingSettled"]
     assert len(settled) == 1
     funding = settled[0]
-    assert funding.amount < 0  # a positive rate: the long pays
-    assert abs(funding.amount + funding.mark_price * Decimal("0.100") * Decimal("0.0003")) < Decimal("1E-8")
+    assert eight == 1_740_902_400_000 and funding.funding_rate == Decimal("-0.00002783")
+    assert funding.amount > 0  # a negative rate: the long receives
+    assert abs(funding.amount - funding.mark_price * Decimal("0.100") * Decimal("0.00002783")) < Decimal("1E-8")
     assert funding.ts_ms >= eight
-    assert desk.account().wallet_balance < wallet_before
+    assert desk.account().wallet_balance > wallet_before
     journal.close()
 
 

@@ -30,6 +30,10 @@ the smallest powers of ten that keep every digit of the CSV), plus `symbol`, `in
 `numpy.load` reads it as is. The values are the CSV's exactly: a `Decimal` rebuilt from the integers equals the CSV
 string numerically for every value of every row (checked by the converter and by `tests/market/test_bundle.py`).
 Load with `hexdesk.market.candles.load_bundled`.
+
+These are **spot** candles: the app labels them "spot" (mode label, `hexdesk data list`). Their replay settles
+funding at the USDⓈ-M perpetual's real rates of the same months (`resources/funding/`, provenance there) and uses the
+spot last price as the mark (no mark-price klines are bundled).
 """
 
 

@@ -6,3 +6,4 @@ from pathlib import Path
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 KLINES = RESOURCES / "klines"
+FUNDING = RESOURCES / "funding"

@@ -13,9 +13,10 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
 from hexdesk.market.liquidity import LiquidityEstimator
@@ -33,6 +34,10 @@ class PriceTick:
     median of the last 15 before this tick's candle; 0 before any has closed). ``candle.volume`` is for the chart:
     in replay it is a share of the recorded candle's final volume, a value from the future, so it must never price
     an order. None means no volume model at all (the fill model then charges only the spread).
+
+    ``mark`` is the mark price at that moment when the source has one (a dataset with mark-price klines, the live
+    mark stream): the engine values positions and liquidates on it (``Exchange.on_tick(..., mark=tick.mark)``).
+    None: the engine takes the last price as the mark.
     """
 
     symbol: str
@@ -41,6 +46,7 @@ class PriceTick:
     candle: Candle
     step: int
     liquidity: Decimal | None = None
+    mark: Decimal | None = None
 
 
 def step_offsets(interval_ms: int) -> tuple[int, int, int, int]:
@@ -54,13 +60,47 @@ def _share(volume: int, k: int) -> int:
     return q + (r == 2)
 
 
-def candle_ticks(series: CandleSeries, start: int = 0, stop: int | None = None) -> Iterator[PriceTick]:
+def mark_points(
+    series: CandleSeries, mark: CandleSeries, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[Decimal, Decimal, Decimal, Decimal] | None]:
+    """For each candle ``[start:stop]`` of ``series``, the mark at its four path steps, or None without a mark candle.
+
+    The mark candle of the same minute is walked by the same rule as the price (bullish: open, low, high, close;
+    bearish: open, high, low, close) at the same instants, so the engine's mark path reaches the mark's real high
+    and low inside the minute: a liquidation happens on the mark's extreme, as on Binance, not on the last price's.
+    A minute missing from the mark candles (an archive gap) gets None: the engine then uses the last price.
+    """
+    if mark.interval_ms != series.interval_ms:
+        raise ValueError(f"mark candles are {mark.interval}, prices {series.interval}: they must match")
+    stop = len(series) if stop is None else stop
+    times = series.open_time_ms[start:stop]
+    idx = mark.index_at(int(times[0])) if len(times) else 0
+    mt = mark.open_time_ms
+    n = len(mark)
+    mo, mh, ml, mc, _mv = mark.scaled()
+    dec, pd = scaled_to_decimal, mark.price_decimals
+    for t in times.tolist():
+        while idx < n and mt[idx] < t:
+            idx += 1
+        if idx >= n or mt[idx] != t:
+            yield None
+            continue
+        o, h, lo, c = int(mo[idx]), int(mh[idx]), int(ml[idx]), int(mc[idx])
+        first, second = (lo, h) if c >= o else (h, lo)
+        yield dec(o, pd), dec(first, pd), dec(second, pd), dec(c, pd)
+
+
+def candle_ticks(
+    series: CandleSeries, start: int = 0, stop: int | None = None, mark: CandleSeries | None = None
+) -> Iterator[PriceTick]:
     """The four ticks of each candle ``[start:stop]`` of one series, in time order.
 
     Bullish (close >= open): open -> low -> high -> close; bearish: open -> high -> low -> close. The forming candle
     at step k has the extremes of the points so far, close = the point, volume = volume*k/3 (at the volume's
     exponent), and only step 3 is the real, closed candle. Every tick of a candle carries the same ``liquidity``: the
     estimate from the candles that closed before it opened (those before ``start`` included), never from itself.
+    With ``mark`` (mark-price candles of the same symbol and interval) each tick also carries the mark at its step
+    (``mark_points``); without, ``mark`` is None.
     """
     sym, interval = series.symbol, series.interval
     _, d1, d2, d3 = step_offsets(series.interval_ms)
@@ -84,17 +124,20 @@ def candle_ticks(series: CandleSeries, start: int = 0, stop: int | None = None) 
     for vi in v_a[max(0, start - estimator.window) : start].tolist():  # what closed before the replay started
         estimator.add_closed(dec(vi, vd), interval_ms)
     liq = estimator.per_minute
-    for t, oi, hi, li, ci, vi in rows:
+    marks = mark_points(series, mark, start, stop) if mark is not None else itertools.repeat(None)
+    no_mark = (None, None, None, None)
+    for (t, oi, hi, li, ci, vi), m in zip(rows, marks):  # noqa: B905 - repeat() is endless; rows set the length
+        m0, m1, m2, m3 = no_mark if m is None else m
         o, h, lo, c = dec(oi, pd), dec(hi, pd), dec(li, pd), dec(ci, pd)
         v1, v2, v = dec(_share(vi, 1), vd), dec(_share(vi, 2), vd), dec(vi, vd)
-        yield PriceTick(sym, t, o, Candle(sym, interval, t, o, o, o, o, v0, False), 0, liq)
+        yield PriceTick(sym, t, o, Candle(sym, interval, t, o, o, o, o, v0, False), 0, liq, m0)
         if ci >= oi:  # bullish: the low comes first
-            yield PriceTick(sym, t + d1, lo, Candle(sym, interval, t, o, o, lo, lo, v1, False), 1, liq)
-            yield PriceTick(sym, t + d2, h, Candle(sym, interval, t, o, h, lo, h, v2, False), 2, liq)
+            yield PriceTick(sym, t + d1, lo, Candle(sym, interval, t, o, o, lo, lo, v1, False), 1, liq, m1)
+            yield PriceTick(sym, t + d2, h, Candle(sym, interval, t, o, h, lo, h, v2, False), 2, liq, m2)
         else:
-            yield PriceTick(sym, t + d1, h, Candle(sym, interval, t, o, h, o, h, v1, False), 1, liq)
-            yield PriceTick(sym, t + d2, lo, Candle(sym, interval, t, o, h, lo, lo, v2, False), 2, liq)
-        yield PriceTick(sym, t + d3, c, Candle(sym, interval, t, o, h, lo, c, v, True), 3, liq)
+            yield PriceTick(sym, t + d1, h, Candle(sym, interval, t, o, h, o, h, v1, False), 1, liq, m1)
+            yield PriceTick(sym, t + d2, lo, Candle(sym, interval, t, o, h, lo, lo, v2, False), 2, liq, m2)
+        yield PriceTick(sym, t + d3, c, Candle(sym, interval, t, o, h, lo, c, v, True), 3, liq, m3)
         liq = estimator.add_closed(v, interval_ms)  # known from now on: the next candle is priced with it
 
 
@@ -118,6 +161,7 @@ class Replay:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_batch: int = MAX_BATCH,
+        marks: Mapping[str, CandleSeries] | None = None,
     ) -> None:
         if not series:
             raise ValueError("a replay needs at least one series")
@@ -135,7 +179,15 @@ class Replay:
         self.max_batch = max_batch
         self._clock = clock
         self._starts = [s.index_at(self.start_ms) for s in self.series]
-        streams = [candle_ticks(s, i) for s, i in zip(self.series, self._starts, strict=True)]
+        marks = dict(marks or {})
+        unknown = set(marks) - set(symbols)
+        if unknown:
+            raise ValueError(f"mark candles for {sorted(unknown)} but no price series for them")
+        self.marks: Mapping[str, CandleSeries] = MappingProxyType(marks)
+        """Mark-price candles by symbol (datasets that carry them): the ticks of those symbols carry ``mark``."""
+        streams = [
+            candle_ticks(s, i, mark=marks.get(s.symbol)) for s, i in zip(self.series, self._starts, strict=True)
+        ]
         self._stream: Iterator[PriceTick] = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_tick_key)
         self._next: PriceTick | None = next(self._stream, None)
         self._last: PriceTick | None = None

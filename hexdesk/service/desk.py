@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
@@ -17,13 +19,18 @@ from hexdesk.engine.errors import BinanceError, Rejection
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
+from hexdesk.engine.funding import NEVER_MS
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
+from hexdesk.service.funding import FundingFeed
 from hexdesk.storage.journal import Journal
+
+if TYPE_CHECKING:
+    from hexdesk.market.library import DatasetInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +66,13 @@ class TradingDesk:
     _recorded_seq: int = 0
     liquidation_reports: list[LiquidationReport] = field(default_factory=list)
     """Every liquidation of this session explained in numbers, oldest first (``explain.LiquidationReport``)."""
+    funding: FundingFeed | None = None
+    """Real funding rates for a replay whose data has them (service/funding.py); None: the rate set stays."""
+    _funding_due: int = NEVER_MS
 
     def __post_init__(self) -> None:
+        if self.funding is not None:
+            self._funding_due = self.funding.start(self.exchange)
         for s in self.series:
             start = self.replay.position_ms if self.replay is not None else None
             closed = s.index_at(start) if start is not None else len(s)
@@ -114,10 +126,12 @@ class TradingDesk:
         applied: list[PriceTick] = []
         on_tick = self.exchange.on_tick
         for i, tick in enumerate(ticks):
+            if tick.ts_ms >= self._funding_due and self.funding is not None:  # a real rate for the instant reached
+                self._funding_due = self.funding.cross(self.exchange, tick.ts_ms)
             # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
             # in replay): docs/fill-model.md.
             try:
-                tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity)
+                tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, mark=tick.mark, bar_volume=tick.liquidity)
             except BinanceError:
                 self.rejected_ticks += 1
                 continue
@@ -330,24 +344,39 @@ def open_replay_session(
     start_ms: int | None = None,
     paused: bool = False,
     name: str | None = None,
+    data_dir: str | Path | None = None,
 ) -> TradingDesk:
-    """A practice session replaying bundled Binance candles: the offline default and the classroom's.
+    """A practice session replaying Binance candles, bundled or from the data library (hexdesk.market.library).
 
-    Candles carry no funding rate, so replay settles funding at 00:00/08:00/16:00 UTC with ``funding_rate``.
+    Funding settles at 00:00/08:00/16:00 UTC at the real rate of each instant where HexDesk has the symbol's funding
+    history (bundled months, library downloads), else at ``funding_rate``. A dataset with mark-price klines gives the
+    engine its mark (liquidation on the mark); without, the mark is the last price.
     """
-    from hexdesk.market.candles import load_bundled
+    from hexdesk.market.library import funding_history, load_dataset
 
-    series = [load_bundled(name) for name in datasets]
+    loaded = [load_dataset(name, data_dir) for name in datasets]
+    series = [d.series for d in loaded]
+    marks = {d.series.symbol: d.mark for d in loaded if d.mark is not None}
     first = min(s.first_open_ms for s in series)
     start = start_ms if start_ms is not None else first + HISTORY_MS
-    replay = Replay(series, start_ms=start)
+    replay = Replay(series, start_ms=start, marks=marks)
     replay.speed = speed
     if paused:
         replay.pause()
     exchange = Exchange(wallet_balance=balance, start_ms=start)
+    unknown = [s.symbol for s in series if s.symbol not in exchange.instruments]
+    if unknown:
+        raise ValueError(
+            f"no instrument rules for {', '.join(unknown)}: the engine trades {', '.join(exchange.instruments)}"
+        )
+    histories = {}
     for s in series:
         exchange.set_funding_rate(s.symbol, funding_rate)
-    label = f"Replay · {', '.join(datasets)}"
+        history = funding_history(s.symbol, data_dir)
+        if len(history):
+            histories[s.symbol] = history
+    funding = FundingFeed(histories, funding_rate) if histories else None
+    label = _mode_label([d.info for d in loaded], bool(histories))
     session_id = None
     if journal is not None:
         session_id = journal.start_session(
@@ -355,6 +384,25 @@ def open_replay_session(
             mode="replay",
             dataset=",".join(datasets),
             start_balance=balance,
-            settings={"start_ms": start, "speed": speed, "funding_rate": str(funding_rate)},
+            settings={
+                "start_ms": start,
+                "speed": speed,
+                "funding_rate": str(funding_rate),
+                "funding_history": sorted(histories),  # symbols settled at their real rates where known
+                "mark_klines": sorted(marks),
+            },
         )
-    return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label)
+    return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label, funding=funding)
+
+
+def _mode_label(infos: Sequence[DatasetInfo], real_funding: bool) -> str:
+    """The mode label (replay bar, window title): the datasets and, honestly, what their candles are: the bundled
+    months are Binance spot candles, not futures; "mark klines" when the engine's mark is the real mark price."""
+    kinds = []
+    for info in infos:
+        kind = "spot" if info.market == "spot" else "futures" + (" + mark klines" if info.mark_path else "")
+        kinds.append(kind)
+    names = ", ".join(i.name for i in infos)
+    what = kinds[0] if len(set(kinds)) == 1 else ", ".join(f"{i.name}: {k}" for i, k in zip(infos, kinds, strict=True))
+    funding = "real funding" if real_funding else "flat funding rate"
+    return f"Replay · {names} ({what}) · {funding}"

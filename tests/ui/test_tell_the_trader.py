@@ -86,11 +86,12 @@ def test_funding_is_told_at_the_settlement_with_rate_side_and_mark(qtbot):
     window.refresh_now()
     (funding,) = [e for e in desk.exchange.events if isinstance(e, FundingSettled)]
     assert fmt.utc_clock(funding.ts_ms) == "2025-03-02 08:00:00 UTC"
-    # a long pays at a positive rate: 0.010 x mark x 0.0001 (§2), 2 dp on screen
-    paid = D("0.010") * funding.mark_price * D("0.0001")
-    assert funding.amount == -paid.quantize(D("1e-8"))
+    # Binance's real rate at 2025-03-02 08:00 was -0.00002783 (resources/funding/): a long receives
+    # 0.010 x mark x 0.00002783 (§2), 2 dp on screen
+    received = D("0.010") * funding.mark_price * D("0.00002783")
+    assert funding.amount == received.quantize(D("1e-8"))
     expected = (
-        f"08:00 Funding BTCUSDT −{paid:,.2f} USDT (rate 0.0100%, long 0.010 BTC at mark {funding.mark_price:,.1f})"
+        f"08:00 Funding BTCUSDT +{received:,.2f} USDT (rate -0.0028%, long 0.010 BTC at mark {funding.mark_price:,.1f})"
     )
     assert expected in window.notifications.texts()
 
