@@ -23,7 +23,10 @@ from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
+from hexdesk.service.trades import TradeBook
 from hexdesk.storage.journal import Journal
+from hexdesk.storage.statistics import Statistics, TradeFilter
+from hexdesk.storage.trades import Trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class TradingDesk:
     _recorded_seq: int = 0
     liquidation_reports: list[LiquidationReport] = field(default_factory=list)
     """Every liquidation of this session explained in numbers, oldest first (``explain.LiquidationReport``)."""
+    _trade_book: TradeBook = field(default_factory=TradeBook)
 
     def __post_init__(self) -> None:
         for s in self.series:
@@ -306,6 +310,16 @@ class TradingDesk:
 
     def account(self) -> AccountSnapshot:
         return self.exchange.account()
+
+    # --- trades and statistics (issue 7.3, 7.5: hexdesk/service/trades.py) ---------------------------------
+
+    def trades(self) -> list[Trade]:
+        """This session's round trips, oldest first (cached; recomputed when fills or funding arrive)."""
+        return self._trade_book.trades(self)
+
+    def statistics(self, trade_filter: TradeFilter | None = None) -> Statistics:
+        """This session's statistics over the closed trades ``trade_filter`` selects (all without one)."""
+        return self._trade_book.statistics(self, trade_filter)
 
     def close(self) -> None:
         """End the session in the journal (the data is already durable; this only stamps the end)."""

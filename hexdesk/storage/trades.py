@@ -307,13 +307,15 @@ def build_trades(
     settings: Iterable[SymbolSetting] = (),
     sizer_risk: Mapping[int, Decimal] | None = None,
     price_range: PriceRange | None = None,
+    now_ms: int | None = None,
 ) -> list[Trade]:
     """Round trips from fills, oldest first (by opening time, then first trade id).
 
     ``orders``: orders as placed, where the initial stop-loss is found (the STOP_MARKET attached to the entry
     order, else the first reduce-only / closePosition stop placed while the trade was open). ``sizer_risk``:
     entry order id -> the USDT risk handed to the sizer, used when no stop is found. ``settings``: leverage and
-    margin mode over time. ``price_range``: the price path for MAE/MFE (fill prices alone without it).
+    margin mode over time. ``price_range``: the price path for MAE/MFE (fill prices alone without it), up to
+    ``now_ms`` for a trade still open (else up to its last fill).
     """
     by_symbol: dict[str, list[TradeFill]] = {}
     for f in fills:
@@ -331,7 +333,7 @@ def build_trades(
     at = _Settings(settings)
     trades = [
         _finish(o, exit_fill, stops.get(o.symbol), funding_by_symbol.get(o.symbol, ()), at,
-                sizer_risk or {}, price_range)
+                sizer_risk or {}, price_range, now_ms)
         for o, exit_fill in built
     ]
     trades.sort(key=lambda t: (t.opened_ms, t.first_trade_id))
@@ -483,6 +485,7 @@ def _finish(
     settings: _Settings,
     sizer_risk: Mapping[int, Decimal],
     price_range: PriceRange | None,
+    now_ms: int | None,
 ) -> Trade:
     opened = o.first.ts_ms
     closed = exit_fill.ts_ms if exit_fill is not None else None
@@ -502,7 +505,7 @@ def _finish(
         risk = sizer_risk[o.entry_order_id]
     low, high = o.low, o.high
     if price_range is not None:
-        end = closed if closed is not None else (o.last.ts_ms if o.last is not None else opened)
+        end = closed if closed is not None else max(now_ms or 0, o.last.ts_ms if o.last is not None else opened)
         span = price_range(o.symbol, opened, end)
         if span is not None:
             low = min(low, span[0]) if low is not None else span[0]

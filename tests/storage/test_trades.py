@@ -211,3 +211,36 @@ def test_a_round_trip_on_the_real_desk_from_events_and_from_the_journal(desk):
     assert [r.trade_key for r in rows] == [t.trade_key]
     assert rows[0].net_pnl == t.net_pnl and rows[0].risk == t.risk and rows[0].exit_reason is t.exit_reason
     assert fills_from_events(events)[0].trade_id == buy.trade_id
+
+
+def test_the_desk_lists_its_trades_and_statistics_and_recomputes_on_new_fills(desk):
+    from hexdesk.engine.orders import OrderRequest
+    from hexdesk.service import open_replay_session
+
+    _feed(desk, 8)
+    assert desk.trades() == [] and desk.statistics().trade_count == 0
+    assert desk.submit(OrderRequest.market(SYM, Side.SELL, D("0.010"))).ok
+    (open_trade,) = desk.trades()
+    assert open_trade.is_open and open_trade.side is Side.SELL
+    _feed(desk, 120)  # two minutes of 1-minute candles at 60 ticks each, more or less
+    assert desk.close_position(SYM).ok
+    (t,) = desk.trades()
+    assert t.trade_key == open_trade.trade_key and not t.is_open
+    # MAE/MFE from the closed candles while it was open: the short's worst price is the highest high
+    hist = desk.history(SYM)
+    first = max(0, hist.index_at(t.opened_ms - 59_999))
+    stop = hist.index_at(t.closed_ms + 1)
+    high = max(max(hist.candle(i).high for i in range(first, stop)), t.entry_avg, t.exit_avg)
+    low = min(min(hist.candle(i).low for i in range(first, stop)), t.entry_avg, t.exit_avg)
+    assert t.mae == min(D(0), (t.entry_avg - high) * t.max_size)
+    assert t.mfe == max(D(0), (t.entry_avg - low) * t.max_size)
+    s = desk.statistics()
+    assert s.trade_count == 1 and s.start_balance == 10_000
+    assert s.net_pnl == pytest.approx(float(t.net_pnl)) and s.fees == pytest.approx(float(t.fees))
+    # the same session without a journal: the same trade from the in-memory events
+    bare = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    _feed(bare, 8)
+    bare.submit(OrderRequest.market(SYM, Side.SELL, D("0.010")))
+    _feed(bare, 120)
+    bare.close_position(SYM)
+    assert [(b.trade_key, b.net_pnl, b.mae, b.mfe) for b in bare.trades()] == [(t.trade_key, t.net_pnl, t.mae, t.mfe)]
