@@ -66,6 +66,7 @@ class TradeTable:
     keys: tuple[str, ...]
     session_id: np.ndarray  # int64
     closed_ms: np.ndarray  # int64
+    opened_ms: np.ndarray  # int64
     net: np.ndarray  # float64, USDT
     fees: np.ndarray
     funding: np.ndarray
@@ -115,6 +116,7 @@ class TradeTable:
             keys=tuple(t.trade_key for t in closed),
             session_id=np.full(n, session_id, np.int64),
             closed_ms=np.fromiter((t.closed_ms for t in closed), np.int64, n),  # type: ignore[misc]
+            opened_ms=np.fromiter((t.opened_ms for t in closed), np.int64, n),
             net=np.array([float(t.net_pnl) for t in closed], np.float64),
             fees=np.array([float(t.fees) for t in closed], np.float64),
             funding=np.array([float(t.funding) for t in closed], np.float64),
@@ -158,6 +160,7 @@ class TradeTable:
             keys=tuple(keys[i] for i in order),
             session_id=cat("session_id"),
             closed_ms=closed[order],
+            opened_ms=cat("opened_ms"),
             net=cat("net"), fees=cat("fees"), funding=cat("funding"), r=cat("r"),
             liquidated=cat("liquidated"), foreign_fee=cat("foreign_fee"), side=cat("side"), mode=cat("mode"),
             symbol=np.concatenate([recode(t.symbol, t.symbols, symbols) for t in tables])[order],
@@ -245,7 +248,7 @@ class Statistics:
     trades_by_weekday: tuple[int, ...]
     tags: tuple[GroupRow, ...]
     setups: tuple[GroupRow, ...]
-    equity_ms: np.ndarray = field(repr=False)  # the start (first close) then every close
+    equity_ms: np.ndarray = field(repr=False)  # the start (the first selected trade's opening) then every close
     equity: np.ndarray = field(repr=False)
     drawdown: np.ndarray = field(repr=False)  # USDT below the running peak, >= 0
     daily_pnl: tuple[tuple[date, float], ...] = ()
@@ -283,7 +286,7 @@ def compute(table: TradeTable, trade_filter: TradeFilter | None = None, start_ba
 
     liq = table.liquidated[m]
     edges, counts = _r_histogram(r[has_r])
-    first = int(closed[0]) if n else 0
+    first = int(table.opened_ms[m].min()) if n else 0
     return Statistics(
         start_balance=start,
         trade_count=n,
@@ -308,7 +311,7 @@ def compute(table: TradeTable, trade_filter: TradeFilter | None = None, start_ba
         funding=float(table.funding[m].sum()),
         foreign_fee_trades=int(table.foreign_fee[m].sum()),
         liquidations=int(liq.sum()),
-        liquidation_cost=float(-net[liq].sum()),
+        liquidation_cost=0.0 - float(net[liq].sum()),  # 0.0 - : never a "-0.00"
         pnl_by_hour=tuple(np.bincount(hours, weights=net, minlength=24).tolist()),
         trades_by_hour=tuple(np.bincount(hours, minlength=24).tolist()),
         pnl_by_weekday=tuple(np.bincount(weekdays, weights=net, minlength=7).tolist()),
