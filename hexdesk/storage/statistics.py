@@ -61,7 +61,7 @@ class TradeFilter:
 
 @dataclass(frozen=True)
 class TradeTable:
-    """Closed trades as columns, in closing order (ties by opening, then key): the input of ``compute``."""
+    """Closed trades as columns, in closing order (ties by opening, then first trade id): the input of ``compute``."""
 
     keys: tuple[str, ...]
     session_id: np.ndarray  # int64
@@ -93,7 +93,7 @@ class TradeTable:
         notes = notes or {}
         all_trades = list(trades)
         closed = sorted((t for t in all_trades if t.closed_ms is not None),
-                        key=lambda t: (t.closed_ms, t.opened_ms, t.trade_key))
+                        key=lambda t: (t.closed_ms, t.opened_ms, t.first_trade_id))
         n = len(closed)
         symbols: dict[str, int] = {}
         setups: dict[str, int] = {}
@@ -147,7 +147,7 @@ class TradeTable:
             return lookup[codes]  # -1 picks the trailing -1
 
         closed = np.concatenate([t.closed_ms for t in tables])
-        order = np.argsort(closed, kind="stable")
+        order = np.lexsort((np.concatenate([t.opened_ms for t in tables]), closed))  # by closing, then opening
         keys = [k for t in tables for k in t.keys]
 
         def cat(name: str) -> np.ndarray:

@@ -98,7 +98,7 @@ class TradesTable(DeskTable):
             Column("MFE", lambda r: _mae_mfe(r.mfe, r.mfe_r), lambda r: theme.GREEN if r.mfe else None,
                    tip="Maximum favourable excursion: the best open profit along the price path"),
             Column("Duration", lambda r: duration(r.duration_ms)),
-            Column("Exit", lambda r: r.exit_reason.value, lambda r: _REASON_COLOURS.get(r.exit_reason), CENTER,
+            Column("Exit reason", lambda r: r.exit_reason.value, lambda r: _REASON_COLOURS.get(r.exit_reason), CENTER,
                    tip="Exit reason, from the closing order's type"),
         )
         super().__init__(desk, columns, parent)
