@@ -244,3 +244,43 @@ def test_the_desk_lists_its_trades_and_statistics_and_recomputes_on_new_fills(de
     _feed(bare, 120)
     bare.close_position(SYM)
     assert [(b.trade_key, b.net_pnl, b.mae, b.mfe) for b in bare.trades()] == [(t.trade_key, t.net_pnl, t.mae, t.mfe)]
+
+
+# ---- through the engine's Exchange (fills exactly at the trigger, taker fee 0.05 %)
+
+
+def test_stop_loss_and_take_profit_exits_through_the_exchange():
+    from hexdesk.engine.orders import OrderRequest
+    from tests.engine._exchange_helpers import exact_exchange
+
+    ex = exact_exchange()
+    ex.on_tick(SYM, 1_000, D("60000"))
+    assert ex.submit(OrderRequest.market(SYM, Side.BUY, D("0.2"), take_profit=D("63000"), stop_loss=D("58000"))).ok
+    ex.on_tick(SYM, 2_000, D("57500"))  # the path passes the stop at 58,000 (liquidation ~57,240 is further)
+    assert ex.submit(OrderRequest.market(SYM, Side.SELL, D("0.1"), take_profit=D("56000"))).ok
+    ex.on_tick(SYM, 3_000, D("55000"))
+    long, short = trades_from_events(list(ex.events))
+    # long 0.2 @ 60,000 -> stop 58,000: realized -400, fees 6 + 5.8, risk 2,000 x 0.2 = 400
+    assert long.exit_reason is ExitReason.STOP_LOSS and long.exit_avg == D("58000")
+    assert long.net_pnl == D("-411.8") and long.risk == D("400")
+    assert long.r_multiple == D("-1.0295")  # -411.8 / 400
+    assert (long.leverage, long.margin_mode) == (20, MarginMode.ISOLATED)
+    # short 0.1 @ 57,500 -> take-profit 56,000: realized +150, fees 2.875 + 2.8; no stop: no R
+    assert short.exit_reason is ExitReason.TAKE_PROFIT
+    assert short.net_pnl == D("144.325") and short.r_multiple is None
+    assert ex.account().wallet_balance - D("10000") == long.net_pnl + short.net_pnl  # what the wallet saw
+
+
+def test_a_liquidation_through_the_exchange_is_the_trade_s_exit_and_its_whole_loss():
+    from hexdesk.engine.orders import OrderRequest
+    from tests.engine._exchange_helpers import exact_exchange
+
+    ex = exact_exchange()
+    ex.on_tick(SYM, 1_000, D("60000"))
+    assert ex.submit(OrderRequest.market(SYM, Side.BUY, D("0.1"))).ok
+    ex.on_tick(SYM, 2_000, D("50000"))
+    (t,) = trades_from_events(list(ex.events))
+    assert t.exit_reason is ExitReason.LIQUIDATION and not t.is_open
+    assert ex.account().wallet_balance - D("10000") == t.net_pnl < 0
+    # no price path given: the fills are the path, the worst being the liquidation's (bankruptcy) price
+    assert t.mae == (t.exit_avg - D("60000")) * D("0.1") and t.mfe == 0
