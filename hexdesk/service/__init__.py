@@ -14,7 +14,13 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
-from hexdesk.service.trades import TradeBook, candle_price_range, session_trades, statistics_across
+from hexdesk.service.trades import (
+    TradeBook,
+    candle_price_range,
+    session_trades,
+    sessions_table,
+    statistics_across,
+)
 
 __all__ = [
     "DEFAULT_BALANCE",
@@ -27,5 +33,6 @@ __all__ = [
     "candle_price_range",
     "open_replay_session",
     "session_trades",
+    "sessions_table",
     "statistics_across",
 ]

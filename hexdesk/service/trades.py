@@ -106,17 +106,24 @@ def start_balance(events: Sequence[Event], journal: Any = None, session_id: int 
     return Decimal(0)
 
 
-def statistics_across(
-    journal: Any, session_ids: Sequence[int], trade_filter: TradeFilter | None = None
-) -> Statistics:
-    """Statistics over several journal sessions: their trades joined in closing order, the equity curve chained
-    from the first session's starting balance (docs/statistics.md)."""
+def sessions_table(journal: Any, session_ids: Sequence[int]) -> tuple[TradeTable, float]:
+    """The closed trades of several journal sessions as one table (in closing order, each row keeping its session
+    id), and the balance their joined equity curve starts from: the first session's starting balance."""
     tables = [
         TradeTable.build(session_trades(journal, sid), session_notes(journal, sid), session_id=sid)
         for sid in session_ids
     ]
     balance = float(journal.session(session_ids[0]).start_balance) if session_ids else 0.0
-    return compute(TradeTable.concat(tables), trade_filter, balance)
+    return TradeTable.concat(tables), balance
+
+
+def statistics_across(
+    journal: Any, session_ids: Sequence[int], trade_filter: TradeFilter | None = None
+) -> Statistics:
+    """Statistics over several journal sessions: their trades joined in closing order, the equity curve chained
+    from the first session's starting balance (docs/statistics.md)."""
+    table, balance = sessions_table(journal, session_ids)
+    return compute(table, trade_filter, balance)
 
 
 @dataclass
@@ -172,6 +179,7 @@ __all__ = [
     "candle_price_range",
     "session_notes",
     "session_trades",
+    "sessions_table",
     "start_balance",
     "statistics_across",
 ]

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from hexdesk.engine.enums import MarginMode, Side
-from hexdesk.storage.statistics import WEEKDAYS, GroupRow, Statistics, TradeFilter
+from hexdesk.service import sessions_table
+from hexdesk.storage.statistics import WEEKDAYS, GroupRow, Statistics, TradeFilter, TradeTable, compute
 from hexdesk.ui import theme
 from hexdesk.ui.qt_compat import pg
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from hexdesk.service import TradingDesk
 
 ANY = "Any"
+THIS_SESSION = "This session"
+ALL_SESSIONS = "All sessions"
 
 # (key, label, tooltip): the figures column, in reading order
 FIGURES = (
@@ -162,6 +165,7 @@ class StatisticsView(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.desk = desk
         self.stats: Statistics | None = None
+        self._all: tuple[TradeTable, float] | None = None  # every journal session's trades, while "All sessions"
         self.setObjectName("statisticsView")
         self.setWindowTitle("HexDesk — Statistics")
         self.resize(1280, 820)
@@ -172,6 +176,11 @@ class StatisticsView(QWidget):
     # --- layout ----------------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.scope_box = QComboBox(objectName="filterScope")
+        self.scope_box.addItems((THIS_SESSION, ALL_SESSIONS))
+        self.scope_box.setEnabled(self._journal_sessions() is not None)
+        self.scope_box.setToolTip("Statistics of this session, or of every session in the journal")
+        self.scope_box.currentIndexChanged.connect(self.refresh)
         self.symbol_box = self._combo("Symbol")
         self.side_box = self._combo("Side", ("Long", "Short"))
         self.mode_box = self._combo("Margin", ("Isolated", "Cross"))
@@ -189,6 +198,7 @@ class StatisticsView(QWidget):
         reset.clicked.connect(self.clear_filters)
 
         bar = QHBoxLayout()
+        bar.addWidget(self.scope_box)
         for label, box in (("Symbol", self.symbol_box), ("Side", self.side_box), ("Margin", self.mode_box),
                            ("Tag", self.tag_box), ("Setup", self.setup_box)):
             bar.addWidget(QLabel(label, objectName="muted"))
@@ -319,10 +329,33 @@ class StatisticsView(QWidget):
             check.blockSignals(False)
         self.apply_filter()
 
-    def refresh(self) -> None:
+    def _journal_sessions(self) -> list[int] | None:
+        """The ids of the journal's sessions, oldest first (None without a journal)."""
+        journal = getattr(self.desk, "journal", None)
+        if journal is None or not hasattr(journal, "sessions"):
+            return None
+        return sorted(s.id for s in journal.sessions())
+
+    @property
+    def all_sessions(self) -> bool:
+        return self.scope_box.currentText() == ALL_SESSIONS
+
+    def _statistics(self, trade_filter: TradeFilter | None) -> Statistics:
+        if self.all_sessions and self._all is not None:
+            table, balance = self._all
+            return compute(table, trade_filter, balance)
+        return self.desk.statistics(trade_filter)
+
+    def refresh(self, *_: object) -> None:
         """Re-read the desk (new trades, new notes) and show the statistics for the current filter."""
-        everything = self.desk.statistics()
-        symbols = sorted({t.symbol for t in self.desk.trades()})
+        ids = self._journal_sessions() if self.all_sessions else None
+        self._all = sessions_table(self.desk.journal, ids) if ids else None  # type: ignore[attr-defined]
+        everything = self._statistics(None)
+        if self._all is not None:
+            table = self._all[0]
+            symbols = sorted(table.symbols)
+        else:
+            symbols = sorted({t.symbol for t in self.desk.trades()})
         self._set_options(self.symbol_box, symbols)
         self._set_options(self.tag_box, [g.name for g in everything.tags])
         self._set_options(self.setup_box, [g.name for g in everything.setups])
@@ -347,7 +380,7 @@ class StatisticsView(QWidget):
         box.blockSignals(False)
 
     def apply_filter(self, *_: object) -> None:
-        self.stats = s = self.desk.statistics(self.current_filter())
+        self.stats = s = self._statistics(self.current_filter())
         for key, label in self.figures.items():
             label.setText(figure_text(s, key))
             value = getattr(s, key)

@@ -81,3 +81,31 @@ def test_the_main_window_opens_the_statistics(qtbot, desk):
     view = window.show_statistics()
     assert view.isVisible() and view.figures["trade_count"].text().startswith("2 ")
     assert window.show_statistics() is view
+
+
+def test_all_sessions_of_the_journal(qtbot):
+    from hexdesk.service import open_replay_session
+    from hexdesk.storage.journal import Journal
+
+    journal = Journal.in_memory()
+    desks = []
+    for side in (Side.BUY, Side.SELL):  # two sessions, one round trip each
+        desk = open_replay_session(journal, ("BTCUSDT-2025-03",), paused=True)
+        gen = desk.replay.ticks()
+        desk.feed([next(gen) for _ in range(5)])
+        assert desk.submit(OrderRequest.market(SYM, side, D("0.010"))).ok
+        desk.feed([next(gen) for _ in range(5)])
+        assert desk.close_position(SYM).ok
+        desks.append(desk)
+    view = StatisticsView(desks[1])
+    qtbot.addWidget(view)
+    assert view.scope_box.isEnabled()
+    assert view.figures["trade_count"].text().startswith("1 ")
+    view.scope_box.setCurrentText("All sessions")
+    assert view.figures["trade_count"].text().startswith("2 ")
+    both = sum(float(t.net_pnl) for d in desks for t in d.trades())
+    assert view.stats is not None and view.stats.net_pnl == pytest.approx(both)
+    view.side_box.setCurrentText("Short")  # the filters apply across sessions too
+    assert view.figures["trade_count"].text().startswith("1 ")
+    assert view.stats.net_pnl == pytest.approx(float(desks[1].trades()[0].net_pnl))
+    journal.close()
