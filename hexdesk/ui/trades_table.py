@@ -68,7 +68,8 @@ def _setting(t: Trade) -> str:
 
 
 class TradesTable(DeskTable):
-    """This session's round trips: entry, exit, size, fees, funding, PnL, R, MAE/MFE, duration, exit reason."""
+    """This session's round trips: the verdict first (exit reason, net PnL, R), then size, prices, setting, realized
+    PnL, fees, funding, MAE/MFE and duration."""
 
     empty_text = "No trades yet: a round trip appears here once a position is opened"
     trade_selected = Signal(str)  # trade_key
@@ -80,26 +81,26 @@ class TradesTable(DeskTable):
             Column("Symbol", lambda r: r.symbol, align=LEFT),
             Column("Side", lambda r: "Long" if r.is_long else "Short",
                    lambda r: theme.GREEN if r.is_long else theme.RED, LEFT),
-            Column("Lev. / mode", _setting, align=LEFT, tip="Leverage and margin mode when the trade was opened"),
-            Column("Size", lambda r: t.qty(r.symbol, r.max_size), tip="Largest position size during the trade"),
-            Column("Entry", lambda r: t.price(r.symbol, r.entry_avg), tip="Average entry price (adds included)"),
-            Column("Exit", lambda r: t.price(r.symbol, r.exit_avg), tip="Average exit price (partial closes included)"),
-            Column("Fees", _fees, tip="Trading fees in USDT; a fee paid in another coin (BNB) is shown apart, ⚑"),
-            Column("Funding", lambda r: fmt.usdt(r.funding, sign=True), lambda r: theme.pnl_color(r.funding),
-                   tip="Funding received (+) or paid (−) while the trade was open"),
-            Column("Realized", lambda r: fmt.usdt(r.realized_pnl, sign=True),
-                   lambda r: theme.pnl_color(r.realized_pnl), tip="Realized PnL before fees, as Binance reports it"),
+            Column("Exit reason", lambda r: r.exit_reason.value, lambda r: _REASON_COLOURS.get(r.exit_reason), CENTER,
+                   tip="Exit reason, from the closing order's type"),
             Column("Net PnL", lambda r: fmt.usdt(r.net_pnl, sign=True), lambda r: theme.pnl_color(r.net_pnl),
                    tip="Realized PnL − fees + funding: what the trade did to the wallet"),
             Column("R", lambda r: r_text(r.r_multiple), lambda r: theme.pnl_color(r.r_multiple),
                    tip="Net PnL ÷ risk (initial stop distance × size); blank without a stop"),
+            Column("Size", lambda r: t.qty(r.symbol, r.max_size), tip="Largest position size during the trade"),
+            Column("Entry", lambda r: t.price(r.symbol, r.entry_avg), tip="Average entry price (adds included)"),
+            Column("Exit", lambda r: t.price(r.symbol, r.exit_avg), tip="Average exit price (partial closes included)"),
+            Column("Lev. / mode", _setting, align=LEFT, tip="Leverage and margin mode when the trade was opened"),
+            Column("Realized", lambda r: fmt.usdt(r.realized_pnl, sign=True),
+                   lambda r: theme.pnl_color(r.realized_pnl), tip="Realized PnL before fees, as Binance reports it"),
+            Column("Fees", _fees, tip="Trading fees in USDT; a fee paid in another coin (BNB) is shown apart, ⚑"),
+            Column("Funding", lambda r: fmt.usdt(r.funding, sign=True), lambda r: theme.pnl_color(r.funding),
+                   tip="Funding received (+) or paid (−) while the trade was open"),
             Column("MAE", lambda r: _mae_mfe(r.mae, r.mae_r), lambda r: theme.RED if r.mae else None,
                    tip="Maximum adverse excursion: the worst open loss along the price path"),
             Column("MFE", lambda r: _mae_mfe(r.mfe, r.mfe_r), lambda r: theme.GREEN if r.mfe else None,
                    tip="Maximum favourable excursion: the best open profit along the price path"),
             Column("Duration", lambda r: duration(r.duration_ms)),
-            Column("Exit reason", lambda r: r.exit_reason.value, lambda r: _REASON_COLOURS.get(r.exit_reason), CENTER,
-                   tip="Exit reason, from the closing order's type"),
         )
         super().__init__(desk, columns, parent)
         self.setObjectName("tradesTable")
