@@ -142,7 +142,7 @@ class TradeBook:
         if self._seen_seq >= 0 and not _relevant_since(events, self._seen_seq):
             self._seen_seq = last
             return list(self._trades)
-        price_range = candle_price_range(lambda s: desk.history(s) if s in desk.symbols else None)
+        price_range = candle_price_range(lambda s: _history(desk, s))
         now = desk.clock_ms
         if desk.journal is not None and desk.session_id is not None:
             trades = session_trades(desk.journal, desk.session_id, events=events, price_range=price_range,
@@ -163,6 +163,14 @@ class TradeBook:
             self._notes = dict(notes)
         balance = start_balance(desk.exchange.events, desk.journal, desk.session_id)
         return compute(self._table, trade_filter, float(balance))
+
+
+def _history(desk: Any, symbol: str) -> CandleSeries | None:
+    """The desk's closed candles of ``symbol``, None when it has none (a live or journal-only desk)."""
+    try:
+        return desk.history(symbol)
+    except (KeyError, AttributeError):
+        return None
 
 
 def _relevant_since(events: Sequence[Event], seq: int) -> bool:

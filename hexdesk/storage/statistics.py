@@ -59,7 +59,7 @@ class TradeFilter:
         return self == TradeFilter()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy columns: compared by identity
 class TradeTable:
     """Closed trades as columns, in closing order (ties by opening, then first trade id): the input of ``compute``."""
 
@@ -214,7 +214,7 @@ class GroupRow:
     r_count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy columns: compared by identity
 class Statistics:
     """Every figure of docs/statistics.md for the selected closed trades. None = undefined (e.g. no losses)."""
 
