@@ -284,3 +284,21 @@ def test_a_liquidation_through_the_exchange_is_the_trade_s_exit_and_its_whole_lo
     assert ex.account().wallet_balance - D("10000") == t.net_pnl < 0
     # no price path given: the fills are the path, the worst being the liquidation's (bankruptcy) price
     assert t.mae == (t.exit_avg - D("60000")) * D("0.1") and t.mfe == 0
+
+
+def test_imported_fill_rows_without_orders_make_trades_too():
+    """A journal-only session (Binance trade-history import) has fill rows and no orders: trades still form."""
+    from hexdesk.engine.enums import LiquidityRole
+    from hexdesk.storage.views import FillRow
+
+    rows = [
+        FillRow(1, 501, 9001, SYM, Side.BUY, D("90000"), D("0.002"), D("0.00012"), "BNB", LiquidityRole.TAKER,
+                D("0"), 1_000, False),
+        FillRow(2, 502, 9002, SYM, Side.SELL, D("91000"), D("0.002"), D("0.0728"), "USDT", LiquidityRole.MAKER,
+                D("2"), 5_000, False),  # (91,000 - 90,000) x 0.002 = 2
+    ]
+    (t,) = build_trades(fills_from_rows(rows, []))
+    assert t.trade_key == "BTCUSDT:501" and t.exit_reason is ExitReason.MANUAL
+    assert t.fees == D("0.0728") and t.other_fees == (("BNB", D("0.00012")),)
+    assert t.net_pnl == D("1.9272")  # 2 - 0.0728
+    assert (t.leverage, t.margin_mode, t.risk) == (None, None, None)
