@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
     def _refresh_trades(self) -> None:
         self.trades_tab.refresh()  # the desk caches its trades: cheap unless a fill or funding came in
         if self.statistics_view is not None and self.statistics_view.isVisible():
-            self.statistics_view.refresh()
+            self.statistics_view.desk_changed()
 
     def show_statistics(self) -> StatisticsView:
         """Open (or raise) the Statistics window over this desk's trades."""

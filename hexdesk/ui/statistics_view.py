@@ -166,6 +166,7 @@ class StatisticsView(QWidget):
         self.desk = desk
         self.stats: Statistics | None = None
         self._all: tuple[TradeTable, float] | None = None  # every journal session's trades, while "All sessions"
+        self._seen: tuple[Any, ...] | None = None  # this session's trades when the all-sessions table was built
         self.setObjectName("statisticsView")
         self.setWindowTitle("HexDesk — Statistics")
         self.resize(1280, 820)
@@ -346,10 +347,27 @@ class StatisticsView(QWidget):
             return compute(table, trade_filter, balance)
         return self.desk.statistics(trade_filter)
 
+    def set_desk(self, desk: TradingDesk) -> None:
+        """Show another session (``MainWindow.switch_session``)."""
+        self.desk = desk
+        self._seen = None
+        self.scope_box.setEnabled(self._journal_sessions() is not None)
+        self.refresh()
+
+    def desk_changed(self) -> None:
+        """The desk published events: refresh, re-reading every journal session only if this one's trades moved."""
+        if self.all_sessions and self._all is not None and self._signature() == self._seen:
+            return
+        self.refresh()
+
+    def _signature(self) -> tuple[Any, ...]:
+        return tuple((t.trade_key, t.closed_ms, t.net_pnl) for t in self.desk.trades())
+
     def refresh(self, *_: object) -> None:
         """Re-read the desk (new trades, new notes) and show the statistics for the current filter."""
         ids = self._journal_sessions() if self.all_sessions else None
         self._all = sessions_table(self.desk.journal, ids) if ids else None  # type: ignore[attr-defined]
+        self._seen = self._signature() if self._all is not None else None
         everything = self._statistics(None)
         if self._all is not None:
             table = self._all[0]

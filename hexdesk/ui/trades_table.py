@@ -160,6 +160,13 @@ class TradesTab(QWidget):
         col.addLayout(top)
         col.addWidget(self.table, 1)
 
+    def set_desk(self, desk: TradingDesk) -> None:
+        """Show another session's trades (``MainWindow.switch_session``)."""
+        self.table.desk = desk
+        self.table._instruments.clear()
+        self.table.selected_key = None
+        self.refresh()
+
     def refresh(self) -> None:
         self.table.refresh()
         rows = self.table.rows_model.rows

@@ -78,8 +78,9 @@ def test_the_main_window_opens_the_statistics(qtbot, desk):
 
     window = MainWindow(desk)
     qtbot.addWidget(window)
-    view = window.show_statistics()
-    assert view.isVisible() and view.figures["trade_count"].text().startswith("2 ")
+    window.statistics_action.trigger()  # Ctrl+Shift+S, and the View menu's item
+    view = window.statistics_view
+    assert view is not None and view.isVisible() and view.figures["trade_count"].text().startswith("2 ")
     assert window.show_statistics() is view
 
 

@@ -128,3 +128,14 @@ def test_colours_flags_and_the_selection_kept_across_refreshes(qtbot):
                                            (90_000_000, "1d 1h")])
 def test_duration(ms, text):
     assert duration(ms) == text
+
+
+def test_another_session_s_desk_replaces_the_rows(qtbot):
+    desk = _Desk()
+    desk.rows = [_trade(1, "10")]
+    tab = TradesTab(desk)
+    qtbot.addWidget(tab)
+    tab.refresh()
+    assert tab.table.rows_model.rowCount() == 1 and "1 closed" in tab.summary.text()
+    tab.set_desk(FakeDesk())  # a fresh session: no trades
+    assert tab.table.rows_model.rowCount() == 0 and tab.summary.text() == ""
