@@ -14,6 +14,13 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
+from hexdesk.service.trades import (
+    TradeBook,
+    candle_price_range,
+    session_trades,
+    sessions_table,
+    statistics_across,
+)
 
 __all__ = [
     "DEFAULT_BALANCE",
@@ -21,6 +28,11 @@ __all__ = [
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
     "DeskChange",
+    "TradeBook",
     "TradingDesk",
+    "candle_price_range",
     "open_replay_session",
+    "session_trades",
+    "sessions_table",
+    "statistics_across",
 ]

@@ -27,7 +27,10 @@ from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.funding import FundingFeed
+from hexdesk.service.trades import TradeBook
 from hexdesk.storage.journal import Journal
+from hexdesk.storage.statistics import Statistics, TradeFilter
+from hexdesk.storage.trades import Trade
 
 if TYPE_CHECKING:
     from hexdesk.market.library import DatasetInfo
@@ -69,6 +72,7 @@ class TradingDesk:
     funding: FundingFeed | None = None
     """Real funding rates for a replay whose data has them (service/funding.py); None: the rate set stays."""
     _funding_due: int = NEVER_MS
+    _trade_book: TradeBook = field(default_factory=TradeBook)
 
     def __post_init__(self) -> None:
         if self.funding is not None:
@@ -320,6 +324,16 @@ class TradingDesk:
 
     def account(self) -> AccountSnapshot:
         return self.exchange.account()
+
+    # --- trades and statistics (issue 7.3, 7.5: hexdesk/service/trades.py) ---------------------------------
+
+    def trades(self) -> list[Trade]:
+        """This session's round trips, oldest first (cached; recomputed when fills or funding arrive)."""
+        return self._trade_book.trades(self)
+
+    def statistics(self, trade_filter: TradeFilter | None = None) -> Statistics:
+        """This session's statistics over the closed trades ``trade_filter`` selects (all without one)."""
+        return self._trade_book.statistics(self, trade_filter)
 
     def close(self) -> None:
         """End the session in the journal (the data is already durable; this only stamps the end)."""

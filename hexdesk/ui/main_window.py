@@ -26,8 +26,10 @@ from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
+from hexdesk.ui.statistics_view import StatisticsView
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
+from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
     from hexdesk.engine.orders import Order
@@ -86,6 +88,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.positions_table, "Positions")
         self.tabs.addTab(self.orders_table, "Open orders")
         self.tabs.addTab(self.fills_table, "Fills")
+        self.trades_tab = TradesTab(desk)  # issue 7.3: round trips; trades_table.trade_selected(trade_key)
+        self.trades_table = self.trades_tab.table
+        self.tabs.addTab(self.trades_tab, "Trades")
+        self.trades_tab.statistics_requested.connect(self.show_statistics)
+        self.statistics_view: StatisticsView | None = None  # opened by show_statistics()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)
         self.message = _CornerLabel("", objectName="tableMessage")
@@ -146,6 +153,10 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.close)
         self.addAction(self.quit_action)
+        self.statistics_action = QAction("Statistics…", self)  # for the View menu too
+        self.statistics_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.statistics_action.triggered.connect(self.show_statistics)
+        self.addAction(self.statistics_action)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
@@ -218,6 +229,7 @@ class MainWindow(QMainWindow):
             self.orders_table.refresh()
         if "fills" in dirty:
             self.fills_table.refresh()
+            self._refresh_trades()
         if dirty & {"clock", "positions"}:
             self.replay_bar.refresh()
         if dirty & {"positions", "account"}:
@@ -253,6 +265,23 @@ class MainWindow(QMainWindow):
         ):
             n = table.rows_model.rowCount()
             self.tabs.setTabText(i, f"{name} ({n})" if n else name)
+
+    # --- trades and statistics (issue 7.3, 7.5) --------------------------------------------------------
+
+    def _refresh_trades(self) -> None:
+        self.trades_tab.refresh()  # the desk caches its trades: cheap unless a fill or funding came in
+        if self.statistics_view is not None and self.statistics_view.isVisible():
+            self.statistics_view.desk_changed()
+
+    def show_statistics(self) -> StatisticsView:
+        """Open (or raise) the Statistics window over this desk's trades."""
+        if self.statistics_view is None or self.statistics_view.desk is not self.desk:
+            self.statistics_view = StatisticsView(self.desk)
+        else:
+            self.statistics_view.refresh()
+        self.statistics_view.show()
+        self.statistics_view.raise_()
+        return self.statistics_view
 
     # --- telling the trader ---------------------------------------------------------------------------
 

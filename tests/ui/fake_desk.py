@@ -405,3 +405,19 @@ class FakeDesk:
     @property
     def clock_ms(self) -> int | None:
         return self._clock
+
+    # --- trades and statistics (the real desk: hexdesk/service/trades.py) ------------------------------
+
+    notes: dict = field(default_factory=dict)  # trade_key -> a TradeNote-like (setup, tags), as the journal keeps them
+
+    def trades(self) -> list:
+        """Round trips of the fake's fills, built by the real (pure) trade builder."""
+        from hexdesk.storage.trades import SymbolSetting, build_trades, fill_from_engine
+
+        settings = [SymbolSetting(0, s, self._leverage[s], self._mode[s]) for s in self.symbols]
+        return build_trades([fill_from_engine(f, None) for f in self._fills], settings=settings)
+
+    def statistics(self, trade_filter=None):
+        from hexdesk.storage.statistics import compute_for
+
+        return compute_for(self.trades(), self.notes, trade_filter, float(self.balance))
