@@ -33,6 +33,9 @@ class PriceTick:
     median of the last 15 before this tick's candle; 0 before any has closed). ``candle.volume`` is for the chart:
     in replay it is a share of the recorded candle's final volume, a value from the future, so it must never price
     an order. None means no volume model at all (the fill model then charges only the spread).
+
+    ``mark`` is the mark price when the source has one (the live ``@markPrice`` stream): the engine liquidates and
+    values positions on it. None (replay of candles alone): the engine uses the last price as the mark.
     """
 
     symbol: str
@@ -41,6 +44,7 @@ class PriceTick:
     candle: Candle
     step: int
     liquidity: Decimal | None = None
+    mark: Decimal | None = None
 
 
 def step_offsets(interval_ms: int) -> tuple[int, int, int, int]:

@@ -14,6 +14,7 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
+from hexdesk.service.live import LiveFeed, open_live_session
 
 __all__ = [
     "DEFAULT_BALANCE",
@@ -21,6 +22,8 @@ __all__ = [
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
     "DeskChange",
+    "LiveFeed",
     "TradingDesk",
+    "open_live_session",
     "open_replay_session",
 ]

@@ -117,7 +117,7 @@ class TradingDesk:
             # The liquidity estimate from closed candles, never the forming candle's volume (a value from the future
             # in replay): docs/fill-model.md.
             try:
-                tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, bar_volume=tick.liquidity)
+                tick_events = on_tick(tick.symbol, tick.ts_ms, tick.price, tick.mark, bar_volume=tick.liquidity)
             except BinanceError:
                 self.rejected_ticks += 1
                 continue
