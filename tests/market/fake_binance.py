@@ -94,6 +94,7 @@ class FakeBinance:
         self.request_delay_s = 0.0
         self._ws_server: Server | None = None
         self._http: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self.ws_port = self.http_port = 0
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -109,6 +110,8 @@ class FakeBinance:
         if self._ws_server is not None:
             self._ws_server.close()
             await self._ws_server.wait_closed()
+        for w in list(self._writers):
+            w.close()
         if self._http is not None:
             self._http.close()
             with contextlib.suppress(Exception):
@@ -219,6 +222,7 @@ class FakeBinance:
     # --- REST ------------------------------------------------------------------------------------------
 
     async def _http_handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -233,9 +237,10 @@ class FakeBinance:
                         *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
                 await writer.drain()
-        except (ConnectionError, ValueError, asyncio.IncompleteReadError):
+        except (ConnectionError, ValueError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def _answer(self, method: str, target: str) -> tuple[int, dict[str, str], bytes]:

@@ -86,6 +86,8 @@ class LiveBatch:
 
     ticks: tuple[PriceTick, ...] = ()
     funding: tuple[FundingInfo, ...] = ()
+    history: tuple[str, ...] = ()
+    """Symbols whose history a backfill has just (re)loaded: reload the chart's history from ``history(symbol)``."""
 
 
 class StaleFeed(ConnectionError):
@@ -408,10 +410,9 @@ class BinanceLive:
                 book.merge(candles)
                 if last is None:
                     self._prime(sym)
-                if catch_up and sym in self._fed and self._sink is not None:
-                    ticks = self._catch_up(sym)
-                    if ticks:
-                        self._sink(LiveBatch(tuple(ticks)))
+                ticks = self._catch_up(sym) if catch_up and sym in self._fed else []
+                if self._sink is not None:
+                    self._sink(LiveBatch(tuple(ticks), history=(sym,)))
         finally:
             self._buffering -= 1
         if not self._buffering:
@@ -502,4 +503,10 @@ class BinanceLive:
                 await ws.close()  # the reconnect subscribes by URL and backfills
             return
         fresh = [s for s in self.symbols if self._books[s].last_closed is None]
-        await self._backfill(fresh, catch_up=False)
+        try:
+            await self._backfill(fresh, catch_up=False)
+        except RestError as exc:  # the reconnect backfills again, with backoff
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            ws = self._ws
+            if ws is not None:
+                await ws.close()
