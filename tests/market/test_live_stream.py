@@ -257,3 +257,18 @@ def test_legacy_url_gets_no_klines_so_the_client_uses_the_market_path() -> None:
             await _finish(client, task)
 
     asyncio.run(main())
+
+
+def test_the_connection_is_renewed_before_its_lifetime_ends() -> None:
+    """Binance cuts a connection at 24 h; the client renews it first (here the lifetime is shrunk to 0.15 s)."""
+
+    async def main() -> None:
+        async with FakeBinance() as fake:
+            fake.put("BTCUSDT", "1m", make_rows(T0, 5))
+            client, _, _, task = await _start(fake, Clock(T0 + 5 * MIN), max_connection_s=0.15, stale_after_s=5)
+            await fake.wait_connections(3)
+            assert client.reconnect_reasons["lifetime"] >= 2 and client.last_error is None
+            assert _open_times(client) == [T0 + m * MIN for m in range(5)]
+            await _finish(client, task)
+
+    asyncio.run(main())

@@ -489,8 +489,8 @@ class BinanceLive:
         new = self.streams()
         gone = [x for x in old if x not in new]
         added = [x for x in new if x not in old]
-        if self._ws is None or self._state is not ConnectionState.LIVE:
-            return  # the connection being made backfills everything, or the next one does
+        if self._ws is None:
+            return  # the next connection subscribes by URL and backfills everything
         try:
             if gone:
                 await self._command("UNSUBSCRIBE", gone)
