@@ -14,6 +14,7 @@ A tiny HTTP/1.1 server on asyncio streams is enough here (GET only, keep-alive),
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import time
@@ -95,6 +96,7 @@ class FakeBinance:
         self._ws_server: Server | None = None
         self._http: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._sorted: dict[tuple[str, str], list[Row]] = {}
         self.ws_port = self.http_port = 0
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -132,9 +134,14 @@ class FakeBinance:
         book = self.rows.setdefault((symbol, interval), {})
         for r in rows:
             book[r.open_ms] = r
+        self._sorted.pop((symbol, interval), None)
 
     def series(self, symbol: str, interval: str) -> list[Row]:
-        return [r for _, r in sorted(self.rows.get((symbol, interval), {}).items())]
+        key = (symbol, interval)
+        if key not in self._sorted:
+            book = self.rows.get(key, {})
+            self._sorted[key] = [book[t] for t in sorted(book)]
+        return self._sorted[key]
 
     # --- streams ---------------------------------------------------------------------------------------
 
@@ -266,10 +273,10 @@ class FakeBinance:
         self.used_weight += weight(limit)
         rows = self.series(symbol, interval)
         start, end = q.get("startTime"), q.get("endTime")
-        if end is not None:
-            rows = [r for r in rows if r.open_ms <= int(end)]
-        # without startTime: the most recent
-        rows = [r for r in rows if r.open_ms >= int(start)][:limit] if start is not None else rows[-limit:]
+        times = [r.open_ms for r in rows]
+        hi = bisect.bisect_right(times, int(end)) if end is not None else len(rows)
+        lo = bisect.bisect_left(times, int(start)) if start is not None else max(0, hi - limit)
+        rows = rows[lo : min(hi, lo + limit)]  # from startTime on; without it, the most recent
         body = json.dumps([r.rest() for r in rows]).encode()
         return 200, {"X-MBX-USED-WEIGHT-1M": str(self.used_weight)}, body
 
