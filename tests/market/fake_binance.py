@@ -285,10 +285,10 @@ class FakeBinance:
 
 
 def settings_for(fake: FakeBinance, **overrides: Any) -> Any:
-    """Live settings pointed at ``fake`` with test-sized timeouts (a stall is noticed in 0.3 s)."""
+    """Live settings pointed at ``fake`` with test-sized timeouts (tests of a stall shrink stale_after_s)."""
     from hexdesk.market.binance import LiveSettings
 
-    base = {"ws_url": fake.ws_url, "rest_url": fake.rest_url, "stale_after_s": 0.3, "backoff_initial_s": 0.01,
+    base = {"ws_url": fake.ws_url, "rest_url": fake.rest_url, "stale_after_s": 5.0, "backoff_initial_s": 0.01,
             "backoff_max_s": 0.05, "ping_interval_s": None, "reply_timeout_s": 1.0, "request_timeout_s": 2.0,
             "open_timeout_s": 2.0, "history_candles": 50}  # fmt: skip
     return LiveSettings(**{**base, **overrides})

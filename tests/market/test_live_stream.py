@@ -158,7 +158,7 @@ def test_server_shutdown_and_a_stalled_feed_reconnect_without_a_hole() -> None:
             rows = make_rows(T0, 40)
             fake.put("BTCUSDT", "1m", rows[:11])
             clock = Clock(T0 + 10 * MIN + 1_000)
-            client, _sink, states, task = await _start(fake, clock, stale_after_s=0.25)
+            client, _sink, states, task = await _start(fake, clock, stale_after_s=0.5)
             await fake.send_shutdown(T0 + 10 * MIN + 2_000)
             fake.put("BTCUSDT", "1m", rows[11:13])
             clock.ms = T0 + 12 * MIN + 1_000
@@ -166,16 +166,16 @@ def test_server_shutdown_and_a_stalled_feed_reconnect_without_a_hole() -> None:
             await until(lambda: client.state is ConnectionState.LIVE and len(client.book("BTCUSDT")) == 12)
             assert client.reconnect_reasons["server_shutdown"] == 1
             # now the server stalls: nothing at all for longer than stale_after_s
+            stale_before = client.reconnect_reasons["StaleFeed"]  # (0 unless the machine itself stalled)
             fake.stalled = True
-            await until(lambda: client.reconnect_reasons["StaleFeed"] == 1, what="the stale feed noticed")
+            await until(lambda: client.reconnect_reasons["StaleFeed"] > stale_before, what="the stale feed noticed")
             fake.stalled = False
             fake.put("BTCUSDT", "1m", rows[13:15])
             clock.ms = T0 + 14 * MIN + 1_000
             await fake.wait_connections(3)
             await until(lambda: client.state is ConnectionState.LIVE and len(client.book("BTCUSDT")) == 14)
             assert _open_times(client) == [T0 + m * MIN for m in range(14)]
-            assert client.reconnects == 2
-            assert states.count(ConnectionState.LIVE) == 3
+            assert client.reconnects >= 2 and states.count(ConnectionState.LIVE) >= 3
             await _finish(client, task)
 
     asyncio.run(main())

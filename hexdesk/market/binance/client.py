@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import enum
 import json
+import logging
 import random
 import time
 from collections import Counter
@@ -55,6 +56,8 @@ from hexdesk.market.liquidity import LiquidityEstimator
 from hexdesk.market.replay import PriceTick, candle_ticks
 
 __all__ = ["LIVE_STEP", "BinanceLive", "ConnectionState", "FundingInfo", "LiveBatch", "StaleFeed"]
+
+log = logging.getLogger(__name__)
 
 LIVE_STEP = -1
 """``PriceTick.step`` of a live tick (replay steps are 0..3 along a recorded candle)."""
@@ -141,6 +144,7 @@ class BinanceLive:
         self._pending: dict[int, asyncio.Future[CommandReply]] = {}
         self._next_id = 1
         self._stopping = asyncio.Event()
+        self._running: asyncio.Task[None] | None = None
         self._failures = 0
         self.skipped: Counter[str] = Counter()
         """Frames skipped, by reason: not_json, not_object, bad_field, bad_price, bad_time, bad_interval,
@@ -214,7 +218,7 @@ class BinanceLive:
     async def run(self, sink: Callable[[LiveBatch], None]) -> None:
         """Connect, backfill, stream into ``sink``; reconnect for ever until :meth:`stop` (or cancellation)."""
         self._sink = sink
-        self._stopping.clear()
+        self._running = asyncio.current_task()
         first = True
         try:
             while not self._stopping.is_set():
@@ -230,6 +234,7 @@ class BinanceLive:
                     self._failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     self.reconnect_reasons[type(exc).__name__] += 1
+                    log.warning("live stream: %s; attempt %d failed", self.last_error, self._failures)
                     cap = min(self.settings.backoff_max_s, self.settings.backoff_initial_s * 2 ** (self._failures - 1))
                     delay = cap * self._rng()  # full jitter: clients that dropped together do not return together
                 if self._stopping.is_set():
@@ -256,7 +261,11 @@ class BinanceLive:
             await ws.close()
 
     async def aclose(self) -> None:
+        """Stop, wait (briefly) for :meth:`run` to return, then close the HTTP client."""
         await self.stop()
+        running = self._running
+        if running is not None and running is not asyncio.current_task() and not running.done():
+            await asyncio.wait({running}, timeout=2.0)
         await self._fetcher.aclose()
 
     async def _session(self) -> str:
@@ -272,6 +281,8 @@ class BinanceLive:
             close_timeout=1.0,
             max_size=s.max_frame_bytes,
         ) as ws:
+            if self._stopping.is_set():
+                return "stopped"
             opened = time.monotonic()
             self._ws = ws
             self.connections += 1
@@ -294,6 +305,8 @@ class BinanceLive:
                     with contextlib.suppress(BaseException):
                         await t
                 self._ws = None
+                if not self._buffering:
+                    self._buffer.clear()  # frames of a dead connection: the next backfill covers their time
                 for fut in self._pending.values():
                     fut.cancel()
                 self._pending.clear()
@@ -334,8 +347,19 @@ class BinanceLive:
 
     def _dispatch(self, frame: KlineUpdate | MarkPriceUpdate) -> None:
         batch = self._on_kline(frame) if isinstance(frame, KlineUpdate) else self._on_mark(frame)
-        if batch is not None and self._sink is not None:
+        if batch is not None:
+            self._hand_on(batch)
+
+    def _hand_on(self, batch: LiveBatch) -> None:
+        """Give the sink a batch; a failing sink is logged and counted, it does not take the connection down."""
+        if self._sink is None:
+            return
+        try:
             self._sink(batch)
+        except Exception as exc:
+            self.skipped["sink_error"] += 1
+            self.last_error = f"sink: {type(exc).__name__}: {exc}"
+            log.exception("the live sink failed on a batch; streaming goes on")
 
     def _tick_ts(self, symbol: str, ts: int) -> int:
         ts = max(ts, self._last_ts.get(symbol, ts))  # the kline and mark streams interleave within a few ms
@@ -411,8 +435,7 @@ class BinanceLive:
                 if last is None:
                     self._prime(sym)
                 ticks = self._catch_up(sym) if catch_up and sym in self._fed else []
-                if self._sink is not None:
-                    self._sink(LiveBatch(tuple(ticks), history=(sym,)))
+                self._hand_on(LiveBatch(tuple(ticks), history=(sym,)))
         finally:
             self._buffering -= 1
         if not self._buffering:
