@@ -138,3 +138,36 @@ def test_live_session_is_journaled_and_the_desk_history_follows_the_client() -> 
         assert [s.mode for s in summaries if s.id == desk.session_id] == ["live"]
 
     asyncio.run(main())
+
+
+def test_a_stop_inside_an_outage_fills_when_the_reconnect_walks_the_missed_candles() -> None:
+    """The connection drops; while away a candle dips through the stop and comes back. The backfill after the
+    reconnect walks that candle (open, low, high, close) through the engine, so the stop fills inside it."""
+
+    async def main() -> None:
+        async with FakeBinance() as fake:
+            fake.put("BTCUSDT", "1m", [*make_rows(T0, 10), _flat(T0 + 10 * MIN, "100000.0")])
+            clock = Clock(T0 + 10 * MIN + 5_000)
+            desk, feed, task = await _live(fake, clock)
+            await fake.send_kline("BTCUSDT", "1m", _flat(T0 + 10 * MIN, "100000.0"), closed=False,
+                                  event_ms=clock.ms + 1)  # fmt: skip
+            await until(lambda: desk.last_price("BTCUSDT") == D("100000.0"))
+            assert desk.submit(OrderRequest("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.010"))).ok
+            stop = OrderRequest("BTCUSDT", Side.SELL, OrderType.STOP_MARKET, stop_price=D("99900.0"),
+                                close_position=True)  # fmt: skip
+            assert desk.submit(stop).ok
+            fake.drop()
+            # away: 00:10 closes flat; 00:11 dips to 99,800 and closes back at 100,000; 00:12 forming
+            dip = Row(T0 + 11 * MIN, "100000.0", "100050.0", "99800.0", "100000.0", "7.000")
+            fake.put("BTCUSDT", "1m", [_flat(T0 + 10 * MIN, "100000.0"), dip, _flat(T0 + 12 * MIN, "100000.0")])
+            clock.ms = T0 + 12 * MIN + 10_000
+            await fake.wait_connections(2)
+            await until(lambda: desk.position("BTCUSDT").quantity == 0, what="the stop filled in the catch-up")
+            exit_fill = desk.fills()[-1]
+            assert exit_fill.side is Side.SELL and T0 + 11 * MIN <= exit_fill.ts_ms < T0 + 12 * MIN
+            assert exit_fill.price < D("99900.1")  # the stop triggered on the way down to the low
+            assert [int(t) for t in desk.history("BTCUSDT").open_time_ms[-3:]] == [T0 + 9 * MIN, T0 + 10 * MIN,
+                                                                                  T0 + 11 * MIN]  # fmt: skip
+            await _stop(feed, task)
+
+    asyncio.run(main())
