@@ -158,3 +158,20 @@ def test_parse_frame_reads_the_reference_payloads_exactly() -> None:
     with pytest.raises(FrameError) as e:
         parse_frame(json.dumps({"stream": "btcusdt@markPrice@1s", "data": {**mark, "p": "0"}}), symbols)
     assert e.value.reason == "bad_price"
+
+
+def test_why_not_live_says_none_when_binance_answers_and_why_when_not() -> None:
+    async def main() -> None:
+        from hexdesk.market.binance import why_not_live
+
+        async with FakeBinance() as fake:
+            fake.put("BTCUSDT", "1m", make_rows(T0, 3))
+            assert await why_not_live(settings_for(fake), timeout_s=2.0) is None
+            assert fake.requests[-1][1]["limit"] == "1"  # the cheapest question: weight 1
+            fake.failures = [(418, "120")]
+            refused = await why_not_live(settings_for(fake), timeout_s=2.0)
+            assert refused is not None and "418" in refused
+            down = await why_not_live(settings_for(fake, ws_url="ws://127.0.0.1:9/market"), timeout_s=2.0)
+            assert down is not None and "market streams" in down
+
+    asyncio.run(main())

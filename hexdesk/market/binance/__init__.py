@@ -7,6 +7,7 @@ frame; ``history.CandleBook`` merges candles by open time; ``rest.KlineFetcher``
 from hexdesk.market.binance.client import LIVE_STEP, BinanceLive, ConnectionState, FundingInfo, LiveBatch, StaleFeed
 from hexdesk.market.binance.frames import FrameError
 from hexdesk.market.binance.history import CandleBook
+from hexdesk.market.binance.probe import why_not_live
 from hexdesk.market.binance.rest import KlineFetcher, RestError
 from hexdesk.market.binance.settings import LiveSettings
 
@@ -22,4 +23,5 @@ __all__ = [
     "LiveSettings",
     "RestError",
     "StaleFeed",
+    "why_not_live",
 ]
