@@ -145,6 +145,7 @@ class BinanceLive:
         self._next_id = 1
         self._stopping = asyncio.Event()
         self._running: asyncio.Task[None] | None = None
+        self._went_live = False
         self._failures = 0
         self.skipped: Counter[str] = Counter()
         """Frames skipped, by reason: not_json, not_object, bad_field, bad_price, bad_time, bad_interval,
@@ -226,8 +227,11 @@ class BinanceLive:
                 first = False
                 delay = 0.0
                 try:
+                    self._went_live = False
                     reason = await self._session()
                     self.reconnect_reasons[reason] += 1
+                    if not self._went_live and reason != "stopped":  # shut down before it was even live
+                        raise ConnectionError(f"{reason} before the feed was live")
                 except _CONNECT_ERRORS as exc:
                     if self._stopping.is_set():
                         break
@@ -294,6 +298,7 @@ class BinanceLive:
                     return recv.result()
                 back.result()
                 self._failures = 0
+                self._went_live = True
                 self._set_state(ConnectionState.LIVE)
                 left = s.max_connection_s - (time.monotonic() - opened)
                 done, _ = await asyncio.wait({recv}, timeout=max(0.0, left))
@@ -301,9 +306,7 @@ class BinanceLive:
             finally:
                 for t in (recv, back):
                     t.cancel()
-                for t in (recv, back):
-                    with contextlib.suppress(BaseException):
-                        await t
+                await asyncio.gather(recv, back, return_exceptions=True)  # our own cancellation still propagates
                 self._ws = None
                 if not self._buffering:
                     self._buffer.clear()  # frames of a dead connection: the next backfill covers their time
