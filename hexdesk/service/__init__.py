@@ -14,6 +14,7 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
+from hexdesk.service.live import LiveFeed, open_live_session
 from hexdesk.service.trades import (
     TradeBook,
     candle_price_range,
@@ -28,9 +29,11 @@ __all__ = [
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
     "DeskChange",
+    "LiveFeed",
     "TradeBook",
     "TradingDesk",
     "candle_price_range",
+    "open_live_session",
     "open_replay_session",
     "session_trades",
     "sessions_table",
