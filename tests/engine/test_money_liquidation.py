@@ -8,6 +8,8 @@ liquidation price").
 
 from __future__ import annotations
 
+import pytest
+
 from hexdesk.engine import (
     LiquidityRole,
     MarginMode,
@@ -93,6 +95,43 @@ def test_isolated_liquidation_cancels_that_symbols_orders_only() -> None:
     events = ex.on_tick(BTC, 2, D("50000"))
     assert [(e.order.order_id, e.reason) for e in of_type(events, OrderCanceled)] == [(btc_bid.order_id, "liquidation")]
     assert [o.order_id for o in ex.open_orders()] == [eth_bid.order_id]
+
+
+def test_trade_and_order_ids_stay_unique_after_a_liquidation() -> None:
+    # The liquidation fill takes the next trade id and the next order id (autoclose-<id>); the next trade after it
+    # takes the one after.
+    ex = exact_exchange("10000", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.set_leverage(BTC, 10)
+    _open(ex, BTC, BUY, "1")  # order 1, trade 1
+    (fill,) = _liquidation_fills(ex.on_tick(BTC, 2, D("50000")))
+    assert (fill.trade_id, fill.order_id) == (2, 2)
+    liq_order = of_type(ex.events, OrderFilled)[-1].order
+    assert liq_order.client_order_id == "autoclose-2"
+    _open(ex, BTC, BUY, "0.1")
+    last = of_type(ex.events, OrderFilled)[-1]
+    assert (last.fill.trade_id, last.order.order_id) == (3, 3)
+
+
+@pytest.mark.parametrize("sign", [1, -1], ids=["long", "short"])
+def test_a_reduction_that_puts_the_lp_exactly_on_the_mark_liquidates(sign: int) -> None:
+    # Isolated 1 BTC @ 60,000 at 150x, fees off: iso 400. The mark stays 60,000 while the last trades 560 against
+    # the position (long: 59,440; short: 60,560). Reducing 0.5 there realizes −280; its share of the margin (200)
+    # leaves −80, taken from the remaining iso wallet: 200 − 80 = 120. The remaining 0.5 @ 60,000 with wallet 120:
+    #   long  LP = (0.5 × 60,000 − 120) / (0.5 × 0.996) = 29,880 / 0.498 = 60,000
+    #   short LP = (0.5 × 60,000 + 120) / (0.5 × 1.004) = 30,120 / 0.502 = 60,000
+    # exactly the mark: margin ratio 100%, so it is liquidated at once (bankruptcy 60,000 ∓ 120 / 0.5).
+    side, back = (BUY, SELL) if sign > 0 else (SELL, BUY)
+    ex = exact_exchange("10000", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.set_leverage(BTC, 150)
+    _open(ex, BTC, side, "1")
+    ex.on_tick(BTC, 2, D("60000") - sign * 560, mark=D("60000"))
+    result = ex.submit(OrderRequest.market(BTC, back, D("0.5")))
+    assert result.ok
+    (liq,) = of_type(result.events, PositionLiquidated)
+    assert (liq.side, liq.quantity, liq.mark_price) == (side, D("0.5"), D("60000"))
+    assert (liq.bankruptcy_price, liq.margin_lost) == (D("60000") - sign * 240, D("120"))
 
 
 def test_a_stop_before_the_lp_closes_the_position_instead() -> None:
