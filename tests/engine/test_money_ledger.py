@@ -233,6 +233,15 @@ def test_isolated_fee_comes_from_the_isolated_wallet_when_the_cross_wallet_is_em
     assert _wallets(ex) == (D("58.8"), 0)
 
 
+def test_isolated_fee_leaves_a_small_cross_wallet_where_it_is() -> None:
+    # Wallet 61.2; isolated long 0.02 @ 60,000 at 20x posts 60 → cross 1.2; fee 0.6 → cross 0.6, iso stays 60
+    # (the isolated wallet pays only what the cross wallet cannot).
+    ex = exact_exchange("61.2")
+    ex.on_tick(BTC, 1, D("60000"))
+    _market(ex, BUY, "0.02")
+    assert _wallets(ex) == (D("0.6"), D("60"))
+
+
 def test_a_cross_fee_larger_than_the_cross_wallet_is_paid_by_the_insurance_fund() -> None:
     # Cross, wallet 1: long 0.002 @ 60,000 at 150x: IM 120 / 150 = 0.8 ≤ 1; fee 120 × 0.0005 = 0.06 → 0.94.
     ex = exact_exchange("1", mode=CROSS)
@@ -375,3 +384,14 @@ def test_available_balance_counts_cross_unrealized_pnl_and_cross_initial_margin_
     ex.on_tick(BTC, 3, D("58000"))
     assert ex.account().available_balance == D("5100")
     assert ex.account().cross_unrealized_pnl == D("-2000")
+
+
+def test_available_balance_of_a_cross_short() -> None:
+    # Cross short 1 @ 60,000, fees off: IM 60,000 / 20 = 3,000 (of the size, whatever the side) → 7,000.
+    # Mark 61,000: UPNL −1,000, IM 3,050 → 10,000 − 1,000 − 3,050 = 5,950.
+    ex = exact_exchange("10000", fees=False, mode=CROSS)
+    ex.on_tick(BTC, 1, D("60000"))
+    _market(ex, SELL, "1")
+    assert ex.account().available_balance == D("7000")
+    ex.on_tick(BTC, 2, D("61000"))
+    assert ex.account().available_balance == D("5950")

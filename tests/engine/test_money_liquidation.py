@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from hexdesk.engine import (
+    InsuranceFundCovered,
     LiquidityRole,
     MarginMode,
     OrderCanceled,
@@ -131,6 +132,7 @@ def test_a_reduction_that_puts_the_lp_exactly_on_the_mark_liquidates(sign: int) 
     assert result.ok
     (liq,) = of_type(result.events, PositionLiquidated)
     assert (liq.side, liq.quantity, liq.mark_price) == (side, D("0.5"), D("60000"))
+    assert of_type(result.events, InsuranceFundCovered) == []  # the remaining wallet paid the 80: no fund money
     assert (liq.bankruptcy_price, liq.margin_lost) == (D("60000") - sign * 240, D("120"))
 
 
