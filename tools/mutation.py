@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import dataclasses
 import os
 import random
 import re
@@ -71,10 +72,13 @@ class Mutant:
     function: str
     original: str
     replacement: str
+    col: int = 0
+    occurrence: int = 1  # the n-th mutant of the module with the same key text (in source order)
 
     @property
     def key(self) -> str:
-        return f"{self.module}.py:{self.function}:{self.operator}:{self.original}→{self.replacement}"
+        base = f"{self.module}.py:{self.function}:{self.operator}:{self.original}→{self.replacement}"
+        return base if self.occurrence == 1 else f"{base} #{self.occurrence}"
 
 
 def _src(node: ast.AST) -> str:
@@ -182,15 +186,22 @@ def _sites(tree: ast.Module) -> Iterator[tuple[int, ast.AST, bool]]:
 def enumerate_mutants(module: str) -> list[Mutant]:
     tree = ast.parse((ENGINE / f"{module}.py").read_text())
     owner = _functions(tree)
-    out: list[Mutant] = []
+    found: list[Mutant] = []
     for index, node, deletable in _sites(tree):
         for variant, (operator, _new, text) in enumerate(_variants(node, deletable)):
             original = _src(node.test) if operator == "condition" else _src(node)  # type: ignore[attr-defined]
             if operator == "delete":
                 original = _src(node).split("\n")[0][:80]
-            out.append(Mutant(module, index, variant, operator, getattr(node, "lineno", 0),
-                              owner.get(id(node), "<module>"), original, text))
-    return out
+            found.append(Mutant(module, index, variant, operator, getattr(node, "lineno", 0),
+                                owner.get(id(node), "<module>"), original, text,
+                                col=getattr(node, "col_offset", 0)))
+    # Same text twice in one function (two `return`, two `0`): number them in source order so each key is unique.
+    seen: dict[str, int] = {}
+    out: list[Mutant] = []
+    for m in sorted(found, key=lambda m: (m.line, m.col, m.index, m.variant)):
+        seen[m.key] = seen.get(m.key, 0) + 1
+        out.append(dataclasses.replace(m, occurrence=seen[m.key]))
+    return sorted(out, key=lambda m: (m.index, m.variant))
 
 
 def mutated_source(mutant: Mutant) -> str:
@@ -248,19 +259,28 @@ def _make_copy(base: Path) -> Path:
     return work
 
 
-def _test_files(work: Path) -> list[str]:
-    """The engine's test files, the money tests first: with ``-x`` a killed mutant stops at its first failure, and
-    these hand-worked cases fail fastest; the slow property tests run last."""
+def _test_files(work: Path, module: str) -> list[str]:
+    """The engine's test files in the order that kills fastest with ``-x``: those named after the mutated module
+    first (test_risk.py, test_money_risk.py for risk.py), then the hand-worked money tests, the rest, and the slow
+    property tests last."""
     files = sorted(p.relative_to(work).as_posix() for p in (work / "tests" / "engine").glob("test_*.py"))
-    files = [f for f in files if f not in IGNORED]
-    return sorted(files, key=lambda f: (0 if "test_money_" in f and "propert" not in f else 2 if "propert" in f else 1))
+
+    def rank(f: str) -> int:
+        name = f.rsplit("/", 1)[-1]
+        if module in name:
+            return 0
+        if "propert" in name:
+            return 3
+        return 1 if name.startswith("test_money_") else 2
+
+    return sorted((f for f in files if f not in IGNORED), key=rank)
 
 
-def _run_tests(work: Path, timeout: float) -> str:
+def _run_tests(work: Path, timeout: float, module: str = "") -> str:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(work), "PYTHONHASHSEED": "0"}
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", *_test_files(work)], cwd=work, env=env, timeout=timeout,
+            [sys.executable, "-m", "pytest", *_test_files(work, module)], cwd=work, env=env, timeout=timeout,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
     except subprocess.TimeoutExpired:
@@ -317,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             target = work / "hexdesk" / "engine" / f"{m.module}.py"
             try:
                 target.write_text(mutated_source(m))
-                return m, _run_tests(work, args.timeout)
+                return m, _run_tests(work, args.timeout, m.module)
             finally:
                 shutil.copy(ENGINE / f"{m.module}.py", target)
                 free.append(work)

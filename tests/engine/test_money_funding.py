@@ -173,3 +173,17 @@ def test_no_funding_without_a_position_or_without_a_rate() -> None:
     assert ex.submit(OrderRequest.market(BTC, BUY, D("1"))).ok
     ex.set_funding_rate(BTC, D("0"))
     assert of_type(ex.on_tick(BTC, 16 * H, D("60000")), FundingSettled) == []
+
+
+def test_funding_that_rounds_to_nothing_is_not_settled() -> None:
+    # 0.001 BTC × 60,000 × 1e-11 = 6e-10 USDT: 0.00000000 at 8 dp, so no FundingSettled (and nothing moves);
+    # 1e-7 gives 0.000006, which is settled.
+    ex = exact_exchange("10000", fees=False, mode=CROSS)
+    ex.on_tick(BTC, 1, D("60000"))
+    assert ex.submit(OrderRequest.market(BTC, BUY, D("0.001"))).ok
+    ex.set_funding_rate(BTC, D("1e-11"))
+    assert of_type(ex.on_tick(BTC, 8 * H, D("60000")), FundingSettled) == []
+    assert ex.account().cross_wallet_balance == D("10000")
+    ex.set_funding_rate(BTC, D("1e-7"))
+    (f,) = of_type(ex.on_tick(BTC, 16 * H, D("60000")), FundingSettled)
+    assert f.amount == D("-0.000006")

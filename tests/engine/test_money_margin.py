@@ -38,6 +38,12 @@ def test_a_short_always_has_a_liquidation_price() -> None:
     assert liquidation_price(INST, D(-1), D(60000), D(1000000)) == D(1061500) / D("1.0065")
 
 
+def test_a_short_of_a_bankrupt_cross_account_has_no_liquidation_price() -> None:
+    # Cross short 1 @ 60,000, wallet 1,000, other positions' UPNL −70,000: every tier's solution
+    # (1,000 − 70,000 + cum + 60,000) / (1 + MMR) is negative: no price ("--", §1.2), not a negative one.
+    assert liquidation_price(INST, D(-1), D(60000), D(1000), other_upnl=D(-70000)) is None
+
+
 def test_margin_ratio_edges() -> None:
     # MM 0.4 / MB 0.5 = 0.8 (a small balance is still a balance); MB 0 with MM > 0: infinite; nothing at all: 0.
     assert margin_ratio(D("0.4"), D("0.5")) == D("0.8")

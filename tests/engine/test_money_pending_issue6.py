@@ -134,3 +134,18 @@ def test_issue6_point8d_funding_settles_every_symbol_at_its_settlement_time() ->
     (f,) = of_type(events, FundingSettled)
     assert (f.symbol, f.ts_ms, f.mark_price, f.amount) == (ETH, 8 * H, D("3000"), D("3"))
     assert ex.account().cross_wallet_balance == D("100003")
+
+
+def test_engine_bug_a_long_covered_only_with_a_higher_tiers_cum_still_has_a_liquidation_price() -> None:
+    # Not issue 6: an engine bug found by the mutation run (margin.liquidation_price). Long 10 BTC @ 100,000
+    # (notional 1,000,000: tier 3, MMR 0.65%, cum 1,500) with an isolated wallet of 999,000 (1x, less 1,000 of
+    # funding paid). The entry tier's solution is (999,000 + 1,500 − 1,000,000) / (10 × 0.0065 − 10) < 0, and the
+    # engine stops there ("a long whose margin covers the whole notional cannot be liquidated") — but the wallet
+    # does not cover the notional. Tier 1's solution (999,000 − 1,000,000) / (10 × 0.004 − 10) = 1,000 / 9.96
+    # = 100.4016 has a notional of 1,004 (tier 1), so it is consistent: at that mark MB = 999,000 + 10 × (100.4016
+    # − 100,000) = 4.016 = MM 0.004 × 1,004.016. §1.2's tier re-check should find it; the engine returns None.
+    from hexdesk.engine import default_instruments
+    from hexdesk.engine.margin import liquidation_price
+
+    lp = liquidation_price(default_instruments()[BTC], D(10), D(100000), D(999000))
+    assert lp == D(1000) / D("9.96")
