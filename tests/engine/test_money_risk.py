@@ -111,3 +111,24 @@ def test_sizer_accepts_prices_below_one() -> None:
     # Prices only have to be positive: entry 0.8, stop 0.7 on a (hypothetical) cheap contract is a long.
     s = size_position(INST, D("10000"), D("0.8"), D("0.7"), leverage=10)
     assert s.side is Side.BUY and s.quantity > 0
+
+
+def test_preview_warns_of_a_stop_at_the_entry_price() -> None:
+    # A long's stop must be below the entry: at the entry itself it would trigger at once (§3.1 -2021).
+    p = preview_order(OrderRequest.market(BTC, Side.BUY, D("0.1"), stop_loss=D("60000")), _ctx())
+    assert W.STOP_LOSS_WRONG_SIDE in p.warnings
+    ok = preview_order(OrderRequest.market(BTC, Side.BUY, D("0.1"), stop_loss=D("59999.9")), _ctx())
+    assert W.STOP_LOSS_WRONG_SIDE not in ok.warnings
+
+
+def test_cross_preview_of_a_flip_counts_the_realized_profit_in_the_wallet() -> None:
+    # Cross long 0.5 @ 60,000, cross wallet 10,000; market SELL 1 at 62,000: closes 0.5 realizing
+    # 0.5 × 2,000 = +1,000, pays 1 × 62,000 × 0.0005 = 31, opens a short 0.5 @ 62,000 backed by
+    # 10,000 + 1,000 − 31 = 10,969: LP = (0.5 × 62,000 + 10,969) / (0.5 × 1.004) = 41,969 / 0.502;
+    # bankruptcy 62,000 + 10,969 / 0.5 = 83,938.
+    c = _ctx(margin_mode=MarginMode.CROSS, position_qty=D("0.5"), entry_price=D("60000"), last_price=D("62000"),
+             mark_price=D("62000"))
+    p = preview_order(OrderRequest.market(BTC, Side.SELL, D("1")), c)
+    assert (p.resulting_qty, p.resulting_entry_price, p.entry_fee) == (D("-0.5"), D("62000"), D("31"))
+    assert p.liquidation_price == D("41969") / D("0.502")
+    assert p.bankruptcy_price == D("83938")
