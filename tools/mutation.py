@@ -297,9 +297,11 @@ def _check_copy_is_imported(work: Path) -> None:
 
 
 def sample(modules: list[str], per_module: int, seed: int) -> list[Mutant]:
-    rng = random.Random(seed)
+    """``per_module`` mutants of each module, drawn with a generator seeded by (seed, module): a module's sample
+    does not depend on which other modules are in the run."""
     chosen: list[Mutant] = []
     for module in modules:
+        rng = random.Random(f"{seed}:{module}")
         every = enumerate_mutants(module)
         chosen += sorted(rng.sample(every, min(per_module, len(every))), key=lambda m: (m.index, m.variant))
     return chosen

@@ -233,6 +233,17 @@ def test_isolated_fee_comes_from_the_isolated_wallet_when_the_cross_wallet_is_em
     assert _wallets(ex) == (D("58.8"), 0)
 
 
+def test_a_small_isolated_wallet_still_pays_the_fee_the_cross_wallet_cannot() -> None:
+    # Wallet 0.8; isolated long 0.002 @ 60,000 at 150x posts 120 / 150 = 0.8 (all of it); the fee
+    # 120 × 0.0005 = 0.06 comes from the isolated wallet (0.74 left), not from the insurance fund.
+    ex = exact_exchange("0.8")
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.set_leverage(BTC, 150)
+    _market(ex, BUY, "0.002")
+    assert _wallets(ex) == (0, D("0.74"))
+    assert ex.account().insurance_fund_cover == 0
+
+
 def test_isolated_fee_leaves_a_small_cross_wallet_where_it_is() -> None:
     # Wallet 61.2; isolated long 0.02 @ 60,000 at 20x posts 60 → cross 1.2; fee 0.6 → cross 0.6, iso stays 60
     # (the isolated wallet pays only what the cross wallet cannot).

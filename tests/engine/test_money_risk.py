@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from hexdesk.engine import MarginMode, OrderRequest, Side, default_instruments
+from hexdesk.engine import MarginMode, OrderRequest, Side, TimeInForce, default_instruments
+from hexdesk.engine.account import money
 from hexdesk.engine.risk import PreviewContext, RiskWarning, loss_at_liquidation, preview_order, size_position
 from tests.engine._exchange_helpers import BTC, D, exact_exchange
 
@@ -29,6 +30,7 @@ def test_sizer_with_a_quantity_too_small_to_trade_has_no_reward_to_risk() -> Non
     s = size_position(INST, D("100"), D("60000"), D("59000"), risk_pct=D("0.01"), leverage=10, take_profit=D("62000"))
     assert (s.quantity, s.loss_at_stop, s.r_multiple) == (0, 0, None)
     assert W.BELOW_MIN_QTY in s.warnings
+    assert s.leverage_needed == 1  # nothing to post: the lowest leverage fits
 
 
 def test_sizer_cross_loss_at_liquidation_is_the_whole_cross_wallet() -> None:
@@ -132,3 +134,60 @@ def test_cross_preview_of_a_flip_counts_the_realized_profit_in_the_wallet() -> N
     assert (p.resulting_qty, p.resulting_entry_price, p.entry_fee) == (D("-0.5"), D("62000"), D("31"))
     assert p.liquidation_price == D("41969") / D("0.502")
     assert p.bankruptcy_price == D("83938")
+
+
+NO_FEES = dataclasses.replace(INST, maker_fee=D(0), taker_fee=D(0))
+
+
+def test_sizer_reward_to_risk_of_a_small_trade() -> None:
+    # Equity 20, 1% = 0.2; entry 60,000, stop 59,900: per unit 100 + 0.0005 × 119,900 = 159.95 → 0.001 BTC.
+    # Loss 0.1 + 0.03 + 0.02995 = 0.15995 (below 1 USDT, still a loss); reward at 60,300: 0.3 − 0.03 − 0.03015
+    # = 0.23985 → r = 0.23985 / 0.15995.
+    s = size_position(INST, D("20"), D("60000"), D("59900"), leverage=10, take_profit=D("60300"))
+    assert (s.quantity, s.loss_at_stop) == (D("0.001"), D("0.15995"))
+    assert s.r_multiple == D("0.23985") / D("0.15995")
+
+
+def test_preview_reward_to_risk_of_exactly_one_is_not_low() -> None:
+    # No fees: long 0.1 @ 60,000, stop 59,000 (loss 100), take-profit 61,000 (reward 100): r = 1, not below 1R.
+    # Take-profit 60,500: r = 0.5, warned.
+    c = _ctx(instrument=NO_FEES)
+    one = preview_order(OrderRequest.market(BTC, Side.BUY, D("0.1"), stop_loss=D("59000"), take_profit=D("61000")), c)
+    assert one.r_multiple == 1 and W.LOW_REWARD_TO_RISK not in one.warnings
+    half = preview_order(OrderRequest.market(BTC, Side.BUY, D("0.1"), stop_loss=D("59000"), take_profit=D("60500")), c)
+    assert half.r_multiple == D("0.5") and W.LOW_REWARD_TO_RISK in half.warnings
+
+
+def test_preview_of_a_short_charges_the_exit_fee_on_its_size() -> None:
+    # Market SELL 0.1 @ 60,000 with a stop at 61,000: entry fee 6,000 × 0.0005 = 3, exit fee 0.1 × 61,000 × 0.0005
+    # = 3.05, loss at the stop 0.1 × 1,000 + 3 + 3.05 = 106.05. Take-profit 58,000: reward 200 − 3 − 2.9 = 194.1.
+    p = preview_order(OrderRequest.market(BTC, Side.SELL, D("0.1"), stop_loss=D("61000"), take_profit=D("58000")),
+                      _ctx())
+    assert (p.entry_fee, p.exit_fee_at_stop, p.loss_at_stop) == (D("3"), D("3.05"), D("106.05"))
+    assert p.r_multiple == D("194.1") / D("106.05")
+    assert W.TAKE_PROFIT_WRONG_SIDE not in p.warnings and W.STOP_LOSS_WRONG_SIDE not in p.warnings
+
+
+def test_preview_fee_rates_of_limit_orders() -> None:
+    # A post-only (GTX) order is a maker or nothing: 1 × 60,000 × 0.0002 = 12 even at the last price.
+    gtx = preview_order(OrderRequest.limit(BTC, Side.BUY, D("1"), D("60000"), TimeInForce.GTX), _ctx())
+    assert gtx.entry_fee == D("12")
+    # A SELL limit at the last price takes (SELL price ≤ last): taker 30; above it rests: maker 12.
+    at_last = preview_order(OrderRequest.limit(BTC, Side.SELL, D("1"), D("60000")), _ctx())
+    assert at_last.entry_fee == D("30")
+    above = preview_order(OrderRequest.limit(BTC, Side.SELL, D("1"), D("60000.1")), _ctx())
+    assert above.entry_fee == money(D("60000.1") * D("0.0002"))
+
+
+def test_cross_loss_exceeds_margin_only_above_it() -> None:
+    # No fees, cross, 6x: BUY 1 @ 59,760 posts 9,960. With a cross wallet of exactly 9,960 the LP is
+    # (59,760 − 9,960) / 0.996 = 50,000 and the loss there 9,760 + MM 200 = 9,960: the margin, no more (no warning).
+    # One more cent in the cross wallet is lost too: 9,960.01 > 9,960, warned.
+    c = _ctx(instrument=NO_FEES, last_price=D("59760"), mark_price=D("59760"), leverage=6,
+             margin_mode=MarginMode.CROSS, cross_wallet_balance=D("9960"))
+    req = OrderRequest.market(BTC, Side.BUY, D("1"), stop_loss=D("55000"))
+    exact = preview_order(req, c)
+    assert exact.liquidation_price == D("50000") and exact.loss_at_liquidation == D("9960")
+    assert W.CROSS_LOSS_EXCEEDS_MARGIN not in exact.warnings
+    more = preview_order(req, dataclasses.replace(c, cross_wallet_balance=D("9960.01")))
+    assert W.CROSS_LOSS_EXCEEDS_MARGIN in more.warnings
