@@ -191,3 +191,17 @@ def test_cross_loss_exceeds_margin_only_above_it() -> None:
     assert W.CROSS_LOSS_EXCEEDS_MARGIN not in exact.warnings
     more = preview_order(req, dataclasses.replace(c, cross_wallet_balance=D("9960.01")))
     assert W.CROSS_LOSS_EXCEEDS_MARGIN in more.warnings
+
+
+def test_preview_warns_of_high_leverage_only_above_20x() -> None:
+    req = OrderRequest.market(BTC, Side.BUY, D("0.1"), stop_loss=D("59000"))
+    assert W.HIGH_LEVERAGE not in preview_order(req, _ctx(leverage=20)).warnings
+    assert W.HIGH_LEVERAGE in preview_order(req, _ctx(leverage=21)).warnings
+
+
+def test_sizer_warns_above_the_maximum_order_quantity() -> None:
+    # 1% of 100,000,000 = 1,000,000 at a 10-dollar stop: per unit 10 + 0.0005 × 119,990 = 69.995
+    # → 14,286.734 BTC, above BTCUSDT's maxQty 1,000 (-4005).
+    s = size_position(INST, D("100000000"), D("60000"), D("59990"), leverage=1)
+    assert s.quantity == D("14286.734")
+    assert W.ABOVE_MAX_QTY in s.warnings
