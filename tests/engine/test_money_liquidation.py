@@ -282,3 +282,14 @@ def test_the_account_is_not_liquidated_one_tick_above_its_cross_lp() -> None:
     events = ex.on_tick(ETH, 4, D("3100.1"))
     assert [e.symbol for e in of_type(events, PositionLiquidated)] == [BTC, ETH]
     assert ex.account().cross_wallet_balance == 0
+
+
+def test_cross_close_prices_sum_to_exactly_the_cross_wallet_whatever_the_rounding() -> None:
+    # Shares that do not divide evenly: each realized PnL is rounded to 8 dp, and the last position takes what is
+    # left, so Σ realized = −cross wallet to the last digit (the cross wallet ends at exactly 0, no fund cover).
+    # (Rounding each of these three on its own would lose 0.00000001.)
+    positions = [(D("0.172"), D("65299.8"), D("27631.2")), (D("0.673"), D("40879.8"), D("57678.9")),
+                 (D("0.72"), D("59678.4"), D("21973.7"))]
+    out = cross_close_prices(positions, D("43.96477028"))
+    assert sum((realized for _, realized, _ in out), D(0)) == D("-43.96477028")
+    assert all(realized == money(realized) for _, realized, _ in out)
