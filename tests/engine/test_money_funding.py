@@ -187,3 +187,18 @@ def test_funding_that_rounds_to_nothing_is_not_settled() -> None:
     ex.set_funding_rate(BTC, D("1e-7"))
     (f,) = of_type(ex.on_tick(BTC, 16 * H, D("60000")), FundingSettled)
     assert f.amount == D("-0.000006")
+
+
+def test_isolated_funding_leaving_less_than_one_dollar_keeps_it() -> None:
+    # Isolated long 1 @ 60,000 at 150x (iso 400), fees off; mark 133,100 (far in profit). Funding at 0.3%:
+    # 133,100 × 0.003 = 399.3 → iso 0.7: still the position's, nothing from the insurance fund.
+    ex = exact_exchange("10000", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.set_leverage(BTC, 150)
+    assert ex.submit(OrderRequest.market(BTC, BUY, D("1"))).ok
+    ex.on_tick(BTC, 2, D("133100"))
+    ex.set_funding_rate(BTC, D("0.003"))
+    events = ex.on_tick(BTC, 8 * H, D("133100"))
+    assert of_type(events, FundingSettled)[0].amount == D("-399.3")
+    assert of_type(events, InsuranceFundCovered) == []
+    assert ex.position(BTC).isolated_wallet == D("0.7")
