@@ -57,6 +57,7 @@ def test_bankruptcy_price_edges() -> None:
     assert bankruptcy_price(D(2), D(100), D(200)) is None
     assert bankruptcy_price(D(-2), D(100), D(50)) == D(125)
     assert bankruptcy_price(D(0), D(100), D(50)) is None
+    assert bankruptcy_price(D(1), D(100), D("99.5")) == D("0.5")  # below one dollar is still a price
     # Cross: the other positions' UPNL counts as wallet: long 1 @ 100, wallet 30, UPNL1 −10 → 100 − 20 = 80.
     assert bankruptcy_price(D(1), D(100), D(30), D(-10)) == D(80)
 
