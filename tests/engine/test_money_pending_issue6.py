@@ -1,5 +1,6 @@
 """Money tests written to Binance's rules that the current engine does not meet yet: each waits for an engine fix of
-issue 6 (point named in the test). Numbers by hand in the comments.
+issue 6 (point named in the test), and the last one for the fix of an engine bug found by the mutation run.
+Numbers by hand in the comments.
 
 Until those fixes are merged the whole module is a strict xfail: `make test` stays green, and the moment a fix makes
 a test pass it shows as XPASS(strict) = a failure, telling whoever merged it to delete the `pytestmark` line below
@@ -18,8 +19,10 @@ from hexdesk.engine import (
     OrderRequest,
     PositionLiquidated,
     Side,
+    default_instruments,
 )
 from hexdesk.engine.account import money
+from hexdesk.engine.margin import liquidation_price
 from tests.engine._exchange_helpers import BTC, ETH, D, H, exact_exchange, of_type
 
 pytestmark = pytest.mark.xfail(strict=True, reason="waits for the issue 6 engine fixes (see each test)")
@@ -144,8 +147,5 @@ def test_engine_bug_a_long_covered_only_with_a_higher_tiers_cum_still_has_a_liqu
     # does not cover the notional. Tier 1's solution (999,000 − 1,000,000) / (10 × 0.004 − 10) = 1,000 / 9.96
     # = 100.4016 has a notional of 1,004 (tier 1), so it is consistent: at that mark MB = 999,000 + 10 × (100.4016
     # − 100,000) = 4.016 = MM 0.004 × 1,004.016. §1.2's tier re-check should find it; the engine returns None.
-    from hexdesk.engine import default_instruments
-    from hexdesk.engine.margin import liquidation_price
-
     lp = liquidation_price(default_instruments()[BTC], D(10), D(100000), D(999000))
     assert lp == D(1000) / D("9.96")
