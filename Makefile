@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export QT_API := pyside6
 export PYQTGRAPH_QT_LIB := PySide6
 
-.PHONY: run test lint bench screenshot clean
+.PHONY: run test lint bench screenshot clean mutation
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,9 +19,14 @@ run: $(STAMP)
 	$(BIN)/hexdesk $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check hexdesk tests benchmarks
+	$(BIN)/ruff check hexdesk tests benchmarks tools
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# Mutation testing of the engine (not part of `test`: minutes, not seconds). See docs/engine.md "Mutation testing".
+# make mutation ARGS="--modules ledger --per-module 30"
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_ticks.py
