@@ -81,9 +81,8 @@ def liquidation_price(
     for bracket in candidates:
         price = _solve(bracket, side, size, entry_price, wallet_balance, other_maintenance, other_upnl)
         if price <= 0:
-            # A long whose margin covers the whole notional cannot be liquidated; shorts always can.
-            if side > 0:
-                return None
+            # Not this tier's price. Another tier's (a lower cum) may still be positive and consistent: a long is
+            # liquidatable unless no tier gives a positive consistent price (its margin covers the notional).
             continue
         if instrument.bracket_for_notional(size * price) == bracket:
             return price

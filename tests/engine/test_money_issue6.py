@@ -1,11 +1,6 @@
-"""Money tests written to Binance's rules that the current engine does not meet yet: each waits for an engine fix of
-issue 6 (point named in the test), and the last one for the fix of an engine bug found by the mutation run.
-Numbers by hand in the comments.
-
-Until those fixes are merged the whole module is a strict xfail: `make test` stays green, and the moment a fix makes
-a test pass it shows as XPASS(strict) = a failure, telling whoever merged it to delete the `pytestmark` line below
-(or the test's own marker). The mutation run (tools/mutation.py) skips this file.
-"""
+"""Money tests for the issue-6 engine rules (point named in each test) and for the liquidation-price bug the
+mutation run found (a long covered only with a higher tier's cum still has a liquidation price). Numbers by hand
+in the comments, from binance-futures.md."""
 
 from __future__ import annotations
 
@@ -24,8 +19,6 @@ from hexdesk.engine import (
 from hexdesk.engine.account import money
 from hexdesk.engine.margin import liquidation_price
 from tests.engine._exchange_helpers import BTC, ETH, D, H, exact_exchange, of_type
-
-pytestmark = pytest.mark.xfail(strict=True, reason="waits for the issue 6 engine fixes (see each test)")
 
 
 def _code(fn, *args) -> ErrorCode:  # type: ignore[no-untyped-def]
