@@ -30,7 +30,7 @@ from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.journal_panel import JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
-from hexdesk.ui.menus import build_menus, update_file_menu
+from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
         self.play_action.triggered.connect(self.toggle_play)
         self.addAction(self.play_action)
         self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setShortcuts(keys(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.close)
         self.addAction(self.quit_action)
@@ -451,6 +451,7 @@ class MainWindow(QMainWindow):
             self.wipe_out_offer = None
         self.desk = desk
         self._build()
+        self.centralWidget().setVisible(self.isVisible())  # at once, not at Qt's next turn of the loop
         for action in self.menus.view_toggles.values():  # hidden panels stay hidden in the new session
             action.toggled.emit(action.isChecked())
         self._bind()

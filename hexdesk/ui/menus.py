@@ -49,8 +49,9 @@ def build_menus(window: MainWindow) -> Menus:
     bar.setNativeMenuBar(False)  # the same bar on every platform (and in offscreen screenshots)
 
     file = bar.addMenu("&File")
-    new_session = _action(window, "&New session…", QKeySequence.StandardKey.New, lambda: window.open_sessions("new"))
-    open_session = _action(window, "&Open session…", QKeySequence.StandardKey.Open,
+    new_session = _action(window, "&New session…", keys(QKeySequence.StandardKey.New, "Ctrl+N"),
+                          lambda: window.open_sessions("new"))
+    open_session = _action(window, "&Open session…", keys(QKeySequence.StandardKey.Open, "Ctrl+O"),
                            lambda: window.open_sessions("list"))
     import_action = _action(window, "&Import…", None, window.import_requested.emit)
     export_action = _action(window, "&Export…", None, window.export_requested.emit)
@@ -69,7 +70,7 @@ def build_menus(window: MainWindow) -> Menus:
     view = bar.addMenu("&View")
     view.setToolTipsVisible(True)
     help_menu = bar.addMenu("&Help")
-    shortcuts = _action(window, "&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents,
+    shortcuts = _action(window, "&Keyboard shortcuts", keys(QKeySequence.StandardKey.HelpContents, "F1"),
                         lambda: show_shortcuts(window))
     about = _action(window, "&About HexDesk", None, lambda: show_about(window))
     help_menu.addAction(shortcuts)
@@ -84,10 +85,17 @@ def build_menus(window: MainWindow) -> Menus:
     return menus
 
 
-def _action(window: QWidget, text: str, key: QKeySequence.StandardKey | None, slot: Callable[[], object]) -> QAction:
+def keys(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's keys for a standard action, or ``fallback`` where the platform has none (the offscreen
+    and minimal platforms map Quit, New, Open to nothing)."""
+    return QKeySequence.keyBindings(standard) or [QKeySequence(fallback)]
+
+
+def _action(window: QWidget, text: str, shortcuts: list[QKeySequence] | None,
+            slot: Callable[[], object]) -> QAction:
     action = QAction(text, window)
-    if key is not None:
-        action.setShortcut(QKeySequence(key))
+    if shortcuts:
+        action.setShortcuts(shortcuts)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.triggered.connect(lambda _checked=False: slot())
     window.addAction(action)  # shortcuts work with the menu closed (and hidden)

@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
@@ -130,8 +130,8 @@ def _summary_text(summary: Any) -> dict[str, str]:
     balance = getattr(summary, "balance", None)
     if balance is None:
         balance = start + (net or 0)
-    if net is None:
-        net = balance - start
+    balance = Decimal(balance)
+    net = balance - start if net is None else Decimal(net)
     trades = getattr(summary, "trade_count", None)
     if trades is None:
         fills = getattr(summary, "fill_count", None)
@@ -515,9 +515,9 @@ class WipeOutOffer(QWidget):
         self.setWindowTitle("Start again?")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         theme.apply(self)
-        pct = (equity / start_balance * 100) if start_balance else Decimal(0)
+        pct = (equity / start_balance * 100).quantize(Decimal("0.01"), ROUND_DOWN) if start_balance else Decimal(0)
         self.text = QLabel(
-            f"The liquidation left {fmt.usdt(equity)} USDT, {pct:.1f}% of the {fmt.usdt(start_balance)} USDT you "
+            f"The liquidation left {fmt.usdt(equity)} USDT, {pct}% of the {fmt.usdt(start_balance)} USDT you "
             "started with. Little can be practised with what is left: start a new session? (This one stays in "
             "the journal.)",
             objectName="wipeOutText", wordWrap=True,
