@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -38,7 +38,7 @@ SAVE_DELAY_MS = 300
 EMOTIONS = ("", "calm", "confident", "patient", "anxious", "fearful", "greedy", "impatient", "bored", "frustrated",
             "FOMO", "revenge")
 RATINGS = ("", "1", "2", "3", "4", "5")
-THUMB_W, THUMB_H = 168, 96
+THUMB_W, THUMB_H = 128, 72  # two side by side fit the panel's right column on a 1280-wide window
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
@@ -110,7 +110,7 @@ class JournalPanel(QWidget):
 
         self.notesInput = QPlainTextEdit(objectName="notesInput")
         self.notesInput.setPlaceholderText("Why you took it, how you managed it, what you would do again…")
-        row.addWidget(_titled("Notes", self.notesInput), 3)
+        row.addWidget(_titled("Notes", self.notesInput), 1)
 
         right = QVBoxLayout()
         right.setSpacing(3)
@@ -135,7 +135,7 @@ class JournalPanel(QWidget):
         right.addWidget(self.dayNoteInput, 1)
         right_box = QWidget()
         right_box.setLayout(right)
-        row.addWidget(right_box, 2)
+        row.addWidget(right_box, 1)
         self.thumbnails: list[QLabel] = []
 
         for edit in (self.tagsInput, self.mistakesInput, self.setupInput.lineEdit()):
@@ -198,7 +198,10 @@ class JournalPanel(QWidget):
         finally:
             self._loading = False
         self._trade_dirty = False
-        self._set_trade_enabled(trade_key is not None)
+        writable = _has(self.desk, "save_trade_note")
+        self._set_trade_enabled(trade_key is not None and writable)
+        if trade_key is not None and not writable:
+            self.tradeLabel.setText(f"{_trade_title(trade_key)} (this session keeps no journal)")
         self.refresh_screenshots()
 
     def _fill_setups(self) -> None:
@@ -229,7 +232,7 @@ class JournalPanel(QWidget):
         self._day_dirty = False
         blind = bool(getattr(self.desk, "blind", False))
         self.dayCaption.setText("Day note" if day is None or blind else f"Day note · {day}")
-        self.dayNoteInput.setEnabled(day is not None)
+        self.dayNoteInput.setEnabled(day is not None and _has(self.desk, "save_day_note"))
 
     # --- saving ----------------------------------------------------------------------------------------
 
@@ -293,16 +296,40 @@ class JournalPanel(QWidget):
             data = _png_of(self.desk, row)
             if data is None or not pixmap.loadFromData(data, "PNG"):
                 continue
-            label = QLabel(objectName=f"thumb_{getattr(row, 'kind', 'shot')}")
+            label = _Thumbnail(pixmap, objectName=f"thumb_{getattr(row, 'kind', 'shot')}")
             label.setPixmap(pixmap.scaled(THUMB_W, THUMB_H, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))
-            label.setToolTip(f"{str(getattr(row, 'kind', '')).title()} · {pixmap.width()}×{pixmap.height()}")
+            label.setToolTip(f"{str(getattr(row, 'kind', '')).title()}: click to see it full size")
             label.setProperty("kind", getattr(row, "kind", ""))
             self.shotsRow.insertWidget(self.shotsRow.count() - 1, label)
             self.thumbnails.append(label)
         n = len(self.thumbnails)
         kinds = " · ".join(str(getattr(r, "kind", "")).title() for r in rows)
         self.shotsCaption.setText(f"Screenshots ({kinds})" if n else "Screenshots: taken at entry and exit")
+
+
+class _Thumbnail(QLabel):
+    """A screenshot's thumbnail; a click shows the whole picture in a window of its own."""
+
+    def __init__(self, full: QPixmap, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.full = full
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.viewer: QLabel | None = None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.open_viewer()
+        super().mousePressEvent(event)
+
+    def open_viewer(self) -> QLabel:
+        viewer = QLabel(self.window(), Qt.WindowType.Window)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.setWindowTitle(f"{self.toolTip().split(':')[0]} screenshot")
+        viewer.setPixmap(self.full)
+        viewer.show()
+        self.viewer = viewer
+        return viewer
 
 
 def _titled(title: str, widget: QWidget) -> QWidget:

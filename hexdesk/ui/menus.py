@@ -47,6 +47,8 @@ def build_menus(window: MainWindow) -> Menus:
     """Fill ``window``'s menu bar. Called once; the actions outlive session switches."""
     bar = window.menuBar()
     bar.setNativeMenuBar(False)  # the same bar on every platform (and in offscreen screenshots)
+    bar.setStyleSheet(f"QMenu::item:disabled {{ color: {theme.MUTED}; }} "
+                      f"QMenu::item:selected {{ background: {theme.PANEL_ALT}; color: {theme.ACCENT}; }}")
 
     file = bar.addMenu("&File")
     new_session = _action(window, "&New session…", keys(QKeySequence.StandardKey.New, "Ctrl+N"),

@@ -158,6 +158,15 @@ def _summary_text(summary: Any) -> dict[str, str]:
     }
 
 
+# The theme styles check boxes only; radio buttons and list check boxes would be invisible on its dark panels.
+INDICATORS = f"""
+QRadioButton {{ background: transparent; }}
+QRadioButton::indicator {{ width: 12px; height: 12px; border: 1px solid {theme.MUTED}; border-radius: 7px; }}
+QRadioButton::indicator:checked {{ background: {theme.ACCENT}; border-color: {theme.ACCENT}; }}
+QListWidget::indicator {{ width: 12px; height: 12px; border: 1px solid {theme.MUTED}; border-radius: 2px; }}
+QListWidget::indicator:checked {{ background: {theme.ACCENT}; border-color: {theme.ACCENT}; }}
+"""
+
 COLUMNS = (("id", "#"), ("name", "Name"), ("status", "Status"), ("balance", "Balance"), ("pnl", "P&L"),
            ("trades", "Trades"), ("last", "Last used (UTC)"))
 
@@ -183,7 +192,8 @@ class SessionDialog(QDialog):
         self.setObjectName("sessionDialog")
         self.setWindowTitle("Sessions — HexDesk")
         theme.apply(self)
-        self.resize(760, 460)
+        self.setStyleSheet(self.styleSheet() + INDICATORS)
+        self.resize(760, 480)
         self.tabs = QTabWidget(objectName="sessionTabs")
         self.tabs.addTab(self._build_list(), "Sessions")
         self.tabs.addTab(self._build_new(), "New session")
@@ -371,8 +381,10 @@ class SessionDialog(QDialog):
         form.addRow("Datasets (one per symbol)", self.datasetList)
 
         self.startAfterFirstDay = QRadioButton("After the first day (shown as history)", objectName="startFirstDay")
-        self.startAtDate = QRadioButton("At", objectName="startAtDate")
-        self.startBlind = QRadioButton("Random, blind: dates hidden", objectName="startBlind")
+        self.startAtDate = QRadioButton("At a date:", objectName="startAtDate")
+        self.startBlind = QRadioButton("At a random moment, blind", objectName="startBlind")
+        self.startBlind.setToolTip("The start is drawn at random within the data, and the session is marked blind "
+                                   "so its dates can be kept from you: practise without knowing what came next")
         self.startAfterFirstDay.setChecked(True)
         self.startGroup = QButtonGroup(self)
         for b in (self.startAfterFirstDay, self.startAtDate, self.startBlind):
@@ -382,19 +394,22 @@ class SessionDialog(QDialog):
         self.startDate.setDisplayFormat("yyyy-MM-dd HH:mm 'UTC'")
         self.startDate.setCalendarPopup(True)
         self.startDate.dateTimeChanged.connect(lambda _d: self.startAtDate.setChecked(True))
-        start_row = QHBoxLayout()
-        start_row.addWidget(self.startAfterFirstDay)
-        start_row.addWidget(self.startAtDate)
-        start_row.addWidget(self.startDate)
-        start_row.addWidget(self.startBlind)
-        start_row.addStretch(1)
-        form.addRow("Start", start_row)
+        start_col = QVBoxLayout()
+        start_col.setSpacing(2)
+        start_col.addWidget(self.startAfterFirstDay)
+        at_row = QHBoxLayout()
+        at_row.addWidget(self.startAtDate)
+        at_row.addWidget(self.startDate)
+        at_row.addStretch(1)
+        start_col.addLayout(at_row)
+        start_col.addWidget(self.startBlind)
+        form.addRow("Start", start_col)
 
         self.speedInput = QComboBox(objectName="newSpeedInput")
         self.speedInput.addItems(list(SPEEDS))
         self.speedInput.setCurrentText(next((k for k, v in SPEEDS.items() if v == DEFAULT_SPEED), "60x"))
         form.addRow("Speed", self.speedInput)
-        self.fundingInput = NumberField("fundingInput", "a funding rate", required=True, rule=funding_rule, places=4)
+        self.fundingInput = NumberField("fundingInput", "a funding rate", required=True, rule=funding_rule, places=2)
         self.fundingInput.setValue(DEFAULT_FUNDING_RATE * 100)
         self.fundingInput.hint = "Per 8 h, in %: 0.01 is Binance's baseline; longs pay when positive"
         self.fundingInput.setToolTip(self.fundingInput.hint)

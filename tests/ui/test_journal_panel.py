@@ -155,7 +155,11 @@ def test_entry_and_exit_are_photographed_with_the_trade_key(qtbot, window, desk)
     assert window.open_trades == {}
     qtbot.waitUntil(lambda: len(window.journal_panel.thumbnails) == 2)
     assert [t.property("kind") for t in window.journal_panel.thumbnails] == ["entry", "exit"]
-    assert window.journal_panel.thumbnails[0].pixmap().width() <= 168
+    thumb = window.journal_panel.thumbnails[0]
+    assert thumb.pixmap().width() <= 144
+    viewer = thumb.open_viewer()  # a click shows it full size
+    assert viewer.pixmap().size() == image.size()
+    viewer.close()
 
 
 def test_a_reversal_is_an_exit_and_an_entry(qtbot, window, desk):
@@ -194,3 +198,12 @@ def test_the_journal_tab_is_last_and_labelled(window):
     assert window.tabs.tabText(window.tabs.count() - 1) == "Journal"
     assert window.tabs.widget(window.tabs.count() - 1) is window.journal_panel
     assert window.journal_panel.notesInput.placeholderText()
+
+
+def test_a_desk_without_a_journal_offers_nothing_to_type_into(qtbot):
+    desk = FakeDesk(journal_available=False)
+    panel = JournalPanel(desk)
+    qtbot.addWidget(panel)
+    panel.show_trade("BTCUSDT:1")
+    assert not panel.notesInput.isEnabled() and not panel.dayNoteInput.isEnabled()
+    assert "keeps no journal" in panel.tradeLabel.text()
