@@ -11,7 +11,7 @@ A trade is named by its ``trade_key`` (``"BTCUSDT:17"``: symbol and the engine t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hexdesk.service import TradingDesk
 
 SAVE_DELAY_MS = 300
+RETRY_MS = 2_000  # while the journal cannot write, pending edits are tried again this often
 EMOTIONS = ("", "calm", "confident", "patient", "anxious", "fearful", "greedy", "impatient", "bored", "frustrated",
             "FOMO", "revenge")
 RATINGS = ("", "1", "2", "3", "4", "5")
@@ -64,6 +65,7 @@ class JournalPanel(QWidget):
     def __init__(self, desk: TradingDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
+        self.store = DeskJournal(desk)
         self.setObjectName("journalPanel")
         self.trade_key: str | None = None
         self.day: str | None = None
@@ -105,6 +107,10 @@ class JournalPanel(QWidget):
         form.addRow("Mistakes", self.mistakesInput)
         form.addRow("Emotion", self.emotionInput)
         form.addRow("Rating", self.ratingInput)
+        self.saveStatus = QLabel("", objectName="journalSaveStatus", wordWrap=True)
+        self.saveStatus.setStyleSheet(f"color: {theme.RED};")
+        self.saveStatus.hide()
+        form.addRow(self.saveStatus)
         form_box.setFixedWidth(300)
         row.addWidget(form_box)
 
@@ -165,6 +171,7 @@ class JournalPanel(QWidget):
         """Journal another session: what was typed for the old one is written to it first."""
         self.flush()
         self.desk = desk
+        self.store = DeskJournal(desk)
         self.trade_key = None
         self.day = None
         self._load_trade(None)
@@ -180,7 +187,7 @@ class JournalPanel(QWidget):
         self._load_trade(trade_key)
 
     def _load_trade(self, trade_key: str | None) -> None:
-        note = self.desk.trade_note(trade_key) if trade_key is not None and _has(self.desk, "trade_note") else None
+        note = self.store.trade_note(trade_key) if trade_key is not None else None
         self._loading = True
         try:
             self._fill_setups()
@@ -198,7 +205,7 @@ class JournalPanel(QWidget):
         finally:
             self._loading = False
         self._trade_dirty = False
-        writable = _has(self.desk, "save_trade_note")
+        writable = self.store.available
         self._set_trade_enabled(trade_key is not None and writable)
         if trade_key is not None and not writable:
             self.tradeLabel.setText(f"{_trade_title(trade_key)} (this session keeps no journal)")
@@ -206,7 +213,7 @@ class JournalPanel(QWidget):
 
     def _fill_setups(self) -> None:
         """The setups used in this session so far, for the editable combo."""
-        notes: dict[str, Any] = self.desk.trade_notes() if _has(self.desk, "trade_notes") else {}
+        notes = self.store.trade_notes()
         setups = sorted({n.setup for n in notes.values() if getattr(n, "setup", "")}, key=str.casefold)
         text = self.setupInput.currentText()
         self.setupInput.blockSignals(True)
@@ -223,7 +230,7 @@ class JournalPanel(QWidget):
             return
         self._flush_day()
         self.day = day
-        text = self.desk.day_note(day) if day is not None and _has(self.desk, "day_note") else ""
+        text = self.store.day_note(day) if day is not None else ""
         self._loading = True
         try:
             self.dayNoteInput.setPlainText(text)
@@ -232,7 +239,7 @@ class JournalPanel(QWidget):
         self._day_dirty = False
         blind = bool(getattr(self.desk, "blind", False))
         self.dayCaption.setText("Day note" if day is None or blind else f"Day note · {day}")
-        self.dayNoteInput.setEnabled(day is not None and _has(self.desk, "save_day_note"))
+        self.dayNoteInput.setEnabled(day is not None and self.store.available)
 
     # --- saving ----------------------------------------------------------------------------------------
 
@@ -264,16 +271,38 @@ class JournalPanel(QWidget):
     def flush(self) -> None:
         """Write what is pending now (the debounce timer's end, leaving a field, switching trade, closing)."""
         self._save_timer.stop()
-        if self._trade_dirty and self.trade_key is not None and _has(self.desk, "save_trade_note"):
-            self.desk.save_trade_note(self.trade_key, **self.fields())
+        if self._trade_dirty and self.trade_key is not None and self._write(
+            lambda key=self.trade_key: self.store.save_trade_note(key, **self.fields())
+        ):
             self._trade_dirty = False
             self.saved.emit(self.trade_key)
         self._flush_day()
 
+    def _write(self, write: Callable[[], object]) -> bool:
+        """Write through the journal; while it cannot write (disk full, read-only file) the edit stays pending
+        (and is written by the next save) and the panel says so."""
+        if not self.store.available:
+            return False
+        problem = self.store.problem()
+        if problem is None:
+            try:
+                write()
+            except Exception as exc:  # the journal's write error: kept pending, said, retried
+                problem = str(exc) or type(exc).__name__
+        self.saveStatus.setText(f"Not saved yet: {problem}" if problem else "")
+        self.saveStatus.setVisible(problem is not None)
+        if problem is not None:
+            self._save_timer.setInterval(RETRY_MS)
+            self._save_timer.start()
+        else:
+            self._save_timer.setInterval(SAVE_DELAY_MS)
+        return problem is None
+
     def _flush_day(self) -> None:
-        if self._day_dirty and self.day is not None and _has(self.desk, "save_day_note"):
-            self.desk.save_day_note(self.day, self.dayNoteInput.toPlainText())
-        self._day_dirty = False
+        if self._day_dirty and self.day is not None:
+            day, text = self.day, self.dayNoteInput.toPlainText()
+            if self._write(lambda: self.store.save_day_note(day, text)):
+                self._day_dirty = False
 
     @property
     def pending(self) -> bool:
@@ -289,11 +318,11 @@ class JournalPanel(QWidget):
             label.deleteLater()
         self.thumbnails = []
         rows: Sequence[Any] = ()
-        if self.trade_key is not None and _has(self.desk, "screenshots"):
-            rows = self.desk.screenshots(self.trade_key)
+        if self.trade_key is not None:
+            rows = self.store.screenshots(self.trade_key)
         for row in rows:
             pixmap = QPixmap()
-            data = _png_of(self.desk, row)
+            data = self.store.png(row)
             if data is None or not pixmap.loadFromData(data, "PNG"):
                 continue
             label = _Thumbnail(pixmap, objectName=f"thumb_{getattr(row, 'kind', 'shot')}")
@@ -349,26 +378,78 @@ def _trade_title(trade_key: str) -> str:
     return f"{symbol} · opened by trade #{trade_id}"
 
 
-def _has(desk: object, name: str) -> bool:
-    """Whether the desk has this journal capability (a desk without a journal, or an older one, may not)."""
-    return callable(getattr(desk, name, None)) and bool(getattr(desk, "journal_available", True))
+class DeskJournal:
+    """The journal of the desk's session, for the UI: the desk's own methods (contract §3: ``desk.trade_note``,
+    ``desk.save_trade_note``, ...) where it has them, else its ``journal`` with its ``session_id``. A desk with no
+    session id keeps no journal: reads are empty and ``available`` is False."""
 
+    def __init__(self, desk: Any) -> None:
+        self.desk = desk
 
-def _png_of(desk: object, row: Any) -> bytes | None:
-    """A stored screenshot's PNG bytes: carried by the row, or read from its file (``path``, or the desk's
-    ``screenshot_png(sha256)``)."""
-    data = getattr(row, "png", None)
-    if data:
-        return bytes(data)
-    path = getattr(row, "path", None)
-    if path:
-        try:
-            with open(path, "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-    reader = getattr(desk, "screenshot_png", None)
-    sha = getattr(row, "sha256", None)
-    if callable(reader) and sha:
-        return reader(sha)
-    return None
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(self.desk, name, None)
+        if callable(method):
+            return method(*args, **kwargs)
+        journal = getattr(self.desk, "journal", None)
+        return getattr(journal, name)(self.desk.session_id, *args, **kwargs)
+
+    @property
+    def available(self) -> bool:
+        if getattr(self.desk, "session_id", None) is None:
+            return False
+        return callable(getattr(self.desk, "save_trade_note", None)) or getattr(self.desk, "journal", None) is not None
+
+    def problem(self) -> str | None:
+        """Why the journal cannot write just now (None: it can)."""
+        if not self.available:
+            return "this session keeps no journal"
+        if getattr(self.desk, "journal_available", True) is False:
+            return getattr(self.desk, "journal_problem", None) or "the journal cannot write"
+        return None
+
+    def trade_note(self, trade_key: str) -> Any:
+        return self._call("trade_note", trade_key) if self.available else None
+
+    def trade_notes(self) -> dict[str, Any]:
+        return dict(self._call("trade_notes")) if self.available else {}
+
+    def save_trade_note(self, trade_key: str, **fields: Any) -> None:
+        self._call("save_trade_note", trade_key, **fields)
+
+    def day_note(self, day: str) -> str:
+        return self._call("day_note", day) if self.available else ""
+
+    def save_day_note(self, day: str, text: str) -> None:
+        self._call("save_day_note", day, text)
+
+    def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> None:
+        if callable(getattr(self.desk, "add_screenshot", None)):
+            self.desk.add_screenshot(trade_key, kind, png)
+        elif self.available:  # the journal's form also takes the replay time of the picture
+            self.desk.journal.add_screenshot(self.desk.session_id, trade_key, kind, png, self.desk.clock_ms or 0)
+
+    def screenshots(self, trade_key: str) -> list[Any]:
+        return list(self._call("screenshots", trade_key)) if self.available else []
+
+    def png(self, row: Any) -> bytes | None:
+        """A stored screenshot's PNG bytes: carried by the row, read from its ``path``, or asked of the journal
+        by content hash (an in-memory journal keeps no file)."""
+        data = getattr(row, "png", None)
+        if data:
+            return bytes(data)
+        path = getattr(row, "path", None)
+        if path:
+            try:
+                with open(path, "rb") as fh:
+                    return fh.read()
+            except OSError:
+                return None
+        sha = getattr(row, "sha256", None)
+        for owner in (self.desk, getattr(self.desk, "journal", None)):
+            reader = getattr(owner, "screenshot_png", None)
+            if callable(reader) and sha:
+                try:
+                    return reader(sha)
+                except (OSError, KeyError, LookupError):
+                    return None
+        return None

@@ -28,7 +28,7 @@ from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
-from hexdesk.ui.journal_panel import JournalPanel
+from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
@@ -483,12 +483,16 @@ class MainWindow(QMainWindow):
         value = getattr(self.desk, "start_balance", None)
         if value is not None:
             return Decimal(value)
-        sessions = getattr(self.desk, "sessions", None)
         sid = getattr(self.desk, "session_id", None)
-        if callable(sessions) and sid is not None:
-            for summary in sessions():
-                if summary.id == sid:
-                    return Decimal(summary.start_balance)
+        if sid is None:
+            return None
+        journal = getattr(self.desk, "journal", None)
+        if callable(getattr(journal, "session", None)):
+            return Decimal(journal.session(sid).start_balance)
+        sessions = getattr(self.desk, "sessions", None)
+        for summary in sessions() if callable(sessions) else ():
+            if summary.id == sid:
+                return Decimal(summary.start_balance)
         return None
 
     def offer_new_session_if_wiped_out(self) -> bool:
@@ -572,7 +576,8 @@ class MainWindow(QMainWindow):
         """Grab the chart as it now stands for each queued entry / exit and store it with the trade. A fill on a
         symbol the chart does not show is not photographed (the picture would show another market)."""
         shots, self._shots = self._shots, []
-        if not callable(getattr(self.desk, "add_screenshot", None)):
+        store = DeskJournal(self.desk)
+        if not store.available:
             return
         png: bytes | None = None
         for symbol, key, kind in shots:
@@ -580,7 +585,11 @@ class MainWindow(QMainWindow):
                 continue
             if png is None:
                 png = chart_png(self.chart)
-            self.desk.add_screenshot(key, kind, png)
+            try:
+                store.add_screenshot(key, kind, png)
+            except Exception as exc:  # a journal that cannot write loses the picture, never the frame
+                self.show_message(f"Screenshot not saved: {exc}", "error")
+                continue
             if kind == "entry" and not self.journal_panel.isAncestorOf(self.focusWidget() or self):
                 self.journal_panel.show_trade(key)  # the trade just opened is the one to journal
             elif key == self.journal_panel.trade_key:

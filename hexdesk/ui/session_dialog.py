@@ -11,7 +11,6 @@ and the app closes the old one.
 from __future__ import annotations
 
 import inspect
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,7 +53,6 @@ from hexdesk.ui.replay_bar import SPEEDS
 MAX_BALANCE = Decimal("1000000000")  # as the command line: 1e9 USDT
 MAX_FUNDING_PCT = Decimal("0.3")  # ±0.3% per 8 h: Binance's cap on BTCUSDT / ETHUSDT
 DAY_MS = 24 * 60 * 60 * 1000
-BLIND_TAIL_MS = 2 * DAY_MS  # a blind start leaves at least two days to trade
 
 
 class SessionManagerLike(Protocol):
@@ -72,8 +70,8 @@ class SessionManagerLike(Protocol):
 class NewSessionSpec:
     """What the New tab asks for; handed to the manager as its ``SessionSpec`` (see :func:`make_spec`).
 
-    ``start_ms`` None = start after the first day (the first day is shown as history); ``blind`` = a random start
-    whose dates the window hides.
+    ``start_ms`` None = start after the first day (the first day is shown as history); ``blind`` with no
+    ``start_ms``: the session manager draws the start at random (``SessionSpec``'s rule, one source of truth).
     """
 
     name: str
@@ -146,6 +144,8 @@ def _summary_text(summary: Any) -> dict[str, str]:
     status = getattr(summary, "status", None)
     if status is None:
         status = "active" if getattr(summary, "ended_at", None) is None else "ended"
+    if getattr(summary, "journal_only", False):
+        status = "imported"
     return {
         "id": str(summary.id),
         "name": summary.name,
@@ -274,14 +274,17 @@ class SessionDialog(QDialog):
     def _update_buttons(self) -> None:
         s = self._selected()
         archived = s is not None and str(getattr(s, "status", "")) == "archived"
+        read_only = s is not None and bool(getattr(s, "read_only", archived))
         current = s is not None and s.id == self.current_id
-        self.openButton.setEnabled(s is not None and not current)
+        self.openButton.setEnabled(s is not None and not current and not read_only)
+        self.openButton.setToolTip(
+            "Kept read-only (archived by a reset, or imported real trades): nothing can be traded in it"
+            if read_only else ""
+        )
         self.renameButton.setEnabled(s is not None)
         self.resetButton.setEnabled(s is not None and not archived)
         self.deleteButton.setEnabled(s is not None and not current)
         self.deleteButton.setToolTip("The session open now cannot be deleted: open another first" if current else "")
-        if archived:
-            self.openButton.setToolTip("Archived sessions open read-only")
 
     def _say(self, text: str, error: bool = False) -> None:
         self.listMessage.setText(text)
@@ -477,18 +480,13 @@ class SessionDialog(QDialog):
             symbols[symbol] = name
         return None
 
-    def spec(self, rng: random.Random | None = None) -> NewSessionSpec:
+    def spec(self) -> NewSessionSpec:
         """The session the New tab describes (call :meth:`spec_problem` first)."""
         names = self.checked_datasets()
-        first, last = self._span() or (0, 0)
         start_ms: int | None = None
         blind = self.startBlind.isChecked()
         if self.startAtDate.isChecked():
             start_ms = self.startDate.dateTime().toMSecsSinceEpoch()
-            start_ms -= start_ms % 60_000
-        elif blind:  # anywhere after a day of history that leaves two days to trade, on a minute
-            low, high = first + DAY_MS, max(first + DAY_MS, last - BLIND_TAIL_MS)
-            start_ms = (rng or random.SystemRandom()).randrange(low, high + 1)
             start_ms -= start_ms % 60_000
         balance = self.balanceInput.value()
         funding = self.fundingInput.value()

@@ -412,7 +412,8 @@ class FakeDesk:
     # real desk's journal commits before it returns.
 
     session_id: int | None = 1
-    journal_available: bool = True
+    journal_available: bool = True  # False: the journal cannot write just now (disk full...); see journal_problem
+    journal_problem: str | None = None
     start_balance: Decimal | None = None  # None: the same as ``balance``
 
     journal_store: dict = field(default_factory=lambda: {"notes": {}, "days": {}, "shots": {}, "saves": []})

@@ -3,7 +3,6 @@ of a new session after a wipe-out. Against a fake session manager (the contract'
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -64,8 +63,9 @@ def test_buttons_follow_the_selection(dialog):
     dialog.select_session(1)  # the session open now: no open, no delete
     assert not dialog.openButton.isEnabled() and not dialog.deleteButton.isEnabled()
     assert dialog.resetButton.isEnabled() and dialog.renameButton.isEnabled()
-    dialog.select_session(3)  # archived: read-only, no reset
-    assert dialog.openButton.isEnabled() and not dialog.resetButton.isEnabled()
+    dialog.select_session(3)  # archived: read-only, no open, no reset
+    assert not dialog.openButton.isEnabled() and not dialog.resetButton.isEnabled()
+    assert "read-only" in dialog.openButton.toolTip()
     assert dialog.deleteButton.isEnabled()
 
 
@@ -179,16 +179,12 @@ def test_start_at_a_chosen_date(qtbot, dialog, manager):
     assert spec.start_ms == when and not spec.blind
 
 
-def test_a_blind_start_is_random_within_the_data_and_flagged(dialog):
-    dialog.set_datasets(["BTCUSDT-2025-03"])
+def test_a_blind_start_leaves_the_draw_to_the_session_manager(dialog, manager):
     dialog.startBlind.setChecked(True)
-    first = 1740798000000  # BTCUSDT-2025-03 first open (2025-03-01 03:00 UTC), last open 1743476340000
-    starts = {dialog.spec(random.Random(seed)).start_ms for seed in range(20)}
-    assert len(starts) > 10  # random, not one fixed start
-    for start in starts:
-        assert first + DAY_MS <= start <= 1743476340000 - 2 * DAY_MS  # a day of history, two days to trade
-        assert start % 60_000 == 0
-    assert dialog.spec(random.Random(1)).blind
+    dialog.createButton.click()
+    spec = manager.calls[0][1]
+    assert spec.blind and spec.start_ms is None  # SessionSpec: blind without start_ms = a random start
+    assert spec.name == "Blind session"
 
 
 def test_two_months_of_one_symbol_are_refused(qtbot, manager):
@@ -305,3 +301,26 @@ def test_no_offer_while_enough_is_left(qtbot):
     liquidate(desk, D("500"))  # exactly 5 %: still enough to practise with
     qtbot.wait(100)
     assert window.wipe_out_offer is None
+
+
+def test_the_spec_is_handed_over_as_the_services_session_spec(monkeypatch):
+    """make_spec fills whatever SessionSpec the service defines, by its field names (aliases included)."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from hexdesk.ui.session_dialog import make_spec
+
+    @dataclass(frozen=True)
+    class SessionSpec:
+        name: str | None = None
+        start_balance: Decimal | None = None
+        datasets: tuple[str, ...] = ()
+        blind: bool = False
+        seed: int | None = None
+
+    module = types.ModuleType("hexdesk.service.sessions")
+    module.SessionSpec = SessionSpec
+    monkeypatch.setitem(sys.modules, "hexdesk.service.sessions", module)
+    ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True)
+    assert make_spec(ours) == SessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), True, None)
