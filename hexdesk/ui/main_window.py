@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build()
         self.menus = build_menus(self)
+        self._connect_transfer()
         self._bind()
 
     # --- layout ----------------------------------------------------------------------------------------
@@ -115,6 +116,9 @@ class MainWindow(QMainWindow):
             table.status.connect(self.show_message)
         self.journal_panel = JournalPanel(desk)
         self.tabs.addTab(self.journal_panel, "Journal")
+        trades_table = getattr(self, "trades_table", None)  # the Trades tab (issue 7.3), when built above
+        if trades_table is not None and getattr(trades_table, "desk", None) is desk:
+            trades_table.trade_selected.connect(self.journal_panel.show_trade)
         self.panels: dict[str, QWidget] = {}
         for title, factory in self._panels:
             self._add_panel_widget(title, factory(desk))
@@ -449,6 +453,10 @@ class MainWindow(QMainWindow):
         if self.wipe_out_offer is not None:
             self.wipe_out_offer.close()
             self.wipe_out_offer = None
+        stats = getattr(self, "statistics_view", None)  # the Statistics window (issue 7.5) shows the old session
+        if stats is not None:
+            stats.close()
+            self.statistics_view = None
         self.desk = desk
         self._build()
         self.centralWidget().setVisible(self.isVisible())  # at once, not at Qt's next turn of the loop
@@ -456,6 +464,24 @@ class MainWindow(QMainWindow):
             action.toggled.emit(action.isChecked())
         self._bind()
         self.session_switched.emit(old, desk)
+
+    def _connect_transfer(self) -> None:
+        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export`` when this build has them."""
+        try:
+            from hexdesk.ui import import_export  # type: ignore[attr-defined]
+        except ImportError:
+            return  # the items stay visible, disabled, saying they are coming
+        self.export_requested.connect(lambda: import_export.export_dialog(self, self.desk))
+        self.import_requested.connect(lambda: import_export.import_dialog(
+            self, getattr(self.desk, "journal", None), on_imported=self._show_imported))
+        update_file_menu(self)
+
+    def _show_imported(self, outcome: Any) -> None:
+        """An import made a new session: show it in the session list (imported real trades are read-only)."""
+        dialog = self.open_sessions("list")
+        session_id = getattr(outcome, "session_id", None)
+        if dialog is not None and session_id is not None:
+            dialog.select_session(session_id)
 
     def set_session_manager(self, sessions: Any) -> None:
         """The app's ``SessionManager`` (when it was not given to the constructor)."""
@@ -536,15 +562,16 @@ class MainWindow(QMainWindow):
     def _add_panel_widget(self, title: str, widget: QWidget) -> None:
         self.panels[title] = widget
         self.tabs.insertTab(self.tabs.indexOf(self.journal_panel), widget, title)
-        for name, reveal in (("tradeSelected", False), ("tradeActivated", True)):
+        for name, reveal in (("tradeSelected", False), ("trade_selected", False), ("tradeActivated", True)):
             signal = getattr(widget, name, None)
             if signal is not None:
                 signal.connect(lambda key, r=reveal: self.show_trade_journal(key, reveal=r))
 
     def set_tab_visible(self, title: str, visible: bool) -> None:
-        widget = self.journal_panel if title == "Journal" else self.panels.get(title)
-        if widget is not None:
-            self.tabs.setTabVisible(self.tabs.indexOf(widget), visible)
+        """Show or hide the bottom tab named ``title`` (its text without the "(n)" count)."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).split(" (")[0] == title:
+                self.tabs.setTabVisible(i, visible)
 
     def show_trade_journal(self, trade_key: str | None, *, reveal: bool = False) -> None:
         """Journal ``trade_key`` (the Trades tab's selection); ``reveal`` brings the Journal tab forward."""

@@ -83,6 +83,12 @@ def build_menus(window: MainWindow) -> Menus:
     add_view_toggle(window, menus, "Tables", lambda on: window.tabs.setVisible(on))
     add_view_toggle(window, menus, "Journal", lambda on: window.set_tab_visible("Journal", on))
     add_view_toggle(window, menus, "Ticket", lambda on: window.ticket_scroll.setVisible(on))
+    if hasattr(window, "trades_tab"):  # issue 7.3's Trades tab, when this build has it
+        add_view_toggle(window, menus, "Trades", lambda on: window.set_tab_visible("Trades", on))
+    statistics = getattr(window, "statistics_action", None)  # issue 7.5's Statistics window
+    if statistics is not None:
+        view.addSeparator()
+        view.addAction(statistics)
     update_file_menu(window, menus)
     return menus
 
