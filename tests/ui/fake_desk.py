@@ -59,6 +59,31 @@ class FakeResult:
     events: tuple[Event, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class FakeTradeNote:
+    """Same fields as ``storage.views.TradeNote``."""
+
+    trade_key: str
+    notes: str = ""
+    setup: str = ""
+    mistakes: str = ""
+    emotion: str = ""
+    rating: int | None = None
+    tags: tuple[str, ...] = ()
+    updated_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FakeScreenshot:
+    """A stored screenshot: what ``storage.views.ScreenshotRow`` holds, plus the PNG bytes themselves."""
+
+    trade_key: str
+    kind: str
+    sha256: str
+    ts_ms: int
+    png: bytes
+
+
 @dataclass
 class _Holding:
     quantity: Decimal = ZERO
@@ -462,27 +487,3 @@ class FakeDesk:
         start = self.start_balance if self.start_balance is not None else self.balance
         return [FakeSummary(self.session_id or 0, "Fake session", start, start)]
 
-
-@dataclass(frozen=True, slots=True)
-class FakeTradeNote:
-    """Same fields as ``storage.views.TradeNote``."""
-
-    trade_key: str
-    notes: str = ""
-    setup: str = ""
-    mistakes: str = ""
-    emotion: str = ""
-    rating: int | None = None
-    tags: tuple[str, ...] = ()
-    updated_at: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FakeScreenshot:
-    """A stored screenshot: what ``storage.views.ScreenshotRow`` holds, plus the PNG bytes themselves."""
-
-    trade_key: str
-    kind: str
-    sha256: str
-    ts_ms: int
-    png: bytes
