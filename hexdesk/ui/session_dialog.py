@@ -121,7 +121,35 @@ def funding_rule(value: Decimal) -> str | None:
     return None
 
 
-def _summary_text(summary: Any) -> dict[str, str]:
+def count_round_trips(fills: Sequence[Any]) -> int:
+    """Round trips opened by ``fills`` (in order): each fill that takes a symbol's position away from flat, or
+    through zero, opens one (the contract's trade_key is that fill's trade id)."""
+    held: dict[str, Decimal] = {}
+    opened = 0
+    for f in fills:
+        before = held.get(f.symbol, Decimal(0))
+        after = before + f.side.sign * f.quantity
+        held[f.symbol] = after
+        if after and (not before or (before > 0) != (after > 0)):
+            opened += 1
+    return opened
+
+
+def _trade_count(manager: Any, summary: Any) -> int | None:
+    """The summary's trade count, or counted from the journal's fills when the summary has none."""
+    count = getattr(summary, "trade_count", None)
+    if count is not None:
+        return int(count)
+    fills = getattr(getattr(manager, "journal", None), "fills", None)
+    if not callable(fills):
+        return None
+    try:
+        return count_round_trips(fills(summary.id))
+    except Exception:  # a session the journal cannot read is listed all the same
+        return None
+
+
+def _summary_text(summary: Any, trades: int | None = None) -> dict[str, str]:
     """One session list row from a ``SessionSummary`` (fields added by issue 7 read with defaults)."""
     start = Decimal(getattr(summary, "start_balance", 0))
     net = getattr(summary, "net_pnl", None)
@@ -130,7 +158,6 @@ def _summary_text(summary: Any) -> dict[str, str]:
         balance = start + (net or 0)
     balance = Decimal(balance)
     net = balance - start if net is None else Decimal(net)
-    trades = getattr(summary, "trade_count", None)
     if trades is None:
         fills = getattr(summary, "fill_count", None)
         trades_text = f"{fills} fills" if fills is not None else fmt.NONE
@@ -243,7 +270,7 @@ class SessionDialog(QDialog):
         self.summaries = list(self.manager.list())
         self.table.setRowCount(len(self.summaries))
         for r, summary in enumerate(self.summaries):
-            texts = _summary_text(summary)
+            texts = _summary_text(summary, _trade_count(self.manager, summary))
             for c, (key, _title) in enumerate(COLUMNS):
                 item = QTableWidgetItem(texts[key])
                 if key in ("balance", "pnl", "trades", "id"):

@@ -3,6 +3,7 @@ of a new session after a wipe-out. Against a fake session manager (the contract'
 
 from __future__ import annotations
 
+from dataclasses import dataclass as _dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -324,3 +325,39 @@ def test_the_spec_is_handed_over_as_the_services_session_spec(monkeypatch):
     monkeypatch.setitem(sys.modules, "hexdesk.service.sessions", module)
     ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True)
     assert make_spec(ours) == SessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), True, None)
+
+
+def test_trades_are_counted_from_the_journals_fills_when_the_summary_has_no_count(qtbot):
+    from types import SimpleNamespace
+
+    from hexdesk.ui.session_dialog import count_round_trips
+
+    def fill(symbol, side, qty):
+        return SimpleNamespace(symbol=symbol, side=side, quantity=D(qty))
+
+    fills = [
+        fill("BTCUSDT", Side.BUY, "0.1"), fill("BTCUSDT", Side.BUY, "0.1"),  # open, add: 1
+        fill("ETHUSDT", Side.SELL, "1"),  # another symbol: 2
+        fill("BTCUSDT", Side.SELL, "0.5"),  # long 0.2 -> short 0.3, a reversal: 3
+        fill("BTCUSDT", Side.BUY, "0.3"), fill("ETHUSDT", Side.BUY, "1"),  # both flat
+        fill("BTCUSDT", Side.BUY, "0.1"),  # 4
+    ]
+    assert count_round_trips(fills) == 4
+
+    @_dataclass(frozen=True)
+    class Summary:
+        id: int
+        name: str
+        start_balance: Decimal
+        net_pnl: Decimal
+        fill_count: int
+
+    manager = FakeSessionManager()
+    manager.summaries = [Summary(1, "from the journal", D("100"), D("0"), 7)]
+    manager.journal = SimpleNamespace(fills=lambda sid: fills if sid == 1 else [])
+    d = SessionDialog(manager)
+    qtbot.addWidget(d)
+    assert d.table.item(0, 5).text() == "4"
+    del manager.journal  # no journal to count from: the fill count says what is known
+    d.reload()
+    assert d.table.item(0, 5).text() == "7 fills"
