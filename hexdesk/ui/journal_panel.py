@@ -395,9 +395,12 @@ class DeskJournal:
 
     @property
     def available(self) -> bool:
+        """The session keeps a journal of trades (a journal from before issue 7 keeps no notes: nothing to edit)."""
         if getattr(self.desk, "session_id", None) is None:
             return False
-        return callable(getattr(self.desk, "save_trade_note", None)) or getattr(self.desk, "journal", None) is not None
+        journal = getattr(self.desk, "journal", None)
+        return callable(getattr(self.desk, "save_trade_note", None)) or callable(
+            getattr(journal, "save_trade_note", None))
 
     def problem(self) -> str | None:
         """Why the journal cannot write just now (None: it can)."""
@@ -429,7 +432,12 @@ class DeskJournal:
             self.desk.journal.add_screenshot(self.desk.session_id, trade_key, kind, png, self.desk.clock_ms or 0)
 
     def screenshots(self, trade_key: str) -> list[Any]:
-        return list(self._call("screenshots", trade_key)) if self.available else []
+        if not self.available:
+            return []
+        if not callable(getattr(self.desk, "screenshots", None)) and not callable(
+                getattr(getattr(self.desk, "journal", None), "screenshots", None)):
+            return []
+        return list(self._call("screenshots", trade_key))
 
     def png(self, row: Any) -> bytes | None:
         """A stored screenshot's PNG bytes: carried by the row, read from its ``path``, or asked of the journal
