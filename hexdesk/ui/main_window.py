@@ -539,8 +539,8 @@ class MainWindow(QMainWindow):
         offer.destroyed.connect(lambda _=None: setattr(self, "wipe_out_offer", None))
         self.wipe_out_offer = offer
         geo = self.geometry()
-        offer.adjustSize()
-        offer.move(geo.center().x() - offer.width() // 2, geo.top() + 120)
+        offer.adjustSize()  # bottom left, over the tables: clear of the centred liquidation notice and the chart
+        offer.move(geo.left() + 24, geo.bottom() - offer.height() - 24)
         offer.show()
         return True
 
