@@ -48,6 +48,7 @@ def test_new_session_typed_in_the_dialog_trade_journal_and_switch_back(qtbot, jo
     summary = journal.session(desk.session_id)
     assert (summary.name, summary.start_balance) == ("five grand", Decimal("5000"))
     assert window.account_panel.figures["wallet"].value.text() == "5,000.00 USDT"
+    assert window.start_balance() == Decimal("5000")  # what the wipe-out offer compares equity with
     first.close()
 
     desk.pause()
