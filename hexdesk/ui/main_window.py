@@ -4,34 +4,43 @@ controls on top, positions / open orders / fills below.
 The desk publishes a ``DeskChange`` for every batch of ticks and every action. The handler here only records
 what became stale (and the latest forming candle per open time); a single-shot ~30 fps timer then repaints the
 stale parts once. So 10,000 ticks a second cost one refresh a frame, and a quiet market costs nothing.
+
+Sessions (issue 7): the window can be handed another desk (``switch_session``): it rebuilds every desk-bound
+panel for it, moves its subscription, and emits ``session_switched(old, new)`` so the app closes the old desk and
+drives the new one. The menu bar (``menus.py``), the session dialog and the trade journal (with chart screenshots
+taken at each trade's entry and exit) hang off it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from hexdesk.engine.enums import MarginMode, OrderType, Side
-from hexdesk.engine.events import Event, PositionLiquidated
+from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
+from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
+from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
 from hexdesk.ui.statistics_view import StatisticsView
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
+    from hexdesk.engine.fills import Fill
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, TradingDesk
@@ -41,35 +50,45 @@ MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads t
 ALL_PARTS = frozenset(
     {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers"}
 )
+WIPE_OUT_SHARE = Decimal("0.05")  # equity below 5% of the starting balance after a liquidation: offer a new session
 
 
 class MainWindow(QMainWindow):
     """HexDesk's one window. ``refresh_count`` counts coalesced refreshes (tests check it stays bounded)."""
 
     closed = Signal()  # the window was closed: the application's session ends
+    session_switched = Signal(object, object)  # (old desk, new desk): the app closes the old one, runs the new one
+    import_requested = Signal()  # File > Import…: whoever provides import connects here (the item is off until then)
+    export_requested = Signal()  # File > Export…
 
-    def __init__(self, desk: TradingDesk, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: Any = None) -> None:
+        """``sessions``: the app's ``SessionManager`` (``hexdesk.service.sessions``); without it the session items
+        of the File menu are disabled."""
         super().__init__(parent)
         self.desk = desk
+        self.sessions = sessions
         self.refresh_count = 0
         self._dirty: set[str] = set()
         self._pending: dict[int, Candle] = {}  # chart symbol's forming candles since the last frame, by open time
         self._lines: dict[str, tuple[float, str, str]] = {}  # what the chart shows, to skip unchanged lines
         self._unannounced: list[Event] = []  # engine events not yet told in the notification area
-        self._reports_seen = len(getattr(desk, "liquidation_reports", ()))
-        self._ended = bool(getattr(desk, "finished", False))
         self.liquidation_notices: list[LiquidationNotice] = []
+        self._panels: list[tuple[str, Callable[[Any], QWidget]]] = []  # extra bottom tabs, rebuilt per desk
+        self._open_qty: dict[str, Decimal] = {}  # signed position size per symbol, followed fill by fill
+        self.open_trades: dict[str, str] = {}  # symbol -> trade_key of the round trip open now
+        self._shots: list[tuple[str, str, str]] = []  # (symbol, trade_key, kind) to grab after the next frame
+        self.session_dialog: SessionDialog | None = None
+        self.wipe_out_offer: WipeOutOffer | None = None
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
 
-        self.setWindowTitle(f"HexDesk — {desk.mode_label}")
         self.resize(1600, 960)
         theme.apply(self)
+        self._build_actions()
         self._build()
-        self.chart_symbol = self.ticket.symbol
-        self._load_chart(self.chart_symbol)
-        self._unsubscribe = desk.subscribe(self.on_desk_change)
-        self.refresh_now()
+        self.menus = build_menus(self)
+        self._connect_transfer()
+        self._bind()
 
     # --- layout ----------------------------------------------------------------------------------------
 
@@ -102,6 +121,14 @@ class MainWindow(QMainWindow):
         self.message.hide()
         for table in (self.positions_table, self.orders_table, self.fills_table):
             table.status.connect(self.show_message)
+        self.journal_panel = JournalPanel(desk)
+        self.tabs.addTab(self.journal_panel, "Journal")
+        trades_table = getattr(self, "trades_table", None)  # the Trades tab (issue 7.3), when built above
+        if trades_table is not None and getattr(trades_table, "desk", None) is desk:
+            trades_table.trade_selected.connect(self.journal_panel.show_trade)
+        self.panels: dict[str, QWidget] = {}
+        for title, factory in self._panels:
+            self._add_panel_widget(title, factory(desk))
 
         # The notification list sits right under the chart, where the eye is, a few lines tall (drag the splitter
         # for more); beside the tabs it squeezed the tables off a 1280-wide window, under the ticket it pushed the
@@ -120,7 +147,7 @@ class MainWindow(QMainWindow):
         left.setChildrenCollapsible(False)
         left.setHandleWidth(3)
 
-        ticket_scroll = QScrollArea(objectName="ticketScroll")
+        self.ticket_scroll = ticket_scroll = QScrollArea(objectName="ticketScroll")
         ticket_scroll.setWidget(self.ticket)
         ticket_scroll.setWidgetResizable(True)
         ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -141,15 +168,20 @@ class MainWindow(QMainWindow):
         col.addWidget(self.replay_bar)
         col.addWidget(self.account_panel)
         col.addWidget(body, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(central)  # a previous central widget (the old session's panels) is deleted
 
+        self.ticket.symbolChanged.connect(self.show_symbol)
+        self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
+
+    def _build_actions(self) -> None:
+        """Window actions (built once: they outlive session switches)."""
         self.play_action = QAction("Play / pause", self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.play_action.triggered.connect(self.toggle_play)
         self.addAction(self.play_action)
         self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setShortcuts(keys(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.close)
         self.addAction(self.quit_action)
@@ -158,8 +190,21 @@ class MainWindow(QMainWindow):
         self.statistics_action.triggered.connect(self.show_statistics)
         self.addAction(self.statistics_action)
 
-        self.ticket.symbolChanged.connect(self.show_symbol)
-        self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
+    def _bind(self) -> None:
+        """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
+        desk = self.desk
+        self.setWindowTitle(f"HexDesk — {desk.mode_label}")
+        self._reports_seen = len(getattr(desk, "liquidation_reports", ()))
+        self._ended = bool(getattr(desk, "finished", False))
+        self._wipe_out_offered = False
+        self._wipe_out_check = False
+        self._follow_fills(desk.fills(), shoot=False)
+        self.chart_symbol = self.ticket.symbol
+        self._load_chart(self.chart_symbol)
+        self._unsubscribe = desk.subscribe(self.on_desk_change)
+        if self.open_trades:  # a resumed session with a trade open: journal it
+            self.journal_panel.show_trade(next(iter(self.open_trades.values())))
+        self.refresh_now()
 
     # --- desk changes: only mark what is stale ---------------------------------------------------------
 
@@ -179,9 +224,13 @@ class MainWindow(QMainWindow):
         if change.events:
             parts.update(("positions", "orders", "fills", "account", "lines", "notices", "markers", "clock"))
             self._unannounced.extend(change.events)
+            fills = [e.fill for e in change.events if isinstance(e, OrderFilled)]
+            if fills:
+                self._follow_fills(fills, shoot=True)
             for event in change.events:
                 if isinstance(event, PositionLiquidated):
                     self.show_message(self.liquidation_text(event), "error")
+                    self._wipe_out_check = True
         if not self._ended and getattr(self.desk, "finished", False):
             parts.update(("notices", "clock"))
         self._mark(parts)
@@ -244,6 +293,10 @@ class MainWindow(QMainWindow):
             self._refresh_markers()
         if "notices" in dirty:
             self._announce()
+        if dirty & {"clock"}:
+            self.journal_panel.refresh_day()
+        if self._shots:
+            self._take_screenshots()  # last: the chart has its new candle, lines and fill markers
 
     def _apply_pending_candles(self) -> None:
         pending, self._pending = self._pending, {}
@@ -303,6 +356,9 @@ class MainWindow(QMainWindow):
             notice.show()
             notice.raise_()
         self._reports_seen = len(reports)
+        if self._wipe_out_check:
+            self._wipe_out_check = False
+            self.offer_new_session_if_wiped_out()
 
     def _forget_notice(self, notice: LiquidationNotice) -> None:
         if notice in self.liquidation_notices:
@@ -401,6 +457,200 @@ class MainWindow(QMainWindow):
             return
         self.replay_bar.toggle()
 
+    # --- sessions ----------------------------------------------------------------------------------------
+
+    def switch_session(self, desk: TradingDesk) -> None:
+        """Show another session: every desk-bound panel is rebuilt for ``desk`` and subscribed to it, the old
+        desk is unsubscribed (its typed journal edits written first); ``session_switched(old, new)`` then tells
+        the app, which closes the old desk and drives the new one's replay."""
+        old = self.desk
+        if desk is old:
+            return
+        self.journal_panel.flush()
+        self._unsubscribe()
+        self._frame.stop()
+        self._dirty.clear()
+        self._pending.clear()
+        self._lines.clear()
+        self._unannounced.clear()
+        self._shots.clear()
+        self._open_qty.clear()
+        self.open_trades.clear()
+        for notice in list(self.liquidation_notices):
+            notice.close()
+        self.liquidation_notices.clear()
+        if self.wipe_out_offer is not None:
+            self.wipe_out_offer.close()
+            self.wipe_out_offer = None
+        stats = getattr(self, "statistics_view", None)  # the Statistics window (issue 7.5) shows the old session
+        if stats is not None:
+            stats.close()
+            self.statistics_view = None
+        self.desk = desk
+        self._build()
+        self.centralWidget().setVisible(self.isVisible())  # at once, not at Qt's next turn of the loop
+        for action in self.menus.view_toggles.values():  # hidden panels stay hidden in the new session
+            action.toggled.emit(action.isChecked())
+        self._bind()
+        self.session_switched.emit(old, desk)
+
+    def _connect_transfer(self) -> None:
+        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export`` when this build has them."""
+        try:
+            from hexdesk.ui import import_export  # type: ignore[attr-defined]
+        except ImportError:
+            return  # the items stay visible, disabled, saying they are coming
+        self.export_requested.connect(lambda: import_export.export_dialog(self, self.desk))
+        self.import_requested.connect(lambda: import_export.import_dialog(
+            self, getattr(self.desk, "journal", None), on_imported=self._show_imported))
+        update_file_menu(self)
+
+    def _show_imported(self, outcome: Any) -> None:
+        """An import made a new session: show it in the session list (imported real trades are read-only)."""
+        dialog = self.open_sessions("list")
+        session_id = getattr(outcome, "session_id", None)
+        if dialog is not None and session_id is not None:
+            dialog.select_session(session_id)
+
+    def set_session_manager(self, sessions: Any) -> None:
+        """The app's ``SessionManager`` (when it was not given to the constructor)."""
+        self.sessions = sessions
+        update_file_menu(self)
+
+    def open_sessions(self, tab: str = "list") -> SessionDialog | None:
+        """File > New session / Open session: the session dialog on its New or Sessions tab (window-modal,
+        the replay runs on). A desk it opens becomes this window's (``switch_session``)."""
+        if self.sessions is None:
+            return None
+        if self.session_dialog is not None:
+            self.session_dialog.close()
+        dialog = SessionDialog(self.sessions, getattr(self.desk, "session_id", None), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.tabs.setCurrentIndex(1 if tab == "new" else 0)
+        dialog.deskOpened.connect(self.switch_session)
+        dialog.destroyed.connect(lambda _=None: setattr(self, "session_dialog", None))
+        self.session_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_balance(self) -> Decimal | None:
+        """The session's starting balance (from the desk, else its journal summary)."""
+        value = getattr(self.desk, "start_balance", None)
+        if value is not None:
+            return Decimal(value)
+        sid = getattr(self.desk, "session_id", None)
+        if sid is None:
+            return None
+        journal = getattr(self.desk, "journal", None)
+        if callable(getattr(journal, "session", None)):
+            return Decimal(journal.session(sid).start_balance)
+        sessions = getattr(self.desk, "sessions", None)
+        for summary in sessions() if callable(sessions) else ():
+            if summary.id == sid:
+                return Decimal(summary.start_balance)
+        return None
+
+    def offer_new_session_if_wiped_out(self) -> bool:
+        """After a liquidation: if equity is below 5% of the starting balance, offer a new session (once per
+        session, non-blocking). Returns whether the offer is shown."""
+        start = self.start_balance()
+        if self._wipe_out_offered or not start:
+            return False
+        equity = self.desk.account().margin_balance
+        if equity >= start * WIPE_OUT_SHARE:
+            return False
+        self._wipe_out_offered = True
+        offer = WipeOutOffer(equity, start, self)
+        offer.newButton.setEnabled(self.sessions is not None)
+        if self.sessions is None:
+            offer.newButton.setToolTip("Restart HexDesk with --new-session")
+        offer.newSessionRequested.connect(lambda: self.open_sessions("new"))
+        offer.destroyed.connect(lambda _=None: setattr(self, "wipe_out_offer", None))
+        self.wipe_out_offer = offer
+        geo = self.geometry()
+        offer.adjustSize()  # bottom left, over the tables: clear of the centred liquidation notice and the chart
+        offer.move(geo.left() + 24, geo.bottom() - offer.height() - 24)
+        offer.show()
+        return True
+
+    # --- panels and the journal ------------------------------------------------------------------------
+
+    def add_panel(self, title: str, factory: Callable[[Any], QWidget]) -> QWidget:
+        """A bottom tab built by ``factory(desk)`` (again for each session) with a View toggle: the Trades tab.
+
+        A panel with a ``tradeSelected(str)`` signal drives the Journal tab; ``tradeActivated(str)`` also
+        brings the Journal tab forward."""
+        self._panels.append((title, factory))
+        widget = factory(self.desk)
+        self._add_panel_widget(title, widget)
+        from hexdesk.ui.menus import add_view_toggle
+
+        add_view_toggle(self, self.menus, title, lambda on, t=title: self.set_tab_visible(t, on))
+        return widget
+
+    def _add_panel_widget(self, title: str, widget: QWidget) -> None:
+        self.panels[title] = widget
+        self.tabs.insertTab(self.tabs.indexOf(self.journal_panel), widget, title)
+        for name, reveal in (("tradeSelected", False), ("trade_selected", False), ("tradeActivated", True)):
+            signal = getattr(widget, name, None)
+            if signal is not None:
+                signal.connect(lambda key, r=reveal: self.show_trade_journal(key, reveal=r))
+
+    def set_tab_visible(self, title: str, visible: bool) -> None:
+        """Show or hide the bottom tab named ``title`` (its text without the "(n)" count)."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).split(" (")[0] == title:
+                self.tabs.setTabVisible(i, visible)
+
+    def show_trade_journal(self, trade_key: str | None, *, reveal: bool = False) -> None:
+        """Journal ``trade_key`` (the Trades tab's selection); ``reveal`` brings the Journal tab forward."""
+        self.journal_panel.show_trade(trade_key)
+        if reveal:
+            self.tabs.setCurrentWidget(self.journal_panel)
+
+    def _follow_fills(self, fills: Iterable[Fill], *, shoot: bool) -> None:
+        """Follow each symbol's position through fills: a fill from flat opens a round trip keyed
+        ``SYMBOL:trade_id`` (the contract's trade_key), one back to flat closes it, one through zero does both.
+        With ``shoot``, entries and exits queue a chart screenshot for the end of the next frame."""
+        for fill in fills:
+            before = self._open_qty.get(fill.symbol, Decimal(0))
+            after = before + fill.side.sign * fill.quantity
+            self._open_qty[fill.symbol] = after
+            if before and (not after or (before > 0) != (after > 0)):
+                key = self.open_trades.pop(fill.symbol, None)
+                if key is not None and shoot:
+                    self._shots.append((fill.symbol, key, "exit"))
+            if after and (not before or (before > 0) != (after > 0)):
+                key = f"{fill.symbol}:{fill.trade_id}"
+                self.open_trades[fill.symbol] = key
+                if shoot:
+                    self._shots.append((fill.symbol, key, "entry"))
+        if shoot and self._shots:
+            self._mark(("chart", "lines", "markers"))
+
+    def _take_screenshots(self) -> None:
+        """Grab the chart as it now stands for each queued entry / exit and store it with the trade. A fill on a
+        symbol the chart does not show is not photographed (the picture would show another market)."""
+        shots, self._shots = self._shots, []
+        store = DeskJournal(self.desk)
+        if not store.available:
+            return
+        png: bytes | None = None
+        for symbol, key, kind in shots:
+            if symbol != self.chart_symbol:
+                continue
+            if png is None:
+                png = chart_png(self.chart)
+            try:
+                store.add_screenshot(key, kind, png)
+            except Exception as exc:  # a journal that cannot write loses the picture, never the frame
+                self.show_message(f"Screenshot not saved: {exc}", "error")
+                continue
+            if kind == "entry" and not self.journal_panel.isAncestorOf(self.focusWidget() or self):
+                self.journal_panel.show_trade(key)  # the trade just opened is the one to journal
+            elif key == self.journal_panel.trade_key:
+                self.journal_panel.refresh_screenshots()
+
     def show_message(self, text: str, tone: str) -> None:
         self.message.setText(text)
         self.message.setToolTip(text)
@@ -408,10 +658,21 @@ class MainWindow(QMainWindow):
         self.message.setStyleSheet(f"color: {theme.RED if tone == 'error' else theme.MUTED};")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.journal_panel.flush()  # what was typed in the last 300 ms is written before the session ends
         self._frame.stop()
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+def chart_png(widget: QWidget) -> bytes:
+    """The widget as it is on screen, as PNG bytes."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    widget.grab().save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 class _CornerLabel(QLabel):

@@ -9,9 +9,10 @@ orders rest). Tests steer it with ``reject_next`` and ``push_tick`` and read wha
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from hexdesk.engine.enums import LiquidityRole, MarginMode, OrderStatus, OrderType, Side
@@ -56,6 +57,31 @@ class FakeResult:
     order: Order | None = None
     rejection: Rejection | None = None
     events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FakeTradeNote:
+    """Same fields as ``storage.views.TradeNote``."""
+
+    trade_key: str
+    notes: str = ""
+    setup: str = ""
+    mistakes: str = ""
+    emotion: str = ""
+    rating: int | None = None
+    tags: tuple[str, ...] = ()
+    updated_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FakeScreenshot:
+    """A stored screenshot: what ``storage.views.ScreenshotRow`` holds, plus the PNG bytes themselves."""
+
+    trade_key: str
+    kind: str
+    sha256: str
+    ts_ms: int
+    png: bytes
 
 
 @dataclass
@@ -421,3 +447,59 @@ class FakeDesk:
         from hexdesk.storage.statistics import compute_for
 
         return compute_for(self.trades(), self.notes, trade_filter, float(self.balance))
+
+    # --- journal (issue 7: trade notes, day notes, screenshots, sessions) -------------------------------
+    # Plain dicts standing in for the Journal behind the desk; "saved" means "in these dicts", which is what the
+    # real desk's journal commits before it returns.
+
+    session_id: int | None = 1
+    journal_available: bool = True  # False: the journal cannot write just now (disk full...); see journal_problem
+    journal_problem: str | None = None
+    start_balance: Decimal | None = None  # None: the same as ``balance``
+
+    journal_store: dict = field(default_factory=lambda: {"notes": {}, "days": {}, "shots": {}, "saves": []})
+
+    def _journal(self) -> dict:
+        return self.journal_store
+
+    def trade_note(self, trade_key: str) -> FakeTradeNote | None:
+        return self._journal()["notes"].get(trade_key)
+
+    def trade_notes(self) -> dict[str, FakeTradeNote]:
+        return dict(self._journal()["notes"])
+
+    def save_trade_note(self, trade_key: str, **fields: object) -> None:
+        """Like ``Journal.save_trade_note``: a field given as None is left unchanged."""
+        store = self._journal()
+        store["saves"].append((trade_key, dict(fields)))
+        old = store["notes"].get(trade_key) or FakeTradeNote(trade_key)
+        changes = {k: (tuple(v) if k == "tags" else v) for k, v in fields.items() if v is not None}
+        store["notes"][trade_key] = replace(old, **changes, updated_at=f"save {len(store['saves'])}")
+
+    @property
+    def note_saves(self) -> list[tuple[str, dict]]:
+        """Every ``save_trade_note`` call, in order (tests count the debounced saves)."""
+        return self._journal()["saves"]
+
+    def day_note(self, day: str) -> str:
+        return self._journal()["days"].get(day, "")
+
+    def save_day_note(self, day: str, text: str) -> None:
+        self._journal()["days"][day] = text
+
+    def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> str:
+        sha = hashlib.sha256(png).hexdigest()
+        rows = self._journal()["shots"].setdefault(trade_key, [])
+        rows.append(FakeScreenshot(trade_key, kind, sha, self._clock, png))
+        return sha
+
+    def screenshots(self, trade_key: str) -> list[FakeScreenshot]:
+        return list(self._journal()["shots"].get(trade_key, ()))
+
+    def sessions(self) -> list:
+        """The journal's sessions (the window asks for the starting balance of its own)."""
+        from tests.ui.fake_sessions import FakeSummary
+
+        start = self.start_balance if self.start_balance is not None else self.balance
+        return [FakeSummary(self.session_id or 0, "Fake session", start, start)]
+
