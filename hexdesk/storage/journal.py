@@ -42,16 +42,41 @@ from hexdesk.engine.fills import Fill
 from hexdesk.engine.orders import Order
 from hexdesk.storage import migrate
 from hexdesk.storage.codec import dumps_event, loads_event
-from hexdesk.storage.errors import JournalClosed, JournalCorrupt, JournalError, JournalTooNew, UnknownSession
+from hexdesk.storage.errors import (
+    JournalClosed,
+    JournalCorrupt,
+    JournalError,
+    JournalGap,
+    JournalTooNew,
+    JournalWriteError,
+    SequenceGap,
+    UnknownSession,
+    write_failure_reason,
+)
 from hexdesk.storage.tables import (
+    DayNote,
     EventRecord,
     FillRecord,
     FundingRecord,
     LiquidationRecord,
     OrderRecord,
     PracticeSession,
+    Screenshot,
+    TradeNote as TradeNoteRecord,
+    TradeTag,
 )
-from hexdesk.storage.views import FillRow, FundingRow, LiquidationRow, OrderRow, SessionMode, SessionSummary
+from hexdesk.storage.views import (
+    FillRow,
+    FundingRow,
+    LiquidationRow,
+    OrderRow,
+    ResumePoint,
+    ScreenshotRow,
+    SessionMode,
+    SessionStatus,
+    SessionSummary,
+    TradeNote,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +90,11 @@ _orders = OrderRecord.__table__
 _fills = FillRecord.__table__
 _liquidations = LiquidationRecord.__table__
 _funding = FundingRecord.__table__
+_trade_notes = TradeNoteRecord.__table__
+_trade_tags = TradeTag.__table__
+_day_notes = DayNote.__table__
+_screenshots = Screenshot.__table__
+_NOTE_FIELDS = ("notes", "setup", "mistakes", "emotion", "rating")
 
 _CHUNK = 500  # SQL parameters per IN (...) list
 
@@ -228,6 +258,11 @@ class Journal:
         except BaseException:
             engine.dispose()
             raise
+        try:
+            journal.check_gaps()
+        except BaseException:
+            engine.dispose()
+            raise
         return journal
 
     @classmethod
@@ -245,7 +280,32 @@ class Journal:
         with self._engine.connect() as conn:
             conn.execution_options(hexdesk_begin="IMMEDIATE")
             with conn.begin():
+                current = migrate.current_revision(conn)
+                if current is not None and current != migrate.head_revision() and self._path is not None:
+                    self.backup_before_migration = migrate.backup_copy(conn, self._path, current)
                 migrate.upgrade_to_head(conn)
+
+    backup_before_migration: Path | None = None
+    """The copy of the file kept before this open migrated it (None: nothing was migrated)."""
+
+    def check_gaps(self) -> None:
+        """Raise :class:`JournalGap` naming the first session whose event log skips a seq, and that seq."""
+        with self._read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT session_id, COUNT(*), MIN(seq), MAX(seq) FROM events GROUP BY session_id ORDER BY session_id"
+            ).all()
+            for session_id, count, lo, hi in rows:
+                if lo == 1 and hi == count:
+                    continue
+                if lo != 1:
+                    raise JournalGap(self._path, session_id, 1)
+                missing = conn.exec_driver_sql(
+                    "SELECT e.seq + 1 FROM events e WHERE e.session_id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM events n WHERE n.session_id = e.session_id AND n.seq = e.seq + 1) "
+                    "ORDER BY e.seq LIMIT 1",
+                    (session_id,),
+                ).scalar()
+                raise JournalGap(self._path, session_id, int(missing))
 
     @property
     def path(self) -> Path | None:
@@ -277,12 +337,21 @@ class Journal:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        """One write transaction. A failed write (disk full, read-only, I/O) raises :class:`JournalWriteError`,
+        with nothing of the transaction kept."""
         with self._lock:
             self._check_open()
-            with self._engine.connect() as conn:
-                conn.execution_options(hexdesk_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
+            try:
+                with self._engine.connect() as conn:
+                    conn.execution_options(hexdesk_begin="IMMEDIATE")
+                    with conn.begin():
+                        yield conn
+            except DBAPIError as exc:
+                if isinstance(exc.orig, sqlite3.OperationalError):
+                    raise JournalWriteError(self._path, write_failure_reason(str(exc.orig)), str(exc.orig)) from exc
+                raise
+            except sqlite3.OperationalError as exc:
+                raise JournalWriteError(self._path, write_failure_reason(str(exc)), str(exc)) from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -299,17 +368,32 @@ class Journal:
         settings: Mapping[str, Any] | None = None,
         *,
         app_version: str = __version__,
+        journal_only: bool = False,
+        blind: bool = False,
+        archived_from_id: int | None = None,
+        speed: float | None = None,
     ) -> int:
-        """Create a practice session and return its id. ``settings`` must be JSON (Decimals/enums become str)."""
+        """Create a practice session and return its id. ``settings`` must be JSON (Decimals/enums become str).
+
+        ``journal_only``: imported real trades (fills, no events); ``blind``: the dates are hidden from the trader;
+        ``archived_from_id``: the session a reset archived and this one copies.
+        """
         mode = SessionMode(mode)
         if not isinstance(start_balance, Decimal):
             raise TypeError(f"start_balance must be a Decimal, not {type(start_balance).__name__}")
         settings_json = json.dumps(dict(settings or {}), sort_keys=True, default=_settings_default)
+        now = _iso(self._clock())
         with self._write() as conn:
             result = conn.execute(
                 _sessions.insert().values(
                     name=name,
-                    started_at=_iso(self._clock()),
+                    started_at=now,
+                    last_used_at=now,
+                    status=SessionStatus.ACTIVE.value,
+                    journal_only=journal_only,
+                    blind=blind,
+                    archived_from_id=archived_from_id,
+                    speed=None if speed is None else repr(float(speed)),
                     ended_at=None,
                     mode=mode.value,
                     dataset=dataset,
@@ -333,7 +417,9 @@ class Journal:
                 raise UnknownSession(session_id)
             if ended[0] is None:
                 conn.execute(
-                    _sessions.update().where(_sessions.c.id == session_id).values(ended_at=_iso(self._clock()))
+                    _sessions.update()
+                    .where(_sessions.c.id == session_id)
+                    .values(ended_at=_iso(self._clock()), status=SessionStatus.ENDED.value)
                 )
 
     def sessions(self) -> list[SessionSummary]:
@@ -388,15 +474,36 @@ class Journal:
             realized_pnl=Decimal(m["realized_pnl"]),
             fees=Decimal(m["fees"]),
             funding=Decimal(m["funding"]),
+            status=SessionStatus(m["status"]),
+            replay_ms=m["replay_ms"],
+            speed=None if m["speed"] is None else float(m["speed"]),
+            last_used_at=datetime.fromisoformat(m["last_used_at"]) if m["last_used_at"] else None,
+            blind=bool(m["blind"]),
+            journal_only=bool(m["journal_only"]),
+            archived_from_id=m["archived_from_id"],
         )
 
     # ---- recording
 
-    def record(self, session_id: int, events: Iterable[Event]) -> None:
+    def record(
+        self,
+        session_id: int,
+        events: Iterable[Event],
+        *,
+        replay_ms: int | None = None,
+        speed: float | None = None,
+        resume: Mapping[str, Any] | None = None,
+    ) -> None:
         """Append events and the order/fill/liquidation/funding rows they imply, in one committed transaction.
 
         Idempotent per (session_id, seq): an event whose seq is already recorded (or repeated in the batch) is
-        ignored, together with everything it implies. Nothing is written if any event fails to encode.
+        ignored, together with everything it implies. The new events must continue the stored log without a gap
+        (the first is the stored last seq + 1, then one by one), else :class:`SequenceGap` and nothing is
+        written. Nothing is written if any event fails to encode.
+
+        ``replay_ms`` / ``speed`` / ``resume`` (the replay position and the opaque resume state) are written in the
+        same transaction, so the stored position always belongs to the stored events; given alone (no event),
+        they are written by themselves.
         """
         self._check_open()
         batch: list[tuple[Event, str]] = []
@@ -404,8 +511,10 @@ class Journal:
             if not isinstance(ev, Event):
                 raise TypeError(f"not an engine event: {ev!r}")
             batch.append((ev, dumps_event(ev)))  # encode before the transaction: all or nothing
-        if not batch:
+        position = replay_ms is not None or speed is not None or resume is not None
+        if not batch and not position:
             return
+        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
         with self._write() as conn:
             totals = conn.execute(
                 select(_sessions.c.realized_pnl, _sessions.c.fees, _sessions.c.funding).where(
@@ -414,30 +523,73 @@ class Journal:
             ).first()
             if totals is None:
                 raise UnknownSession(session_id)
-            seqs = [ev.seq for ev, _ in batch]
-            existing = set(
-                conn.execute(
-                    select(_events.c.seq).where(
-                        _events.c.session_id == session_id, _events.c.seq.between(min(seqs), max(seqs))
-                    )
-                ).scalars()
-            )
             new: list[tuple[Event, str]] = []
-            for ev, payload in batch:
-                if ev.seq not in existing:
-                    existing.add(ev.seq)
+            if batch:
+                last_seq = conn.execute(
+                    select(func.coalesce(func.max(_events.c.seq), 0)).where(_events.c.session_id == session_id)
+                ).scalar_one()
+                seen: set[int] = set()
+                for ev, payload in sorted(batch, key=lambda item: item[0].seq):
+                    if ev.seq in seen:
+                        continue
+                    seen.add(ev.seq)
+                    if ev.seq <= last_seq:
+                        continue  # already recorded (the log has no gap below last_seq: see check_gaps)
+                    if ev.seq != last_seq + 1:
+                        raise SequenceGap(session_id, last_seq + 1, ev.seq)
+                    last_seq = ev.seq
                     new.append((ev, payload))
-            if not new:
-                return
-            conn.execute(
-                _events.insert(),
-                [
-                    {"session_id": session_id, "seq": ev.seq, "ts_ms": ev.ts_ms, "type": type(ev).__name__,
-                     "payload": payload}
-                    for ev, payload in new
-                ],
-            )
-            self._project(conn, session_id, [ev for ev, _ in new], totals)
+            if new:
+                conn.execute(
+                    _events.insert(),
+                    [
+                        {"session_id": session_id, "seq": ev.seq, "ts_ms": ev.ts_ms, "type": type(ev).__name__,
+                         "payload": payload}
+                        for ev, payload in new
+                    ],
+                )
+                self._project(conn, session_id, [ev for ev, _ in new], totals)
+            if position:
+                self._write_position(conn, session_id, replay_ms, speed, resume_json)
+
+    @staticmethod
+    def _write_position(
+        conn: Connection, session_id: int, replay_ms: int | None, speed: float | None, resume_json: str | None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if replay_ms is not None:
+            values["replay_ms"] = int(replay_ms)
+        if speed is not None:
+            values["speed"] = repr(float(speed))
+        if resume_json is not None:
+            values["resume_json"] = resume_json
+        if values:
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(**values))
+
+    def set_replay_position(
+        self, session_id: int, replay_ms: int | None, speed: float | None, resume: Mapping[str, Any] | None = None
+    ) -> None:
+        """Store where the replay stands (also written inside ``record()`` when given there)."""
+        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            self._write_position(conn, session_id, replay_ms, speed, resume_json)
+
+    def resume_point(self, session_id: int) -> ResumePoint:
+        """The replay position and resume state stored with the session's last commit."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(_sessions.c.replay_ms, _sessions.c.speed, _sessions.c.resume_json).where(
+                    _sessions.c.id == session_id
+                )
+            ).first()
+        if row is None:
+            raise UnknownSession(session_id)
+        return ResumePoint(
+            row.replay_ms,
+            None if row.speed is None else float(row.speed),
+            None if row.resume_json is None else json.loads(row.resume_json),
+        )
 
     def _project(self, conn: Connection, session_id: int, events: Sequence[Event], totals: Any) -> None:
         order_rows: dict[int, dict[str, Any]] = {}

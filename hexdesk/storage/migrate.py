@@ -46,3 +46,25 @@ def upgrade_to_head(connection: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")
+
+
+def backup_copy(connection: Connection, path: Path, revision: str) -> Path:
+    """Copy the journal at ``path`` (schema ``revision``) beside it before migrating it, with SQLite's ``VACUUM
+    INTO`` (a consistent copy even with a WAL). Returns the copy: ``<name>.before-<head>-from-<revision>.bak``,
+    numbered if that exists. The migration then runs in the caller's transaction; the copy is never touched."""
+    target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.bak")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.{n}.bak")
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    # VACUUM cannot run inside a transaction: use a second, plain connection reading the committed file.
+    import sqlite3
+
+    src = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        src.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        src.close()
+    return target
