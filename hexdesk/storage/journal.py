@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -62,8 +63,10 @@ from hexdesk.storage.tables import (
     OrderRecord,
     PracticeSession,
     Screenshot,
-    TradeNote as TradeNoteRecord,
     TradeTag,
+)
+from hexdesk.storage.tables import (
+    TradeNote as TradeNoteRecord,
 )
 from hexdesk.storage.views import (
     FillRow,
@@ -229,6 +232,7 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        self._memory_png: dict[str, bytes] = {}  # an in-memory journal's screenshots
 
     # ---- lifecycle
 
@@ -433,6 +437,60 @@ class Journal:
         if row is None:
             raise UnknownSession(session_id)
         return self._summary(row)
+
+    def rename_session(self, session_id: int, name: str) -> None:
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(name=str(name)))
+
+    def archive_session(self, session_id: int) -> None:
+        """Keep the session read-only (a reset archives the old one and starts a copy); never deletes."""
+        self._set_status(session_id, SessionStatus.ARCHIVED)
+
+    def reactivate_session(self, session_id: int) -> None:
+        self._set_status(session_id, SessionStatus.ACTIVE)
+
+    def _set_status(self, session_id: int, status: SessionStatus) -> None:
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(status=status.value))
+
+    def delete_session(self, session_id: int) -> None:
+        """Delete the session and everything of it (events, orders, fills, notes, screenshots rows) in one
+        transaction. Screenshot files still referenced by another session are kept."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            shas = set(
+                conn.execute(select(_screenshots.c.sha256).where(_screenshots.c.session_id == session_id)).scalars()
+            )
+            conn.execute(_sessions.delete().where(_sessions.c.id == session_id))  # ON DELETE CASCADE does the rest
+            still = set(
+                conn.execute(select(_screenshots.c.sha256).where(_screenshots.c.sha256.in_(shas))).scalars()
+            ) if shas else set()
+        for sha in shas - still:
+            self._memory_png.pop(sha, None)
+            folder = self.screenshots_dir
+            if folder is not None:
+                (folder / f"{sha}.png").unlink(missing_ok=True)
+
+    def touch_session(self, session_id: int) -> None:
+        """Stamp the session as used now (the app resumes the last used active session)."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _sessions.update().where(_sessions.c.id == session_id).values(last_used_at=_iso(self._clock()))
+            )
+
+    def last_active_session(self) -> SessionSummary | None:
+        """The active session used last (None: there is none), journal-only imports left out."""
+        with self._read() as conn:
+            row = conn.execute(
+                self._summary_query()
+                .where(_sessions.c.status == SessionStatus.ACTIVE.value, _sessions.c.journal_only.is_(False))
+                .order_by(func.coalesce(_sessions.c.last_used_at, _sessions.c.started_at).desc(), _sessions.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else self._summary(row)
 
     @staticmethod
     def _summary_query() -> Select[Any]:
@@ -705,6 +763,238 @@ class Journal:
     def _require_session(conn: Connection, session_id: int) -> None:
         if conn.execute(select(_sessions.c.id).where(_sessions.c.id == session_id)).first() is None:
             raise UnknownSession(session_id)
+
+    # ---- the trader's journal: trade notes and tags, day notes, screenshots
+
+    def trade_note(self, session_id: int, trade_key: str) -> TradeNote | None:
+        """The note of one round trip (None: never written, and no tag)."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            notes = self._notes(conn, session_id, trade_key)
+        return notes.get(trade_key)
+
+    def trade_notes(self, session_id: int) -> dict[str, TradeNote]:
+        """Every noted or tagged round trip of the session, by trade_key."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            return self._notes(conn, session_id, None)
+
+    @staticmethod
+    def _notes(conn: Connection, session_id: int, trade_key: str | None) -> dict[str, TradeNote]:
+        q_notes = select(_trade_notes).where(_trade_notes.c.session_id == session_id)
+        q_tags = select(_trade_tags.c.trade_key, _trade_tags.c.tag).where(_trade_tags.c.session_id == session_id)
+        if trade_key is not None:
+            q_notes = q_notes.where(_trade_notes.c.trade_key == trade_key)
+            q_tags = q_tags.where(_trade_tags.c.trade_key == trade_key)
+        tags: dict[str, list[str]] = {}
+        for key, tag in conn.execute(q_tags.order_by(_trade_tags.c.trade_key, _trade_tags.c.tag)):
+            tags.setdefault(key, []).append(tag)
+        out: dict[str, TradeNote] = {}
+        for r in conn.execute(q_notes):
+            m = r._mapping
+            out[m["trade_key"]] = TradeNote(
+                m["trade_key"], m["notes"], m["setup"], m["mistakes"], m["emotion"], m["rating"],
+                tuple(tags.get(m["trade_key"], ())), datetime.fromisoformat(m["updated_at"]),
+            )
+        for key, key_tags in tags.items():
+            if key not in out:
+                out[key] = TradeNote(key, tags=tuple(key_tags))
+        return out
+
+    def save_trade_note(
+        self,
+        session_id: int,
+        trade_key: str,
+        *,
+        notes: str | None = None,
+        setup: str | None = None,
+        mistakes: str | None = None,
+        emotion: str | None = None,
+        rating: int | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Save the given fields of a trade's note (None = leave unchanged; ``rating=0`` clears it; ``tags``
+        replaces the set of tags) in one transaction: called as the trader types, it survives a crash."""
+        if rating is not None and (type(rating) is not int or not 0 <= rating <= 5):
+            raise ValueError(f"rating must be 1..5 (0 clears it), got {rating!r}")
+        given = {"notes": notes, "setup": setup, "mistakes": mistakes, "emotion": emotion}
+        values: dict[str, Any] = {k: str(v) for k, v in given.items() if v is not None}
+        if rating is not None:
+            values["rating"] = rating or None
+        clean_tags = None if tags is None else sorted({t.strip() for t in tags if t and t.strip()})
+        now = _iso(self._clock())
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            if values or clean_tags is not None:
+                insert = sqlite_insert(_trade_notes).values(
+                    session_id=session_id, trade_key=trade_key, notes=values.get("notes", ""),
+                    setup=values.get("setup", ""), mistakes=values.get("mistakes", ""),
+                    emotion=values.get("emotion", ""), rating=values.get("rating"), updated_at=now,
+                )
+                conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[_trade_notes.c.session_id, _trade_notes.c.trade_key],
+                        set_={**values, "updated_at": now},
+                    )
+                )
+            if clean_tags is not None:
+                conn.execute(
+                    _trade_tags.delete().where(
+                        _trade_tags.c.session_id == session_id, _trade_tags.c.trade_key == trade_key
+                    )
+                )
+                if clean_tags:
+                    conn.execute(
+                        _trade_tags.insert(),
+                        [{"session_id": session_id, "trade_key": trade_key, "tag": t} for t in clean_tags],
+                    )
+
+    def day_note(self, session_id: int, day: str) -> str:
+        """The note of one session day ('YYYY-MM-DD'); "" when none."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            text = conn.execute(
+                select(_day_notes.c.text).where(_day_notes.c.session_id == session_id, _day_notes.c.day == day)
+            ).scalar()
+        return text or ""
+
+    def day_notes(self, session_id: int) -> dict[str, str]:
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_day_notes.c.day, _day_notes.c.text)
+                .where(_day_notes.c.session_id == session_id)
+                .order_by(_day_notes.c.day)
+            ).all()
+        return {r.day: r.text for r in rows}
+
+    def save_day_note(self, session_id: int, day: str, text: str) -> None:
+        datetime.strptime(day, "%Y-%m-%d")  # ValueError for anything but a calendar day
+        now = _iso(self._clock())
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            insert = sqlite_insert(_day_notes).values(session_id=session_id, day=day, text=str(text), updated_at=now)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[_day_notes.c.session_id, _day_notes.c.day],
+                    set_={"text": str(text), "updated_at": now},
+                )
+            )
+
+    @property
+    def screenshots_dir(self) -> Path | None:
+        """``<journal folder>/screenshots`` (None for an in-memory journal)."""
+        return None if self._path is None else self._path.parent / "screenshots"
+
+    def add_screenshot(self, session_id: int, trade_key: str, kind: str, png: bytes, ts_ms: int) -> str:
+        """Keep a chart screenshot of a trade: the PNG goes to ``screenshots/<sha256>.png`` (written whole, then
+        renamed; identical images are stored once), the row to the journal. Returns the sha256."""
+        if kind not in ("entry", "exit"):
+            raise ValueError(f"kind must be 'entry' or 'exit', got {kind!r}")
+        if not isinstance(png, bytes | bytearray) or not bytes(png).startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("png must be the bytes of a PNG image")
+        sha = hashlib.sha256(png).hexdigest()
+        folder = self.screenshots_dir
+        if folder is None:
+            self._memory_png[sha] = bytes(png)
+        else:
+            target = folder / f"{sha}.png"
+            if not target.exists():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    tmp = target.with_name(target.name + ".part")
+                    tmp.write_bytes(png)
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise JournalWriteError(self._path, write_failure_reason(str(exc)), str(exc)) from exc
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _screenshots.insert().values(
+                    session_id=session_id, trade_key=trade_key, kind=kind, sha256=sha, ts_ms=int(ts_ms),
+                    created_at=_iso(self._clock()),
+                )
+            )
+        return sha
+
+    def screenshots(self, session_id: int, trade_key: str) -> list[ScreenshotRow]:
+        folder = self.screenshots_dir
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_screenshots)
+                .where(_screenshots.c.session_id == session_id, _screenshots.c.trade_key == trade_key)
+                .order_by(_screenshots.c.ts_ms, _screenshots.c.id)
+            ).all()
+        return [
+            ScreenshotRow(
+                r.trade_key, r.kind, r.sha256, r.ts_ms, datetime.fromisoformat(r.created_at),
+                None if folder is None else folder / f"{r.sha256}.png",
+            )
+            for r in rows
+        ]
+
+    def screenshot_png(self, sha256: str) -> bytes:
+        """The PNG bytes of a stored screenshot (FileNotFoundError if its file is gone)."""
+        folder = self.screenshots_dir
+        if folder is None:
+            try:
+                return self._memory_png[sha256]
+            except KeyError:
+                raise FileNotFoundError(sha256) from None
+        return (folder / f"{sha256}.png").read_bytes()
+
+    # ---- imported real trades (journal-only sessions)
+
+    def record_imported_fills(self, session_id: int, fills: Sequence[Any]) -> None:
+        """Store real fills (FillRow-like: the fields of ``FillRow``; ``seq`` may be absent) in a journal-only
+        session, all in one transaction. The fee asset is kept as given; the session's USDT fee total counts only
+        USDT fees (a BNB fee is never added to USDT)."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(_sessions.c.journal_only, _sessions.c.realized_pnl, _sessions.c.fees).where(
+                    _sessions.c.id == session_id
+                )
+            ).first()
+            if row is None:
+                raise UnknownSession(session_id)
+            if not row.journal_only:
+                raise ValueError(f"session {session_id} is not journal-only: its fills come from its events")
+            base = conn.execute(
+                select(func.coalesce(func.max(_fills.c.seq), 0)).where(_fills.c.session_id == session_id)
+            ).scalar_one()
+            rows = []
+            for i, f in enumerate(fills, start=1):
+                rows.append(
+                    {
+                        "session_id": session_id,
+                        "seq": int(getattr(f, "seq", None) or base + i),
+                        "trade_id": int(f.trade_id),
+                        "order_id": int(f.order_id),
+                        "symbol": str(f.symbol),
+                        "side": getattr(f.side, "value", f.side),
+                        "price": str(f.price),
+                        "quantity": str(f.quantity),
+                        "fee": str(f.fee),
+                        "fee_asset": str(f.fee_asset),
+                        "role": getattr(f.role, "value", f.role),
+                        "realized_pnl": str(f.realized_pnl),
+                        "ts_ms": int(f.ts_ms),
+                        "is_liquidation": bool(getattr(f, "is_liquidation", False)),
+                    }
+                )
+            if not rows:
+                return
+            conn.execute(_fills.insert(), rows)
+            realized = sum((Decimal(r["realized_pnl"]) for r in rows), Decimal(0))
+            fees = sum((Decimal(r["fee"]) for r in rows if r["fee_asset"] == "USDT"), Decimal(0))
+            conn.execute(
+                _sessions.update()
+                .where(_sessions.c.id == session_id)
+                .values(
+                    realized_pnl=str(Decimal(row.realized_pnl) + realized), fees=str(Decimal(row.fees) + fees)
+                )
+            )
 
     # ---- export
 

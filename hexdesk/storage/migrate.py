@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -57,11 +58,7 @@ def backup_copy(connection: Connection, path: Path, revision: str) -> Path:
     while target.exists():
         n += 1
         target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.{n}.bak")
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    # VACUUM cannot run inside a transaction: use a second, plain connection reading the committed file.
-    import sqlite3
-
+    del connection  # VACUUM cannot run inside its transaction: a second, plain connection reads the committed file
     src = sqlite3.connect(str(path), isolation_level=None)
     try:
         src.execute("VACUUM INTO ?", (str(target),))
