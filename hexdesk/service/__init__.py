@@ -14,6 +14,7 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
+from hexdesk.service.sessions import SessionManager, SessionReadOnly, SessionSpec, resume_session
 
 __all__ = [
     "DEFAULT_BALANCE",
@@ -21,6 +22,10 @@ __all__ = [
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
     "DeskChange",
+    "SessionManager",
+    "SessionReadOnly",
+    "SessionSpec",
     "TradingDesk",
     "open_replay_session",
+    "resume_session",
 ]

@@ -450,6 +450,14 @@ class Journal:
     def reactivate_session(self, session_id: int) -> None:
         self._set_status(session_id, SessionStatus.ACTIVE)
 
+    def set_archived_from(self, session_id: int, archived_id: int) -> None:
+        """Note that ``session_id`` is the fresh copy a reset made of ``archived_id``."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _sessions.update().where(_sessions.c.id == session_id).values(archived_from_id=archived_id)
+            )
+
     def _set_status(self, session_id: int, status: SessionStatus) -> None:
         with self._write() as conn:
             self._require_session(conn, session_id)
