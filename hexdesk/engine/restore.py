@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from hexdesk.engine import margin
+from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.events import (
     AccountOpened,
     Event,
@@ -195,8 +196,10 @@ def _fold(ex: Exchange, events: list[Event]) -> None:
         elif isinstance(event, PositionChanged):
             p = event.position
             st = state[p.symbol]
-            st.qty, st.entry, st.iso_wallet = p.quantity, p.entry_price, p.isolated_wallet
+            st.qty, st.entry = p.quantity, p.entry_price
             st.leverage, st.margin_mode = p.leverage, p.margin_mode
+            if p.margin_mode is MarginMode.ISOLATED:  # a cross snapshot says 0; the engine keeps what it had
+                st.iso_wallet = p.isolated_wallet
             if p.quantity:
                 opened.setdefault(p.symbol, None)
             else:
@@ -212,10 +215,6 @@ def _fold(ex: Exchange, events: list[Event]) -> None:
             state[event.symbol].margin_mode = event.margin_mode
         elif isinstance(event, AccountOpened):
             wallet = event.wallet_balance
-    for st in state.values():
-        if not st.qty:
-            st.entry = ZERO
-            st.iso_wallet = ZERO
     for order in sorted(orders.values(), key=lambda o: o.order_id):
         state[order.symbol].book.add(order)
     ex._cross_wallet = wallet - sum((st.iso_wallet for st in state.values()), ZERO)
