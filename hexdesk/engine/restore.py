@@ -11,13 +11,13 @@ behaviour equals the never-stopped one: same ticks in, same events out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from hexdesk.engine import margin
-from hexdesk.engine.enums import MarginMode
+from hexdesk.engine.enums import MarginMode, OrderStatus, OrderType, Side, TimeInForce, WorkingType
 from hexdesk.engine.events import (
     AccountOpened,
     Event,
@@ -38,7 +38,15 @@ from hexdesk.engine.fill_model import FillModel
 from hexdesk.engine.instruments import Instrument, default_instruments
 from hexdesk.engine.orders import Order
 
-__all__ = ["EventLogGap", "MarketState", "SymbolMarket", "capture_market", "restore_exchange"]
+__all__ = [
+    "EventLog",
+    "EventLogGap",
+    "MarketState",
+    "SymbolMarket",
+    "capture_account",
+    "capture_market",
+    "restore_exchange",
+]
 
 ZERO = Decimal(0)
 
@@ -129,30 +137,51 @@ def restore_exchange(
     instruments: Mapping[str, Instrument] | None = None,
     fill_model: FillModel | None = None,
     funding_rates: Mapping[str, Decimal] | None = None,
+    *,
+    checkpoint: Mapping[str, Any] | None = None,
+    log: MutableSequence[Event] | None = None,
 ) -> Exchange:
     """A live Exchange in the state ``events`` (a whole log, from its AccountOpened) and ``market`` define.
+
+    With a ``checkpoint`` (``capture_account`` of the same account at seq S), ``events`` are only those after S:
+    the state starts from the checkpoint and folds them on top (what makes resuming a long session cheap). ``log``
+    is the event log the Exchange keeps (default: ``events``; an :class:`EventLog` reads old events lazily).
 
     Without ``market`` the symbols have no price yet (the first tick after the restore starts their path), and
     ``funding_rates`` (if given) sets the rates. Raises :class:`EventLogGap` for a log that skips a seq.
     """
     events = list(events)
-    if not events or not isinstance(events[0], AccountOpened) or events[0].seq != 1:
+    first_seq = 1 if checkpoint is None else int(checkpoint["seq"]) + 1
+    if checkpoint is None and (not events or not isinstance(events[0], AccountOpened)):
         raise EventLogGap("the event log must start with AccountOpened at seq 1")
-    for expected, ev in enumerate(events, start=1):
+    for expected, ev in enumerate(events, start=first_seq):
         if ev.seq != expected:
             raise EventLogGap(f"the event log skips from seq {expected - 1} to seq {ev.seq}")
-    opened = events[0]
-    assert isinstance(opened, AccountOpened)
     instruments = default_instruments() if instruments is None else instruments
-    ex = Exchange(
-        wallet_balance=opened.wallet_balance,
-        instruments=instruments,
-        fill_model=fill_model,
-        default_leverage=opened.default_leverage,
-        default_margin_mode=opened.default_margin_mode,
-        start_ms=opened.ts_ms,
-    )
-    _fold(ex, events)
+    if checkpoint is None:
+        opened = events[0]
+        assert isinstance(opened, AccountOpened)
+        ex = Exchange(
+            wallet_balance=opened.wallet_balance,
+            instruments=instruments,
+            fill_model=fill_model,
+            default_leverage=opened.default_leverage,
+            default_margin_mode=opened.default_margin_mode,
+            start_ms=opened.ts_ms,
+        )
+        fold = _Fold()
+    else:
+        ex = Exchange(instruments=instruments, fill_model=fill_model)
+        fold = _Fold.from_checkpoint(ex, checkpoint)
+    fold.apply(ex, events)
+    fold.finish(ex)
+    if log is None:
+        log = events
+    ex._events = log  # type: ignore[assignment]
+    ex._seq = first_seq - 1 + len(events)  # (never reads the log: an EventLog would load its stored part)
+    if len(log) != ex._seq:
+        raise EventLogGap(f"the log holds {len(log)} events, the account is at seq {ex._seq}")
+    ex._pending = []
     if market is not None:
         _apply_market(ex, market)
     elif funding_rates:
@@ -162,70 +191,211 @@ def restore_exchange(
     return ex
 
 
-def _fold(ex: Exchange, events: list[Event]) -> None:
-    """One pass over the log: the account (as ``rebuild`` folds it) plus the ids and the TP/SL still attached."""
-    wallet = cover = ZERO
-    orders: dict[int, Order] = {}
-    attached: dict[int, tuple[Decimal | None, Decimal | None, Any]] = {}
-    max_order = max_trade = 0
-    state = ex._state
-    opened: dict[str, None] = {}  # symbols with a position, in the order they opened (the engine's dict order)
-    for event in events:
-        if isinstance(event, _ORDER_VALUE_EVENTS):
-            order = event.order
-            oid = order.order_id
-            if oid > max_order:
-                max_order = oid
-            if order.is_open:
-                orders[oid] = order
-            else:
-                orders.pop(oid, None)
-            if isinstance(event, OrderFilled):
-                fill = event.fill
-                wallet += fill.realized_pnl - fill.fee
-                if fill.trade_id > max_trade:
-                    max_trade = fill.trade_id
-            elif isinstance(event, OrderAccepted):
-                if event.take_profit is not None or event.stop_loss is not None:
-                    attached[oid] = (event.take_profit, event.stop_loss, order.working_type)
-                if order.parent_order_id is not None:
-                    attached.pop(order.parent_order_id, None)  # the entry filled: its TP/SL are placed
-        elif isinstance(event, _ORDER_END_EVENTS):
-            orders.pop(event.order.order_id, None)
-            attached.pop(event.order.order_id, None)
-        elif isinstance(event, PositionChanged):
-            p = event.position
-            st = state[p.symbol]
-            st.qty, st.entry = p.quantity, p.entry_price
-            st.leverage, st.margin_mode = p.leverage, p.margin_mode
-            if p.margin_mode is MarginMode.ISOLATED:  # a cross snapshot says 0; the engine keeps what it had
-                st.iso_wallet = p.isolated_wallet
-            if p.quantity:
-                opened.setdefault(p.symbol, None)
-            else:
-                opened.pop(p.symbol, None)
-        elif isinstance(event, FundingSettled):
-            wallet += event.amount
-        elif isinstance(event, InsuranceFundCovered):
-            wallet += event.amount
-            cover += event.amount
-        elif isinstance(event, LeverageChanged):
-            state[event.symbol].leverage = event.leverage
-        elif isinstance(event, MarginModeChanged):
-            state[event.symbol].margin_mode = event.margin_mode
-        elif isinstance(event, AccountOpened):
-            wallet = event.wallet_balance
-    for order in sorted(orders.values(), key=lambda o: o.order_id):
-        state[order.symbol].book.add(order)
-    ex._cross_wallet = wallet - sum((st.iso_wallet for st in state.values()), ZERO)
-    ex._insurance_cover = cover
-    ex._attached = attached
-    ex._next_order_id = max_order + 1
-    ex._next_trade_id = max_trade + 1
-    ex._events = events
-    ex._seq = events[-1].seq
-    ex._pending = []
-    ex._open_positions = {s: state[s] for s in opened}
+def capture_account(exchange: Exchange) -> dict[str, Any]:
+    """The account part of ``exchange``'s state at its last event, JSON-safe: a checkpoint ``restore_exchange``
+    can start from instead of folding the whole log (its ``seq`` says which event it follows)."""
+    ex = exchange
+
+    def dec(v: Decimal | None) -> str | None:
+        return None if v is None else str(v)
+
+    return {
+        "seq": ex._seq,
+        "cross_wallet": str(ex._cross_wallet),
+        "insurance_cover": str(ex._insurance_cover),
+        "next_order_id": ex._next_order_id,
+        "next_trade_id": ex._next_trade_id,
+        "attached": [[oid, dec(tp), dec(sl), wt.value] for oid, (tp, sl, wt) in ex._attached.items()],
+        "open": list(ex._open_positions),
+        "symbols": {
+            s: [str(st.qty), str(st.entry), str(st.iso_wallet), st.leverage, st.margin_mode.value]
+            for s, st in ex._state.items()
+        },
+        "orders": [_order_json(o) for st in ex._state.values() for o in st.book.orders.values()],
+    }
+
+
+_ORDER_DECIMALS = ("quantity", "price", "stop_price", "executed_qty", "avg_price")
+
+
+def _order_json(o: Order) -> list[Any]:
+    return [
+        o.order_id, o.client_order_id, o.symbol, o.side.value, o.type.value, str(o.quantity), str(o.price),
+        str(o.stop_price), o.time_in_force.value, o.reduce_only, o.close_position, o.working_type.value,
+        o.price_protect, o.status.value, str(o.executed_qty), str(o.avg_price), o.created_ms, o.updated_ms,
+        o.triggered, o.parent_order_id,
+    ]
+
+
+def _order_from_json(v: Sequence[Any]) -> Order:
+    return Order(
+        int(v[0]), v[1], v[2], Side(v[3]), OrderType(v[4]), Decimal(v[5]), Decimal(v[6]), Decimal(v[7]),
+        TimeInForce(v[8]), bool(v[9]), bool(v[10]), WorkingType(v[11]), bool(v[12]), OrderStatus(v[13]),
+        Decimal(v[14]), Decimal(v[15]), int(v[16]), int(v[17]), bool(v[18]), v[19],
+    )
+
+
+class _Fold:
+    """The account as the log defines it, folded event by event (``rebuild``'s rules plus the ids and the TP/SL
+    still attached); positions go straight into the Exchange's symbol states."""
+
+    def __init__(self) -> None:
+        self.wallet = ZERO
+        self.cover = ZERO
+        self.orders: dict[int, Order] = {}
+        self.attached: dict[int, tuple[Decimal | None, Decimal | None, WorkingType]] = {}
+        self.max_order = 0
+        self.max_trade = 0
+        self.opened: dict[str, None] = {}  # symbols with a position, in the order they opened (the engine's order)
+
+    @classmethod
+    def from_checkpoint(cls, ex: Exchange, ck: Mapping[str, Any]) -> _Fold:
+        fold = cls()
+        for s, (qty, entry, iso, leverage, mode) in ck["symbols"].items():
+            st = ex._state[s]
+            st.qty, st.entry, st.iso_wallet = Decimal(qty), Decimal(entry), Decimal(iso)
+            st.leverage, st.margin_mode = int(leverage), MarginMode(mode)
+        isolated = sum((st.iso_wallet for st in ex._state.values()), ZERO)
+        fold.wallet = Decimal(ck["cross_wallet"]) + isolated
+        fold.cover = Decimal(ck["insurance_cover"])
+        fold.orders = {o.order_id: o for o in map(_order_from_json, ck["orders"])}
+        fold.attached = {
+            int(oid): (None if tp is None else Decimal(tp), None if sl is None else Decimal(sl), WorkingType(wt))
+            for oid, tp, sl, wt in ck["attached"]
+        }
+        fold.max_order = int(ck["next_order_id"]) - 1
+        fold.max_trade = int(ck["next_trade_id"]) - 1
+        fold.opened = dict.fromkeys(ck["open"])
+        return fold
+
+    def apply(self, ex: Exchange, events: Sequence[Event]) -> None:
+        state = ex._state
+        orders, attached, opened = self.orders, self.attached, self.opened
+        wallet, cover = self.wallet, self.cover
+        max_order, max_trade = self.max_order, self.max_trade
+        for event in events:
+            if isinstance(event, _ORDER_VALUE_EVENTS):
+                order = event.order
+                oid = order.order_id
+                if oid > max_order:
+                    max_order = oid
+                if order.is_open:
+                    orders[oid] = order
+                else:
+                    orders.pop(oid, None)
+                if isinstance(event, OrderFilled):
+                    fill = event.fill
+                    wallet += fill.realized_pnl - fill.fee
+                    if fill.trade_id > max_trade:
+                        max_trade = fill.trade_id
+                elif isinstance(event, OrderAccepted):
+                    if event.take_profit is not None or event.stop_loss is not None:
+                        attached[oid] = (event.take_profit, event.stop_loss, order.working_type)
+                    if order.parent_order_id is not None:
+                        attached.pop(order.parent_order_id, None)  # the entry filled: its TP/SL are placed
+            elif isinstance(event, _ORDER_END_EVENTS):
+                orders.pop(event.order.order_id, None)
+                attached.pop(event.order.order_id, None)
+            elif isinstance(event, PositionChanged):
+                p = event.position
+                st = state[p.symbol]
+                st.qty, st.entry = p.quantity, p.entry_price
+                st.leverage, st.margin_mode = p.leverage, p.margin_mode
+                if p.margin_mode is MarginMode.ISOLATED:  # a cross snapshot says 0; the engine keeps what it had
+                    st.iso_wallet = p.isolated_wallet
+                if p.quantity:
+                    opened.setdefault(p.symbol, None)
+                else:
+                    opened.pop(p.symbol, None)
+            elif isinstance(event, FundingSettled):
+                wallet += event.amount
+            elif isinstance(event, InsuranceFundCovered):
+                wallet += event.amount
+                cover += event.amount
+            elif isinstance(event, LeverageChanged):
+                state[event.symbol].leverage = event.leverage
+            elif isinstance(event, MarginModeChanged):
+                state[event.symbol].margin_mode = event.margin_mode
+            elif isinstance(event, AccountOpened):
+                wallet = event.wallet_balance
+        self.wallet, self.cover, self.max_order, self.max_trade = wallet, cover, max_order, max_trade
+
+    def finish(self, ex: Exchange) -> None:
+        state = ex._state
+        for order in sorted(self.orders.values(), key=lambda o: o.order_id):
+            state[order.symbol].book.add(order)
+        ex._cross_wallet = self.wallet - sum((st.iso_wallet for st in state.values()), ZERO)
+        ex._insurance_cover = self.cover
+        ex._attached = self.attached
+        ex._next_order_id = self.max_order + 1
+        ex._next_trade_id = self.max_trade + 1
+        ex._open_positions = {s: state[s] for s in self.opened}
+
+
+class EventLog(MutableSequence[Event]):
+    """A restored Exchange's event log: the ``stored`` events already in the journal are read (``loader``) only
+    when someone looks at them; the events emitted since are kept as usual. Rolling back (``del log[n:]``) never
+    reaches below the restore point: nothing stored is ever undone."""
+
+    def __init__(self, stored: int, loader: Callable[[], Sequence[Event]]) -> None:
+        self._stored = stored
+        self._loader = loader
+        self._head: list[Event] | None = None if stored else []
+        self._tail: list[Event] = []
+
+    def _load(self) -> list[Event]:
+        if self._head is None:
+            head = list(self._loader())
+            if len(head) != self._stored:
+                raise EventLogGap(f"expected {self._stored} stored events, read {len(head)}")
+            self._head = head
+        return self._head
+
+    def __len__(self) -> int:
+        return self._stored + len(self._tail)
+
+    def __getitem__(self, index: Any) -> Any:
+        n = self._stored
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step == 1 and start >= n:
+                return self._tail[start - n : max(stop - n, 0)]
+            return (self._load() + self._tail)[index]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError("event log index out of range")
+        return self._tail[i - n] if i >= n else self._load()[i]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError("the event log is append-only")
+
+    def __delitem__(self, index: Any) -> None:
+        n = self._stored
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step == 1 and start >= n:
+                del self._tail[start - n : max(stop - n, 0)]
+                return
+        raise TypeError("only events emitted since the restore can be rolled back")
+
+    def insert(self, index: int, value: Event) -> None:
+        if index != len(self):
+            raise TypeError("the event log is append-only")
+        self._tail.append(value)
+
+    def append(self, value: Event) -> None:
+        self._tail.append(value)
+
+    def __iter__(self) -> Iterator[Event]:
+        yield from self._load()
+        yield from self._tail
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _apply_market(ex: Exchange, market: MarketState) -> None:

@@ -21,7 +21,7 @@ from hexdesk.engine.fills import Fill
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import AccountSnapshot, Position
-from hexdesk.engine.restore import capture_market
+from hexdesk.engine.restore import capture_account, capture_market
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
@@ -71,7 +71,8 @@ class TradingDesk:
             start = self.replay.position_ms if self.replay is not None else None
             closed = s.index_at(start) if start is not None else len(s)
             self._history[s.symbol] = _History(s, closed)
-        self._record(tuple(self.exchange.events), position=self._recorded_seq == 0)
+        # (seq n is events[n - 1]: slicing after what a resumed desk already holds never reads the stored events)
+        self._record(tuple(self.exchange.events[self._recorded_seq :]), position=self._recorded_seq == 0)
 
     # --- subscriptions ---------------------------------------------------------------------------------
 
@@ -136,7 +137,11 @@ class TradingDesk:
         if self.replay is None:
             return {}
         cursor = None if self._last_tick is None else [self._last_tick.ts_ms, self._last_tick.symbol]
-        resume = {"market": capture_market(self.exchange).to_json(), "cursor": cursor}
+        resume = {
+            "market": capture_market(self.exchange).to_json(),
+            "account": capture_account(self.exchange),
+            "cursor": cursor,
+        }
         return {"replay_ms": self.replay.position_ms, "speed": self.replay.speed, "resume": resume}
 
     @property
@@ -414,13 +419,16 @@ class TradingDesk:
         if self.journal is not None and self.session_id is not None and self._journal_failure is None:
             self.journal.end_session(self.session_id)
 
-    def _load_history(self, events: Sequence[Event]) -> None:
-        """A resumed desk: the fills and liquidation reports of the events already in the journal."""
-        self._fills = [e.fill for e in events if isinstance(e, OrderFilled)]
+    def _load_history(self, fills: Sequence[Fill], liquidations: Sequence[Event], last_seq: int) -> None:
+        """A resumed desk: the fills and liquidation reports of what the journal already holds (explained with the
+        wallet as it is now: the wallet right after an old liquidation is not kept)."""
+        self._fills = list(fills)
         wallet = self.exchange.account().wallet_balance
         instruments = self.exchange.instruments
-        self.liquidation_reports = [explain_liquidation(g, instruments, wallet) for g in group_liquidations(events)]
-        self._recorded_seq = events[-1].seq if events else 0
+        self.liquidation_reports = [
+            explain_liquidation(g, instruments, wallet) for g in group_liquidations(liquidations)
+        ]
+        self._recorded_seq = last_seq
 
 
 DEFAULT_DATASETS = ("BTCUSDT-2025-03", "ETHUSDT-2025-03")

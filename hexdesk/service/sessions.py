@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hexdesk.engine.restore import MarketState, restore_exchange
+from hexdesk.engine.fills import Fill
+from hexdesk.engine.restore import EventLog, MarketState, restore_exchange
 from hexdesk.market.candles import CandleSeries, load_bundled
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.desk import (
@@ -110,8 +111,8 @@ def resume_session(journal: Journal, session_id: int, *, paused: bool = True) ->
     summary = journal.session(session_id)
     if summary.read_only:
         raise SessionReadOnly(f"session {session_id} ({summary.name}) is read-only: {summary.status.value}")
-    events = journal.events(session_id)
-    if not events:
+    last_seq = summary.last_seq
+    if last_seq == 0:
         raise SessionReadOnly(f"session {session_id} ({summary.name}) has no event: there is no account to resume")
     point = journal.resume_point(session_id)
     datasets = tuple(summary.dataset.split(","))
@@ -120,9 +121,18 @@ def resume_session(journal: Journal, session_id: int, *, paused: bool = True) ->
     funding_rate = Decimal(str(settings.get("funding_rate", DEFAULT_FUNDING_RATE)))
     state = point.state or {}
     market = MarketState.from_json(state["market"]) if state.get("market") else None
-    exchange = restore_exchange(
-        events, market, funding_rates=None if market is not None else {s.symbol: funding_rate for s in series}
-    )
+    rates = None if market is not None else {s.symbol: funding_rate for s in series}
+    checkpoint = state.get("account")
+    if checkpoint is not None and int(checkpoint["seq"]) <= last_seq:
+        # The account as of the last commit (written with it) plus any event after it: the old events are
+        # decoded only if someone reads them (EventLog).
+        at = int(checkpoint["seq"])
+        tail = journal.events(session_id, after_seq=at)
+        log = EventLog(at, lambda: journal.events(session_id, before_seq=at + 1))
+        log.extend(tail)
+        exchange = restore_exchange(tail, market, funding_rates=rates, checkpoint=checkpoint, log=log)
+    else:
+        exchange = restore_exchange(journal.events(session_id), market, funding_rates=rates)
     cursor = state.get("cursor")
     applied: PriceTick | None = None
     if cursor:
@@ -131,21 +141,26 @@ def resume_session(journal: Journal, session_id: int, *, paused: bool = True) ->
         # No tick recorded yet (or a journal written before resume existed): the replay starts where the session
         # started, or, if events exist without a position (revision 0001), at the candle of the last event.
         start = int(settings.get("start_ms", min(s.first_open_ms for s in series) + HISTORY_MS))
-        if len(events) > 1:
-            start = max(start, events[-1].ts_ms - events[-1].ts_ms % 60_000)
+        if last_seq > 1:
+            last_ms = journal.events(session_id, after_seq=last_seq - 1)[0].ts_ms
+            start = max(start, last_ms - last_ms % 60_000)
         replay = Replay(series, start_ms=start)
     replay.speed = point.speed or float(settings.get("speed", DEFAULT_SPEED))
     if paused:
         replay.pause()
     label = f"Replay · {', '.join(datasets)}"
     desk = TradingDesk(
-        exchange, journal, session_id, replay, series, mode_label=label, _recorded_seq=events[-1].seq,
-        _last_tick=applied,
+        exchange, journal, session_id, replay, series, mode_label=label, _recorded_seq=last_seq, _last_tick=applied
     )
     if applied is not None:
         for symbol, closed in _closed_counts(series, applied).items():
             desk._history[symbol].closed = closed
-    desk._load_history(events)
+    fills = [
+        Fill(f.trade_id, f.order_id, f.symbol, f.side, f.price, f.quantity, f.fee, f.fee_asset, f.role,
+             f.realized_pnl, f.ts_ms, f.is_liquidation)
+        for f in journal.fills(session_id)
+    ]
+    desk._load_history(fills, journal.events(session_id, types=["PositionLiquidated"]), last_seq)
     journal.touch_session(session_id)
     return desk
 

@@ -723,15 +723,24 @@ class Journal:
 
     # ---- queries
 
-    def events(self, session_id: int, *, after_seq: int = 0) -> list[Event]:
-        """The session's events (those with seq > ``after_seq``), decoded, in seq order: ready for ``rebuild()``."""
+    def events(
+        self,
+        session_id: int,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        types: Sequence[str] | None = None,
+    ) -> list[Event]:
+        """The session's events (seq > ``after_seq``, and < ``before_seq`` if given; only the event classes named
+        in ``types`` if given), decoded, in seq order: ready for ``rebuild()``."""
+        query = select(_events.c.payload).where(_events.c.session_id == session_id, _events.c.seq > after_seq)
+        if before_seq is not None:
+            query = query.where(_events.c.seq < before_seq)
+        if types is not None:
+            query = query.where(_events.c.type.in_(list(types)))
         with self._read() as conn:
             self._require_session(conn, session_id)
-            payloads = conn.execute(
-                select(_events.c.payload)
-                .where(_events.c.session_id == session_id, _events.c.seq > after_seq)
-                .order_by(_events.c.seq)
-            ).scalars().all()
+            payloads = conn.execute(query.order_by(_events.c.seq)).scalars().all()
         return [loads_event(p) for p in payloads]
 
     def orders(self, session_id: int) -> list[OrderRow]:

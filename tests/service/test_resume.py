@@ -190,3 +190,29 @@ def test_a_read_only_journal_file_is_reported(tmp_path: Path) -> None:
             assert "read-only" in (desk.journal_problem or "") or "cannot" in (desk.journal_problem or "")
         finally:
             db.chmod(0o644)
+
+
+def test_a_checkpoint_plus_the_later_events_restores_the_same_exchange_without_reading_the_old_log() -> None:
+    from hexdesk.engine.restore import EventLog, capture_account
+
+    live = _exchange_with_everything()
+    checkpoint = capture_account(live)  # as the desk stores it with a commit
+    at = checkpoint["seq"]
+    live.on_tick("ETHUSDT", 62_000, D("2140"), bar_volume=D("900"))  # more events after the checkpoint
+    live.set_leverage(BTC, 12)
+    tail = list(live.events[at:])
+    assert tail
+    reads = []
+    log = EventLog(at, lambda: reads.append(1) or list(live.events[:at]))
+    log.extend(tail)
+    copy = restore_exchange(tail, capture_market(live), checkpoint=checkpoint, log=log)
+    assert reads == []  # the stored events were not decoded
+    assert copy.state() == live.state() and copy._attached == live._attached
+    ids = (live._next_order_id, live._next_trade_id, live._seq)
+    assert (copy._next_order_id, copy._next_trade_id, copy._seq) == ids
+    for ex in (live, copy):
+        ex.on_tick(BTC, 63_000, D("82900"), bar_volume=D("55"))
+    assert list(copy.events[at:]) == list(live.events[at:]) and reads == []
+    assert list(copy.events) == list(live.events) and reads == [1]  # read once, when asked for
+    with pytest.raises(TypeError):
+        del copy.events[: at - 1]  # nothing stored is ever rolled back
