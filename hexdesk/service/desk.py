@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
@@ -27,6 +28,7 @@ from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.storage.errors import JournalWriteError
 from hexdesk.storage.journal import Journal
+from hexdesk.storage.views import SessionSummary, TradeNote
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +404,53 @@ class TradingDesk:
 
     def account(self) -> AccountSnapshot:
         return self.exchange.account()
+
+    # --- the trader's journal (notes, tags, day notes, screenshots): stored in the journal, never events ----
+
+    def sessions(self) -> list[SessionSummary]:
+        """Every session of this desk's journal, newest first (empty without a journal)."""
+        return self.journal.sessions() if self.journal is not None else []
+
+    def trade_note(self, trade_key: str) -> TradeNote | None:
+        if self.journal is None or self.session_id is None:
+            return None
+        return self.journal.trade_note(self.session_id, trade_key)
+
+    def save_trade_note(self, trade_key: str, **fields: Any) -> bool:
+        """Save the given note fields (notes, setup, mistakes, emotion, rating, tags) of a round trip. False (and
+        ``journal_problem`` says why) when the journal cannot write: the editor keeps the text and tries again."""
+        return self._journal_call(lambda j, sid: j.save_trade_note(sid, trade_key, **fields))
+
+    def day_note(self, day: str) -> str:
+        if self.journal is None or self.session_id is None:
+            return ""
+        return self.journal.day_note(self.session_id, day)
+
+    def save_day_note(self, day: str, text: str) -> bool:
+        return self._journal_call(lambda j, sid: j.save_day_note(sid, day, text))
+
+    def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> str | None:
+        """Keep a chart screenshot of a round trip at the replay clock; its sha256, or None if it could not be
+        written."""
+        out: list[str] = []
+        ts = self.clock_ms if self.clock_ms is not None else self.exchange.now_ms
+        ok = self._journal_call(lambda j, sid: out.append(j.add_screenshot(sid, trade_key, kind, png, ts)))
+        return out[0] if ok and out else None
+
+    def _journal_call(self, call: Callable[[Journal, int], object]) -> bool:
+        if self.journal is None or self.session_id is None:
+            return False
+        try:
+            call(self.journal, self.session_id)
+        except JournalWriteError as exc:
+            first = self._journal_failure is None
+            self._journal_failure = exc
+            if self.replay is not None:
+                self.replay.pause()
+            if first:
+                self._publish(DeskChange())
+            return False
+        return True
 
     def close(self) -> None:
         """Leave the session where it stands (the app resumes it next time): write what waits and the replay

@@ -216,3 +216,23 @@ def test_a_checkpoint_plus_the_later_events_restores_the_same_exchange_without_r
     assert list(copy.events) == list(live.events) and reads == [1]  # read once, when asked for
     with pytest.raises(TypeError):
         del copy.events[: at - 1]  # nothing stored is ever rolled back
+
+
+def test_desk_notes_day_notes_and_screenshots_go_to_its_session(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.db") as j:
+        desk = SessionManager(j).new(SessionSpec(datasets=("BTCUSDT-2025-03",), start_ms=START_MS))
+        assert desk.trade_note("BTCUSDT:1") is None
+        assert desk.save_trade_note("BTCUSDT:1", notes="patient entry", tags=["breakout"], rating=5)
+        note = desk.trade_note("BTCUSDT:1")
+        assert note is not None and (note.notes, note.tags, note.rating) == ("patient entry", ("breakout",), 5)
+        assert desk.save_day_note("2025-03-02", "slept well") and desk.day_note("2025-03-02") == "slept well"
+        sha = desk.add_screenshot("BTCUSDT:1", "entry", b"\x89PNG\r\n\x1a\nbody")
+        (shot,) = j.screenshots(desk.session_id, "BTCUSDT:1")  # type: ignore[arg-type]
+        assert shot.sha256 == sha and shot.ts_ms == desk.clock_ms
+        assert [s.id for s in desk.sessions()] == [desk.session_id]
+        disk = _FullDisk(j)
+        disk.failing = True
+        assert not desk.save_day_note("2025-03-02", "typed while the disk was full")
+        assert not desk.journal_available and "disk is full" in (desk.journal_problem or "")
+        disk.failing = False
+        assert desk.retry_journal() and desk.save_day_note("2025-03-02", "typed again")
