@@ -244,6 +244,7 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
         desk = manager.open(args.session, paused=False)
     elif not args.new_session and not fresh_settings:
         desk = manager.resume_last(paused=False)
+    args.resumed = desk is not None
     if desk is not None:
         if args.speed is not None:
             desk.set_speed(args.speed)
@@ -327,7 +328,7 @@ async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Name
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]
-    traded = args.no_demo_trade
+    traded = args.no_demo_trade or getattr(args, "resumed", False)  # never trade in a session the trader resumed
     while loop.time() < deadline:
         await asyncio.sleep(0.05)
         if not traded and desk.last_price(symbol) is not None:

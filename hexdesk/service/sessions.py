@@ -197,10 +197,14 @@ class SessionManager:
 
     def resume_last(self, *, paused: bool = True) -> TradingDesk | None:
         """The last used active session, resumed; None when there is none to resume."""
-        summary = self.journal.last_active_session()
-        if summary is None:
-            return None
-        return self.open(summary.id, paused=paused)
+        while True:
+            summary = self.journal.last_active_session()
+            if summary is None:
+                return None
+            if summary.last_seq > 0:
+                return self.open(summary.id, paused=paused)
+            # Killed between creating the session and its first event: there is nothing in it to keep.
+            self.journal.delete_session(summary.id)
 
     def rename(self, session_id: int, name: str) -> None:
         self.journal.rename_session(session_id, name)

@@ -236,3 +236,12 @@ def test_desk_notes_day_notes_and_screenshots_go_to_its_session(tmp_path: Path) 
         assert not desk.journal_available and "disk is full" in (desk.journal_problem or "")
         disk.failing = False
         assert desk.retry_journal() and desk.save_day_note("2025-03-02", "typed again")
+
+
+def test_a_session_killed_before_its_first_event_is_dropped_not_resumed(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.db") as j:
+        kept = SessionManager(j).new(SessionSpec(datasets=("BTCUSDT-2025-03",), start_ms=START_MS))
+        empty = j.start_session("killed at birth", "replay", "BTCUSDT-2025-03", D("10000"), {"start_ms": START_MS})
+        again = SessionManager(j).resume_last()
+        assert again is not None and again.session_id == kept.session_id
+        assert empty not in {s.id for s in j.sessions()}
