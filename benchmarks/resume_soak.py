@@ -34,7 +34,7 @@ def main() -> int:
         while done < kills:
             n = min(CHAIN, kills - done)
             db = Path(tmp) / f"chain{chains}.db"
-            report = kill_chain(db, minutes, kills=n, seed=chains, reference=reference, max_delay=run_s / 8)
+            report = kill_chain(db, minutes, kills=n, seed=chains, reference=reference, max_delay=run_s / 16)
             final = run_to_end(db, minutes)
             problems += report.mismatches
             if stored_events(db) != reference:
