@@ -105,6 +105,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _session_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: not a session id; give the number the session list shows, e.g. 3")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; a bad value ends the program here with one line on stderr and exit status 2."""
     p = _Parser(prog="hexdesk", description="HexDesk: practise Binance USDⓈ-M futures safely.")
@@ -136,6 +146,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --screenshot: do not open the demonstration position",
     )
     p.add_argument("--close-after", type=_seconds, default=None, help=argparse.SUPPRESS)  # tests: close the window
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--session", type=_session_id, metavar="ID", help="open practice session ID of the journal (resumes it)"
+    )
+    which.add_argument(
+        "--new-session",
+        action="store_true",
+        help="start a new practice session instead of resuming the last one",
+    )
     args = p.parse_args(argv)
     if args.dataset:
         _check_one_per_symbol(p, args.dataset)
@@ -165,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from hexdesk.storage.errors import JournalError, JournalWriteError
     from hexdesk.storage.journal import Journal, JournalCorrupt
     from hexdesk.storage.paths import resolve_db_path
 
@@ -177,8 +197,25 @@ def main(argv: list[str] | None = None) -> int:
     except JournalCorrupt as exc:
         print(f"hexdesk: {exc}\nThe file was left untouched. Move it aside or pass --db NEW_PATH.", file=sys.stderr)
         return 2
+    except JournalError as exc:
+        print(f"hexdesk: {exc}\nPass --db with a file HexDesk can write.", file=sys.stderr)
+        return 2
     try:
-        return _run_gui(app, args, journal)
+        desk = _open_desk(args, journal)
+    except JournalWriteError as exc:
+        print(
+            f"hexdesk: the journal {db_path} cannot be written: {exc.reason} ({exc.detail}).\n"
+            "Free some space or make the file writable, or pass --db with another file.",
+            file=sys.stderr,
+        )
+        journal.close()
+        return 2
+    except (JournalError, LookupError, ValueError) as exc:
+        print(f"hexdesk: {exc}", file=sys.stderr)
+        journal.close()
+        return 2
+    try:
+        return _run_gui(app, args, desk)
     finally:
         journal.close()
 
@@ -190,25 +227,48 @@ def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], P
     return resolve_db_path(args.db)
 
 
-def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> int:
-    import qasync
+def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
+    """The session to show: ``--session ID``, a new one (``--new-session``, or session settings given on the command
+    line, or none to resume), else the last active session resumed where it stood (with ``--screenshot`` too).
 
+    A resumed session plays on (as a fresh start does); ``--speed`` given with it changes its speed.
+    """
     from hexdesk.service import (
         DEFAULT_BALANCE,
         DEFAULT_DATASETS,
         DEFAULT_FUNDING_RATE,
         DEFAULT_SPEED,
-        open_replay_session,
+        SessionManager,
+        SessionSpec,
     )
+
+    manager = SessionManager(journal)
+    fresh_settings = args.dataset or args.balance is not None or args.funding_rate is not None
+    desk = None
+    if args.session is not None:
+        desk = manager.open(args.session, paused=False)
+    elif not args.new_session and not fresh_settings:
+        desk = manager.resume_last(paused=False)
+    args.resumed = desk is not None
+    if desk is not None:
+        if args.speed is not None:
+            desk.set_speed(args.speed)
+        return desk
+    return manager.new(
+        SessionSpec(
+            datasets=tuple(dict.fromkeys(args.dataset or DEFAULT_DATASETS)),
+            balance=args.balance or DEFAULT_BALANCE,
+            speed=args.speed or DEFAULT_SPEED,
+            funding_rate=DEFAULT_FUNDING_RATE if args.funding_rate is None else args.funding_rate,
+        )
+    )
+
+
+def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> int:
+    import qasync
+
     from hexdesk.ui.main_window import MainWindow
 
-    desk = open_replay_session(
-        journal,
-        tuple(dict.fromkeys(args.dataset or DEFAULT_DATASETS)),
-        balance=args.balance or DEFAULT_BALANCE,
-        speed=args.speed or DEFAULT_SPEED,
-        funding_rate=DEFAULT_FUNDING_RATE if args.funding_rate is None else args.funding_rate,
-    )
     # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
@@ -273,7 +333,7 @@ async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Name
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]
-    traded = args.no_demo_trade
+    traded = args.no_demo_trade or getattr(args, "resumed", False)  # never trade in a session the trader resumed
     while loop.time() < deadline:
         await asyncio.sleep(0.05)
         if not traded and desk.last_price(symbol) is not None:

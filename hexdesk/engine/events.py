@@ -36,7 +36,12 @@ class AccountOpened(Event):
 
 @dataclass(frozen=True, slots=True)
 class OrderAccepted(Event):
+    """``take_profit`` / ``stop_loss``: the TP/SL attached to an entry (placed when it fills), so the event log
+    alone restores an entry still waiting with its attachments (hexdesk.engine.restore)."""
+
     order: Order
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class OrderHandling(ExchangeCore):
             if rejection is not None:
                 return self._reject(request, rejection)
             order = self._new_order(st, request)
-            self._emit(OrderAccepted, order)
+            self._emit(OrderAccepted, order, request.take_profit, request.stop_loss)
             if request.take_profit is not None or request.stop_loss is not None:
                 self._attached[order.order_id] = (request.take_profit, request.stop_loss, request.working_type)
             order = self._start(st, order)

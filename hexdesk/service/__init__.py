@@ -15,6 +15,7 @@ from hexdesk.service.desk import (
     open_replay_session,
 )
 from hexdesk.service.live import LiveFeed, open_live_session
+from hexdesk.service.sessions import SessionManager, SessionReadOnly, SessionSpec, resume_session
 from hexdesk.service.trades import (
     TradeBook,
     candle_price_range,
@@ -30,11 +31,15 @@ __all__ = [
     "DEFAULT_SPEED",
     "DeskChange",
     "LiveFeed",
+    "SessionManager",
+    "SessionReadOnly",
+    "SessionSpec",
     "TradeBook",
     "TradingDesk",
     "candle_price_range",
     "open_live_session",
     "open_replay_session",
+    "resume_session",
     "session_trades",
     "sessions_table",
     "statistics_across",

@@ -7,15 +7,16 @@ receive one ``DeskChange`` saying what changed. No Qt here: the UI subscribes, t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
-from hexdesk.engine.errors import BinanceError, Rejection
+from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
@@ -23,14 +24,17 @@ from hexdesk.engine.funding import NEVER_MS
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import AccountSnapshot, Position
+from hexdesk.engine.restore import capture_account, capture_market
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.funding import FundingFeed
 from hexdesk.service.trades import TradeBook
+from hexdesk.storage.errors import JournalWriteError
 from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter
 from hexdesk.storage.trades import Trade
+from hexdesk.storage.views import SessionSummary, TradeNote
 
 if TYPE_CHECKING:
     from hexdesk.market.library import DatasetInfo
@@ -67,6 +71,9 @@ class TradingDesk:
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)
     _recorded_seq: int = 0
+    _unwritten: list[Event] = field(default_factory=list)  # events the journal could not write yet, in seq order
+    _journal_failure: JournalWriteError | None = None
+    _last_tick: PriceTick | None = None  # the last tick applied: where a resumed replay goes on from
     liquidation_reports: list[LiquidationReport] = field(default_factory=list)
     """Every liquidation of this session explained in numbers, oldest first (``explain.LiquidationReport``)."""
     funding: FundingFeed | None = None
@@ -81,7 +88,8 @@ class TradingDesk:
             start = self.replay.position_ms if self.replay is not None else None
             closed = s.index_at(start) if start is not None else len(s)
             self._history[s.symbol] = _History(s, closed)
-        self._record(tuple(self.exchange.events))
+        # (seq n is events[n - 1]: slicing after what a resumed desk already holds never reads the stored events)
+        self._record(tuple(self.exchange.events[self._recorded_seq :]), position=self._recorded_seq == 0)
 
     # --- subscriptions ---------------------------------------------------------------------------------
 
@@ -98,23 +106,95 @@ class TradingDesk:
         for handler in list(self._handlers):
             handler(change)
 
-    def _record(self, events: tuple[Event, ...]) -> None:
-        """Write events to the journal before anyone hears of them: what the UI shows is already durable."""
+    def _record(self, events: tuple[Event, ...], *, position: bool = False) -> None:
+        """Write events to the journal before anyone hears of them: what the UI shows is already durable.
+
+        With the events goes the replay position (``position``: also when there is no event, e.g. a candle
+        closed), in the same transaction. If the journal cannot write, the events wait in memory, in order
+        (``_write_journal``), and go to the file with the next write that succeeds.
+        """
         fresh = tuple(e for e in events if e.seq > self._recorded_seq)
-        if not fresh:
-            return
-        if self.journal is not None and self.session_id is not None:
-            self.journal.record(self.session_id, fresh)
-        self._recorded_seq = fresh[-1].seq
-        self._fills.extend(e.fill for e in fresh if isinstance(e, OrderFilled))
-        groups = group_liquidations(fresh)
-        if groups:  # explained now, while the account is as the liquidation left it (feed stops at its tick)
-            wallet = self.exchange.account().wallet_balance
-            instruments = self.exchange.instruments
-            self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
+        if fresh:
+            self._recorded_seq = fresh[-1].seq
+            self._unwritten.extend(fresh)
+            self._fills.extend(e.fill for e in fresh if isinstance(e, OrderFilled))
+            groups = group_liquidations(fresh)
+            if groups:  # explained now, while the account is as the liquidation left it (feed stops at its tick)
+                wallet = self.exchange.account().wallet_balance
+                instruments = self.exchange.instruments
+                self.liquidation_reports.extend(explain_liquidation(g, instruments, wallet) for g in groups)
+        if self._unwritten or position:
+            self._write_journal()
+
+    def _write_journal(self) -> bool:
+        """Write the waiting events with the current replay position; on failure pause the replay and keep them.
+        Returns True when the journal holds everything."""
+        if self.journal is None or self.session_id is None:
+            self._unwritten.clear()
+            return True
+        try:
+            self.journal.record(self.session_id, self._unwritten, **self._position())
+        except JournalWriteError as exc:
+            first = self._journal_failure is None
+            self._journal_failure = exc
+            if self.replay is not None:
+                self.replay.pause()
+            if first:
+                self._publish(DeskChange())
+            return False
+        self._unwritten.clear()
+        if self._journal_failure is not None:
+            self._journal_failure = None
+            self._publish(DeskChange())
+        return True
+
+    def _position(self) -> dict[str, object]:
+        """Where the session stands, for the journal: replay clock and speed, the engine's market view and the
+        replay cursor (the last tick applied), from which a restart goes on exactly (hexdesk.service.sessions)."""
+        if self.replay is None:
+            return {}
+        cursor = None if self._last_tick is None else [self._last_tick.ts_ms, self._last_tick.symbol]
+        resume = {
+            "market": capture_market(self.exchange).to_json(),
+            "account": capture_account(self.exchange),
+            "cursor": cursor,
+        }
+        return {"replay_ms": self.replay.position_ms, "speed": self.replay.speed, "resume": resume}
+
+    @property
+    def journal_available(self) -> bool:
+        """False while the journal cannot write: the replay is paused and the ticket is blocked."""
+        return self._journal_failure is None
+
+    @property
+    def journal_problem(self) -> str | None:
+        """Why the journal cannot write, for the trader (None: it can)."""
+        exc = self._journal_failure
+        if exc is None:
+            return None
+        n = len(self._unwritten)
+        kept = f" {n} event{'s' if n != 1 else ''} wait in memory and" if n else " Nothing is lost; events"
+        return (
+            f"The journal cannot be written: {exc.reason}. The replay is paused and trading is blocked."
+            f"{kept} will be written as soon as the journal can write again (free some space or fix the file, "
+            "then press Play or Retry)."
+        )
+
+    def retry_journal(self) -> bool:
+        """Try to write what waits (the UI's Retry; also tried by every feed and request). True when it worked."""
+        if self._journal_failure is None and not self._unwritten:
+            return True
+        return self._write_journal()
+
+    def _journal_blocked(self) -> Rejection | None:
+        """A request while the journal cannot write is refused (after one more try): a trade nobody can record
+        would be lost on the next crash."""
+        if self._journal_failure is None or self.retry_journal():
+            return None
+        return Rejection(ErrorCode.NEW_ORDER_REJECTED, self.journal_problem or "The journal cannot be written.")
 
     def _after(self, result: Result) -> Result:
-        self._record(result.events)
+        self._record(result.events, position=bool(result.events))
         self._publish(DeskChange(events=result.events))
         return result
 
@@ -126,8 +206,11 @@ class TradingDesk:
         A tick the engine refuses (a price or volume it cannot trade on: NaN, infinite, <= 0, beyond the symbol's
         range) is skipped, counted in ``rejected_ticks`` and left out of the change; the rest of the batch goes on.
         """
+        if self._journal_failure is not None:
+            self.retry_journal()
         events: list[Event] = []
         applied: list[PriceTick] = []
+        closed_candle = False
         on_tick = self.exchange.on_tick
         for i, tick in enumerate(ticks):
             if tick.ts_ms >= self._funding_due and self.funding is not None:  # a real rate for the instant reached
@@ -142,13 +225,16 @@ class TradingDesk:
             events.extend(tick_events)
             applied.append(tick)
             if tick.candle.closed:
+                closed_candle = True
                 h = self._history.get(tick.symbol)
                 if h is not None:
                     h.closed = h.series.index_at(tick.candle.open_time_ms) + 1
             if tick_events and self._stop_at_liquidation(tick_events, ticks, i):
                 break
+        if applied:
+            self._last_tick = applied[-1]
         change = DeskChange(tuple(applied), tuple(events))
-        self._record(change.events)
+        self._record(change.events, position=closed_candle or bool(events))
         self._publish(change)
         return change
 
@@ -173,7 +259,9 @@ class TradingDesk:
     # --- replay control --------------------------------------------------------------------------------
 
     def play(self) -> None:
-        """Play on (nothing to do once the data has ended)."""
+        """Play on (nothing to do once the data has ended, nor while the journal cannot write)."""
+        if not self.retry_journal():
+            return
         if self.replay is not None and not self.replay.finished:
             self.replay.resume()
 
@@ -226,6 +314,9 @@ class TradingDesk:
         return self.exchange.instruments[symbol]
 
     def submit(self, request: OrderRequest) -> Result:
+        blocked = self._journal_blocked()
+        if blocked is not None:
+            return Result(False, None, blocked)
         return self._after(self.exchange.submit(request))
 
     def preview(self, request: OrderRequest) -> OrderPreview | None:
@@ -273,6 +364,9 @@ class TradingDesk:
         return self.exchange.size_order(request, risk_pct, leverage)
 
     def cancel(self, symbol: str, order_id: int) -> Result:
+        blocked = self._journal_blocked()
+        if blocked is not None:
+            return Result(False, None, blocked)
         return self._after(self.exchange.cancel(symbol, order_id))
 
     def close_position(self, symbol: str) -> Result:
@@ -289,13 +383,16 @@ class TradingDesk:
         return self._account_op(lambda: self.exchange.set_margin_mode(symbol, mode))
 
     def _account_op(self, op: Callable[[], object]) -> Rejection | None:
+        blocked = self._journal_blocked()
+        if blocked is not None:
+            return blocked
         before = len(self.exchange.events)
         try:
             op()
         except BinanceError as exc:
             return exc.rejection
         events = tuple(self.exchange.events[before:])
-        self._record(events)
+        self._record(events, position=bool(events))
         self._publish(DeskChange(events=events))
         return None
 
@@ -335,10 +432,79 @@ class TradingDesk:
         """This session's statistics over the closed trades ``trade_filter`` selects (all without one)."""
         return self._trade_book.statistics(self, trade_filter)
 
+    # --- the trader's journal (notes, tags, day notes, screenshots): stored in the journal, never events ----
+
+    def sessions(self) -> list[SessionSummary]:
+        """Every session of this desk's journal, newest first (empty without a journal)."""
+        return self.journal.sessions() if self.journal is not None else []
+
+    def trade_note(self, trade_key: str) -> TradeNote | None:
+        if self.journal is None or self.session_id is None:
+            return None
+        return self.journal.trade_note(self.session_id, trade_key)
+
+    def save_trade_note(self, trade_key: str, **fields: Any) -> bool:
+        """Save the given note fields (notes, setup, mistakes, emotion, rating, tags) of a round trip. False (and
+        ``journal_problem`` says why) when the journal cannot write: the editor keeps the text and tries again."""
+        return self._journal_call(lambda j, sid: j.save_trade_note(sid, trade_key, **fields))
+
+    def day_note(self, day: str) -> str:
+        if self.journal is None or self.session_id is None:
+            return ""
+        return self.journal.day_note(self.session_id, day)
+
+    def save_day_note(self, day: str, text: str) -> bool:
+        return self._journal_call(lambda j, sid: j.save_day_note(sid, day, text))
+
+    def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> str | None:
+        """Keep a chart screenshot of a round trip at the replay clock; its sha256, or None if it could not be
+        written."""
+        out: list[str] = []
+        ts = self.clock_ms if self.clock_ms is not None else self.exchange.now_ms
+        ok = self._journal_call(lambda j, sid: out.append(j.add_screenshot(sid, trade_key, kind, png, ts)))
+        return out[0] if ok and out else None
+
+    def _journal_call(self, call: Callable[[Journal, int], object]) -> bool:
+        if self.journal is None or self.session_id is None:
+            return False
+        try:
+            call(self.journal, self.session_id)
+        except JournalWriteError as exc:
+            first = self._journal_failure is None
+            self._journal_failure = exc
+            if self.replay is not None:
+                self.replay.pause()
+            if first:
+                self._publish(DeskChange())
+            return False
+        return True
+
     def close(self) -> None:
-        """End the session in the journal (the data is already durable; this only stamps the end)."""
-        if self.journal is not None and self.session_id is not None:
+        """Leave the session where it stands (the app resumes it next time): write what waits and the replay
+        position, stamp the last use. The data is already durable; a journal that cannot write is left alone."""
+        if self.journal is None or self.session_id is None:
+            return
+        self._record((), position=True)
+        if self._journal_failure is None:
+            with contextlib.suppress(JournalWriteError):
+                self.journal.touch_session(self.session_id)
+
+    def end(self) -> None:
+        """End the session for good: it is no longer the one the app resumes."""
+        self.close()
+        if self.journal is not None and self.session_id is not None and self._journal_failure is None:
             self.journal.end_session(self.session_id)
+
+    def _load_history(self, fills: Sequence[Fill], liquidations: Sequence[Event], last_seq: int) -> None:
+        """A resumed desk: the fills and liquidation reports of what the journal already holds (explained with the
+        wallet as it is now: the wallet right after an old liquidation is not kept)."""
+        self._fills = list(fills)
+        wallet = self.exchange.account().wallet_balance
+        instruments = self.exchange.instruments
+        self.liquidation_reports = [
+            explain_liquidation(g, instruments, wallet) for g in group_liquidations(liquidations)
+        ]
+        self._recorded_seq = last_seq
 
 
 DEFAULT_DATASETS = ("BTCUSDT-2025-03", "ETHUSDT-2025-03")
@@ -359,6 +525,7 @@ def open_replay_session(
     paused: bool = False,
     name: str | None = None,
     data_dir: str | Path | None = None,
+    blind: bool = False,
 ) -> TradingDesk:
     """A practice session replaying Binance candles, bundled or from the data library (hexdesk.market.library).
 
@@ -366,11 +533,8 @@ def open_replay_session(
     history (bundled months, library downloads), else at ``funding_rate``. A dataset with mark-price klines gives the
     engine its mark (liquidation on the mark); without, the mark is the last price.
     """
-    from hexdesk.market.library import funding_history, load_dataset
-
-    loaded = [load_dataset(name, data_dir) for name in datasets]
-    series = [d.series for d in loaded]
-    marks = {d.series.symbol: d.mark for d in loaded if d.mark is not None}
+    data = load_replay_data(datasets, funding_rate, data_dir)
+    series, marks, histories, label = data.series, data.marks, data.histories, data.label
     first = min(s.first_open_ms for s in series)
     start = start_ms if start_ms is not None else first + HISTORY_MS
     replay = Replay(series, start_ms=start, marks=marks)
@@ -383,14 +547,9 @@ def open_replay_session(
         raise ValueError(
             f"no instrument rules for {', '.join(unknown)}: the engine trades {', '.join(exchange.instruments)}"
         )
-    histories = {}
     for s in series:
         exchange.set_funding_rate(s.symbol, funding_rate)
-        history = funding_history(s.symbol, data_dir)
-        if len(history):
-            histories[s.symbol] = history
-    funding = FundingFeed(histories, funding_rate) if histories else None
-    label = _mode_label([d.info for d in loaded], bool(histories))
+    funding = data.funding_feed()
     session_id = None
     if journal is not None:
         session_id = journal.start_session(
@@ -405,8 +564,43 @@ def open_replay_session(
                 "funding_history": sorted(histories),  # symbols settled at their real rates where known
                 "mark_klines": sorted(marks),
             },
+            blind=blind,
+            speed=speed,
         )
     return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label, funding=funding)
+
+
+@dataclass(frozen=True)
+class ReplayData:
+    """What a replay session plays, loaded once: the last-price series, the mark-price series where the dataset has
+    them, the real funding histories where HexDesk has them, and the honest label. New and resumed sessions both
+    load through :func:`load_replay_data`, so a resumed session replays exactly what it started with."""
+
+    series: list[CandleSeries]
+    marks: dict[str, CandleSeries]
+    histories: dict[str, Any]
+    fallback_rate: Decimal
+    label: str
+
+    def funding_feed(self) -> FundingFeed | None:
+        return FundingFeed(self.histories, self.fallback_rate) if self.histories else None
+
+
+def load_replay_data(
+    datasets: Sequence[str], funding_rate: Decimal, data_dir: str | Path | None = None
+) -> ReplayData:
+    """Load ``datasets`` (bundled or from the data library) with their mark klines and funding history."""
+    from hexdesk.market.library import funding_history, load_dataset
+
+    loaded = [load_dataset(name, data_dir) for name in datasets]
+    series = [d.series for d in loaded]
+    marks = {d.series.symbol: d.mark for d in loaded if d.mark is not None}
+    histories = {}
+    for s in series:
+        history = funding_history(s.symbol, data_dir)
+        if len(history):
+            histories[s.symbol] = history
+    return ReplayData(series, marks, histories, funding_rate, _mode_label([d.info for d in loaded], bool(histories)))
 
 
 def _mode_label(infos: Sequence[DatasetInfo], real_funding: bool) -> str:

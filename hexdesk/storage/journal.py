@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -42,16 +43,43 @@ from hexdesk.engine.fills import Fill
 from hexdesk.engine.orders import Order
 from hexdesk.storage import migrate
 from hexdesk.storage.codec import dumps_event, loads_event
-from hexdesk.storage.errors import JournalClosed, JournalCorrupt, JournalError, JournalTooNew, UnknownSession
+from hexdesk.storage.errors import (
+    JournalClosed,
+    JournalCorrupt,
+    JournalError,
+    JournalGap,
+    JournalTooNew,
+    JournalWriteError,
+    SequenceGap,
+    UnknownSession,
+    write_failure_reason,
+)
 from hexdesk.storage.tables import (
+    DayNote,
     EventRecord,
     FillRecord,
     FundingRecord,
     LiquidationRecord,
     OrderRecord,
     PracticeSession,
+    Screenshot,
+    TradeTag,
 )
-from hexdesk.storage.views import FillRow, FundingRow, LiquidationRow, OrderRow, SessionMode, SessionSummary
+from hexdesk.storage.tables import (
+    TradeNote as TradeNoteRecord,
+)
+from hexdesk.storage.views import (
+    FillRow,
+    FundingRow,
+    LiquidationRow,
+    OrderRow,
+    ResumePoint,
+    ScreenshotRow,
+    SessionMode,
+    SessionStatus,
+    SessionSummary,
+    TradeNote,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +93,11 @@ _orders = OrderRecord.__table__
 _fills = FillRecord.__table__
 _liquidations = LiquidationRecord.__table__
 _funding = FundingRecord.__table__
+_trade_notes = TradeNoteRecord.__table__
+_trade_tags = TradeTag.__table__
+_day_notes = DayNote.__table__
+_screenshots = Screenshot.__table__
+_NOTE_FIELDS = ("notes", "setup", "mistakes", "emotion", "rating")
 
 _CHUNK = 500  # SQL parameters per IN (...) list
 
@@ -199,6 +232,7 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        self._memory_png: dict[str, bytes] = {}  # an in-memory journal's screenshots
 
     # ---- lifecycle
 
@@ -228,6 +262,11 @@ class Journal:
         except BaseException:
             engine.dispose()
             raise
+        try:
+            journal.check_gaps()
+        except BaseException:
+            engine.dispose()
+            raise
         return journal
 
     @classmethod
@@ -245,7 +284,32 @@ class Journal:
         with self._engine.connect() as conn:
             conn.execution_options(hexdesk_begin="IMMEDIATE")
             with conn.begin():
+                current = migrate.current_revision(conn)
+                if current is not None and current != migrate.head_revision() and self._path is not None:
+                    self.backup_before_migration = migrate.backup_copy(conn, self._path, current)
                 migrate.upgrade_to_head(conn)
+
+    backup_before_migration: Path | None = None
+    """The copy of the file kept before this open migrated it (None: nothing was migrated)."""
+
+    def check_gaps(self) -> None:
+        """Raise :class:`JournalGap` naming the first session whose event log skips a seq, and that seq."""
+        with self._read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT session_id, COUNT(*), MIN(seq), MAX(seq) FROM events GROUP BY session_id ORDER BY session_id"
+            ).all()
+            for session_id, count, lo, hi in rows:
+                if lo == 1 and hi == count:
+                    continue
+                if lo != 1:
+                    raise JournalGap(self._path, session_id, 1)
+                missing = conn.exec_driver_sql(
+                    "SELECT e.seq + 1 FROM events e WHERE e.session_id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM events n WHERE n.session_id = e.session_id AND n.seq = e.seq + 1) "
+                    "ORDER BY e.seq LIMIT 1",
+                    (session_id,),
+                ).scalar()
+                raise JournalGap(self._path, session_id, int(missing))
 
     @property
     def path(self) -> Path | None:
@@ -277,12 +341,21 @@ class Journal:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        """One write transaction. A failed write (disk full, read-only, I/O) raises :class:`JournalWriteError`,
+        with nothing of the transaction kept."""
         with self._lock:
             self._check_open()
-            with self._engine.connect() as conn:
-                conn.execution_options(hexdesk_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
+            try:
+                with self._engine.connect() as conn:
+                    conn.execution_options(hexdesk_begin="IMMEDIATE")
+                    with conn.begin():
+                        yield conn
+            except DBAPIError as exc:
+                if isinstance(exc.orig, sqlite3.OperationalError):
+                    raise JournalWriteError(self._path, write_failure_reason(str(exc.orig)), str(exc.orig)) from exc
+                raise
+            except sqlite3.OperationalError as exc:
+                raise JournalWriteError(self._path, write_failure_reason(str(exc)), str(exc)) from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -299,17 +372,32 @@ class Journal:
         settings: Mapping[str, Any] | None = None,
         *,
         app_version: str = __version__,
+        journal_only: bool = False,
+        blind: bool = False,
+        archived_from_id: int | None = None,
+        speed: float | None = None,
     ) -> int:
-        """Create a practice session and return its id. ``settings`` must be JSON (Decimals/enums become str)."""
+        """Create a practice session and return its id. ``settings`` must be JSON (Decimals/enums become str).
+
+        ``journal_only``: imported real trades (fills, no events); ``blind``: the dates are hidden from the trader;
+        ``archived_from_id``: the session a reset archived and this one copies.
+        """
         mode = SessionMode(mode)
         if not isinstance(start_balance, Decimal):
             raise TypeError(f"start_balance must be a Decimal, not {type(start_balance).__name__}")
         settings_json = json.dumps(dict(settings or {}), sort_keys=True, default=_settings_default)
+        now = _iso(self._clock())
         with self._write() as conn:
             result = conn.execute(
                 _sessions.insert().values(
                     name=name,
-                    started_at=_iso(self._clock()),
+                    started_at=now,
+                    last_used_at=now,
+                    status=SessionStatus.ACTIVE.value,
+                    journal_only=journal_only,
+                    blind=blind,
+                    archived_from_id=archived_from_id,
+                    speed=None if speed is None else repr(float(speed)),
                     ended_at=None,
                     mode=mode.value,
                     dataset=dataset,
@@ -333,7 +421,9 @@ class Journal:
                 raise UnknownSession(session_id)
             if ended[0] is None:
                 conn.execute(
-                    _sessions.update().where(_sessions.c.id == session_id).values(ended_at=_iso(self._clock()))
+                    _sessions.update()
+                    .where(_sessions.c.id == session_id)
+                    .values(ended_at=_iso(self._clock()), status=SessionStatus.ENDED.value)
                 )
 
     def sessions(self) -> list[SessionSummary]:
@@ -347,6 +437,68 @@ class Journal:
         if row is None:
             raise UnknownSession(session_id)
         return self._summary(row)
+
+    def rename_session(self, session_id: int, name: str) -> None:
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(name=str(name)))
+
+    def archive_session(self, session_id: int) -> None:
+        """Keep the session read-only (a reset archives the old one and starts a copy); never deletes."""
+        self._set_status(session_id, SessionStatus.ARCHIVED)
+
+    def reactivate_session(self, session_id: int) -> None:
+        self._set_status(session_id, SessionStatus.ACTIVE)
+
+    def set_archived_from(self, session_id: int, archived_id: int) -> None:
+        """Note that ``session_id`` is the fresh copy a reset made of ``archived_id``."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _sessions.update().where(_sessions.c.id == session_id).values(archived_from_id=archived_id)
+            )
+
+    def _set_status(self, session_id: int, status: SessionStatus) -> None:
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(status=status.value))
+
+    def delete_session(self, session_id: int) -> None:
+        """Delete the session and everything of it (events, orders, fills, notes, screenshots rows) in one
+        transaction. Screenshot files still referenced by another session are kept."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            shas = set(
+                conn.execute(select(_screenshots.c.sha256).where(_screenshots.c.session_id == session_id)).scalars()
+            )
+            conn.execute(_sessions.delete().where(_sessions.c.id == session_id))  # ON DELETE CASCADE does the rest
+            still = set(
+                conn.execute(select(_screenshots.c.sha256).where(_screenshots.c.sha256.in_(shas))).scalars()
+            ) if shas else set()
+        for sha in shas - still:
+            self._memory_png.pop(sha, None)
+            folder = self.screenshots_dir
+            if folder is not None:
+                (folder / f"{sha}.png").unlink(missing_ok=True)
+
+    def touch_session(self, session_id: int) -> None:
+        """Stamp the session as used now (the app resumes the last used active session)."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _sessions.update().where(_sessions.c.id == session_id).values(last_used_at=_iso(self._clock()))
+            )
+
+    def last_active_session(self) -> SessionSummary | None:
+        """The active session used last (None: there is none), journal-only imports left out."""
+        with self._read() as conn:
+            row = conn.execute(
+                self._summary_query()
+                .where(_sessions.c.status == SessionStatus.ACTIVE.value, _sessions.c.journal_only.is_(False))
+                .order_by(func.coalesce(_sessions.c.last_used_at, _sessions.c.started_at).desc(), _sessions.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else self._summary(row)
 
     @staticmethod
     def _summary_query() -> Select[Any]:
@@ -388,15 +540,36 @@ class Journal:
             realized_pnl=Decimal(m["realized_pnl"]),
             fees=Decimal(m["fees"]),
             funding=Decimal(m["funding"]),
+            status=SessionStatus(m["status"]),
+            replay_ms=m["replay_ms"],
+            speed=None if m["speed"] is None else float(m["speed"]),
+            last_used_at=datetime.fromisoformat(m["last_used_at"]) if m["last_used_at"] else None,
+            blind=bool(m["blind"]),
+            journal_only=bool(m["journal_only"]),
+            archived_from_id=m["archived_from_id"],
         )
 
     # ---- recording
 
-    def record(self, session_id: int, events: Iterable[Event]) -> None:
+    def record(
+        self,
+        session_id: int,
+        events: Iterable[Event],
+        *,
+        replay_ms: int | None = None,
+        speed: float | None = None,
+        resume: Mapping[str, Any] | None = None,
+    ) -> None:
         """Append events and the order/fill/liquidation/funding rows they imply, in one committed transaction.
 
         Idempotent per (session_id, seq): an event whose seq is already recorded (or repeated in the batch) is
-        ignored, together with everything it implies. Nothing is written if any event fails to encode.
+        ignored, together with everything it implies. The new events must continue the stored log without a gap
+        (the first is the stored last seq + 1, then one by one), else :class:`SequenceGap` and nothing is
+        written. Nothing is written if any event fails to encode.
+
+        ``replay_ms`` / ``speed`` / ``resume`` (the replay position and the opaque resume state) are written in the
+        same transaction, so the stored position always belongs to the stored events; given alone (no event),
+        they are written by themselves.
         """
         self._check_open()
         batch: list[tuple[Event, str]] = []
@@ -404,8 +577,10 @@ class Journal:
             if not isinstance(ev, Event):
                 raise TypeError(f"not an engine event: {ev!r}")
             batch.append((ev, dumps_event(ev)))  # encode before the transaction: all or nothing
-        if not batch:
+        position = replay_ms is not None or speed is not None or resume is not None
+        if not batch and not position:
             return
+        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
         with self._write() as conn:
             totals = conn.execute(
                 select(_sessions.c.realized_pnl, _sessions.c.fees, _sessions.c.funding).where(
@@ -414,30 +589,73 @@ class Journal:
             ).first()
             if totals is None:
                 raise UnknownSession(session_id)
-            seqs = [ev.seq for ev, _ in batch]
-            existing = set(
-                conn.execute(
-                    select(_events.c.seq).where(
-                        _events.c.session_id == session_id, _events.c.seq.between(min(seqs), max(seqs))
-                    )
-                ).scalars()
-            )
             new: list[tuple[Event, str]] = []
-            for ev, payload in batch:
-                if ev.seq not in existing:
-                    existing.add(ev.seq)
+            if batch:
+                last_seq = conn.execute(
+                    select(func.coalesce(func.max(_events.c.seq), 0)).where(_events.c.session_id == session_id)
+                ).scalar_one()
+                seen: set[int] = set()
+                for ev, payload in sorted(batch, key=lambda item: item[0].seq):
+                    if ev.seq in seen:
+                        continue
+                    seen.add(ev.seq)
+                    if ev.seq <= last_seq:
+                        continue  # already recorded (the log has no gap below last_seq: see check_gaps)
+                    if ev.seq != last_seq + 1:
+                        raise SequenceGap(session_id, last_seq + 1, ev.seq)
+                    last_seq = ev.seq
                     new.append((ev, payload))
-            if not new:
-                return
-            conn.execute(
-                _events.insert(),
-                [
-                    {"session_id": session_id, "seq": ev.seq, "ts_ms": ev.ts_ms, "type": type(ev).__name__,
-                     "payload": payload}
-                    for ev, payload in new
-                ],
-            )
-            self._project(conn, session_id, [ev for ev, _ in new], totals)
+            if new:
+                conn.execute(
+                    _events.insert(),
+                    [
+                        {"session_id": session_id, "seq": ev.seq, "ts_ms": ev.ts_ms, "type": type(ev).__name__,
+                         "payload": payload}
+                        for ev, payload in new
+                    ],
+                )
+                self._project(conn, session_id, [ev for ev, _ in new], totals)
+            if position:
+                self._write_position(conn, session_id, replay_ms, speed, resume_json)
+
+    @staticmethod
+    def _write_position(
+        conn: Connection, session_id: int, replay_ms: int | None, speed: float | None, resume_json: str | None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if replay_ms is not None:
+            values["replay_ms"] = int(replay_ms)
+        if speed is not None:
+            values["speed"] = repr(float(speed))
+        if resume_json is not None:
+            values["resume_json"] = resume_json
+        if values:
+            conn.execute(_sessions.update().where(_sessions.c.id == session_id).values(**values))
+
+    def set_replay_position(
+        self, session_id: int, replay_ms: int | None, speed: float | None, resume: Mapping[str, Any] | None = None
+    ) -> None:
+        """Store where the replay stands (also written inside ``record()`` when given there)."""
+        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            self._write_position(conn, session_id, replay_ms, speed, resume_json)
+
+    def resume_point(self, session_id: int) -> ResumePoint:
+        """The replay position and resume state stored with the session's last commit."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(_sessions.c.replay_ms, _sessions.c.speed, _sessions.c.resume_json).where(
+                    _sessions.c.id == session_id
+                )
+            ).first()
+        if row is None:
+            raise UnknownSession(session_id)
+        return ResumePoint(
+            row.replay_ms,
+            None if row.speed is None else float(row.speed),
+            None if row.resume_json is None else json.loads(row.resume_json),
+        )
 
     def _project(self, conn: Connection, session_id: int, events: Sequence[Event], totals: Any) -> None:
         order_rows: dict[int, dict[str, Any]] = {}
@@ -505,15 +723,24 @@ class Journal:
 
     # ---- queries
 
-    def events(self, session_id: int, *, after_seq: int = 0) -> list[Event]:
-        """The session's events (those with seq > ``after_seq``), decoded, in seq order: ready for ``rebuild()``."""
+    def events(
+        self,
+        session_id: int,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        types: Sequence[str] | None = None,
+    ) -> list[Event]:
+        """The session's events (seq > ``after_seq``, and < ``before_seq`` if given; only the event classes named
+        in ``types`` if given), decoded, in seq order: ready for ``rebuild()``."""
+        query = select(_events.c.payload).where(_events.c.session_id == session_id, _events.c.seq > after_seq)
+        if before_seq is not None:
+            query = query.where(_events.c.seq < before_seq)
+        if types is not None:
+            query = query.where(_events.c.type.in_(list(types)))
         with self._read() as conn:
             self._require_session(conn, session_id)
-            payloads = conn.execute(
-                select(_events.c.payload)
-                .where(_events.c.session_id == session_id, _events.c.seq > after_seq)
-                .order_by(_events.c.seq)
-            ).scalars().all()
+            payloads = conn.execute(query.order_by(_events.c.seq)).scalars().all()
         return [loads_event(p) for p in payloads]
 
     def orders(self, session_id: int) -> list[OrderRow]:
@@ -553,6 +780,238 @@ class Journal:
     def _require_session(conn: Connection, session_id: int) -> None:
         if conn.execute(select(_sessions.c.id).where(_sessions.c.id == session_id)).first() is None:
             raise UnknownSession(session_id)
+
+    # ---- the trader's journal: trade notes and tags, day notes, screenshots
+
+    def trade_note(self, session_id: int, trade_key: str) -> TradeNote | None:
+        """The note of one round trip (None: never written, and no tag)."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            notes = self._notes(conn, session_id, trade_key)
+        return notes.get(trade_key)
+
+    def trade_notes(self, session_id: int) -> dict[str, TradeNote]:
+        """Every noted or tagged round trip of the session, by trade_key."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            return self._notes(conn, session_id, None)
+
+    @staticmethod
+    def _notes(conn: Connection, session_id: int, trade_key: str | None) -> dict[str, TradeNote]:
+        q_notes = select(_trade_notes).where(_trade_notes.c.session_id == session_id)
+        q_tags = select(_trade_tags.c.trade_key, _trade_tags.c.tag).where(_trade_tags.c.session_id == session_id)
+        if trade_key is not None:
+            q_notes = q_notes.where(_trade_notes.c.trade_key == trade_key)
+            q_tags = q_tags.where(_trade_tags.c.trade_key == trade_key)
+        tags: dict[str, list[str]] = {}
+        for key, tag in conn.execute(q_tags.order_by(_trade_tags.c.trade_key, _trade_tags.c.tag)):
+            tags.setdefault(key, []).append(tag)
+        out: dict[str, TradeNote] = {}
+        for r in conn.execute(q_notes):
+            m = r._mapping
+            out[m["trade_key"]] = TradeNote(
+                m["trade_key"], m["notes"], m["setup"], m["mistakes"], m["emotion"], m["rating"],
+                tuple(tags.get(m["trade_key"], ())), datetime.fromisoformat(m["updated_at"]),
+            )
+        for key, key_tags in tags.items():
+            if key not in out:
+                out[key] = TradeNote(key, tags=tuple(key_tags))
+        return out
+
+    def save_trade_note(
+        self,
+        session_id: int,
+        trade_key: str,
+        *,
+        notes: str | None = None,
+        setup: str | None = None,
+        mistakes: str | None = None,
+        emotion: str | None = None,
+        rating: int | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Save the given fields of a trade's note (None = leave unchanged; ``rating=0`` clears it; ``tags``
+        replaces the set of tags) in one transaction: called as the trader types, it survives a crash."""
+        if rating is not None and (type(rating) is not int or not 0 <= rating <= 5):
+            raise ValueError(f"rating must be 1..5 (0 clears it), got {rating!r}")
+        given = {"notes": notes, "setup": setup, "mistakes": mistakes, "emotion": emotion}
+        values: dict[str, Any] = {k: str(v) for k, v in given.items() if v is not None}
+        if rating is not None:
+            values["rating"] = rating or None
+        clean_tags = None if tags is None else sorted({t.strip() for t in tags if t and t.strip()})
+        now = _iso(self._clock())
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            if values or clean_tags is not None:
+                insert = sqlite_insert(_trade_notes).values(
+                    session_id=session_id, trade_key=trade_key, notes=values.get("notes", ""),
+                    setup=values.get("setup", ""), mistakes=values.get("mistakes", ""),
+                    emotion=values.get("emotion", ""), rating=values.get("rating"), updated_at=now,
+                )
+                conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[_trade_notes.c.session_id, _trade_notes.c.trade_key],
+                        set_={**values, "updated_at": now},
+                    )
+                )
+            if clean_tags is not None:
+                conn.execute(
+                    _trade_tags.delete().where(
+                        _trade_tags.c.session_id == session_id, _trade_tags.c.trade_key == trade_key
+                    )
+                )
+                if clean_tags:
+                    conn.execute(
+                        _trade_tags.insert(),
+                        [{"session_id": session_id, "trade_key": trade_key, "tag": t} for t in clean_tags],
+                    )
+
+    def day_note(self, session_id: int, day: str) -> str:
+        """The note of one session day ('YYYY-MM-DD'); "" when none."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            text = conn.execute(
+                select(_day_notes.c.text).where(_day_notes.c.session_id == session_id, _day_notes.c.day == day)
+            ).scalar()
+        return text or ""
+
+    def day_notes(self, session_id: int) -> dict[str, str]:
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_day_notes.c.day, _day_notes.c.text)
+                .where(_day_notes.c.session_id == session_id)
+                .order_by(_day_notes.c.day)
+            ).all()
+        return {r.day: r.text for r in rows}
+
+    def save_day_note(self, session_id: int, day: str, text: str) -> None:
+        datetime.strptime(day, "%Y-%m-%d")  # ValueError for anything but a calendar day
+        now = _iso(self._clock())
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            insert = sqlite_insert(_day_notes).values(session_id=session_id, day=day, text=str(text), updated_at=now)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[_day_notes.c.session_id, _day_notes.c.day],
+                    set_={"text": str(text), "updated_at": now},
+                )
+            )
+
+    @property
+    def screenshots_dir(self) -> Path | None:
+        """``<journal folder>/screenshots`` (None for an in-memory journal)."""
+        return None if self._path is None else self._path.parent / "screenshots"
+
+    def add_screenshot(self, session_id: int, trade_key: str, kind: str, png: bytes, ts_ms: int) -> str:
+        """Keep a chart screenshot of a trade: the PNG goes to ``screenshots/<sha256>.png`` (written whole, then
+        renamed; identical images are stored once), the row to the journal. Returns the sha256."""
+        if kind not in ("entry", "exit"):
+            raise ValueError(f"kind must be 'entry' or 'exit', got {kind!r}")
+        if not isinstance(png, bytes | bytearray) or not bytes(png).startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("png must be the bytes of a PNG image")
+        sha = hashlib.sha256(png).hexdigest()
+        folder = self.screenshots_dir
+        if folder is None:
+            self._memory_png[sha] = bytes(png)
+        else:
+            target = folder / f"{sha}.png"
+            if not target.exists():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    tmp = target.with_name(target.name + ".part")
+                    tmp.write_bytes(png)
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise JournalWriteError(self._path, write_failure_reason(str(exc)), str(exc)) from exc
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                _screenshots.insert().values(
+                    session_id=session_id, trade_key=trade_key, kind=kind, sha256=sha, ts_ms=int(ts_ms),
+                    created_at=_iso(self._clock()),
+                )
+            )
+        return sha
+
+    def screenshots(self, session_id: int, trade_key: str) -> list[ScreenshotRow]:
+        folder = self.screenshots_dir
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            rows = conn.execute(
+                select(_screenshots)
+                .where(_screenshots.c.session_id == session_id, _screenshots.c.trade_key == trade_key)
+                .order_by(_screenshots.c.ts_ms, _screenshots.c.id)
+            ).all()
+        return [
+            ScreenshotRow(
+                r.trade_key, r.kind, r.sha256, r.ts_ms, datetime.fromisoformat(r.created_at),
+                None if folder is None else folder / f"{r.sha256}.png",
+            )
+            for r in rows
+        ]
+
+    def screenshot_png(self, sha256: str) -> bytes:
+        """The PNG bytes of a stored screenshot (FileNotFoundError if its file is gone)."""
+        folder = self.screenshots_dir
+        if folder is None:
+            try:
+                return self._memory_png[sha256]
+            except KeyError:
+                raise FileNotFoundError(sha256) from None
+        return (folder / f"{sha256}.png").read_bytes()
+
+    # ---- imported real trades (journal-only sessions)
+
+    def record_imported_fills(self, session_id: int, fills: Sequence[Any]) -> None:
+        """Store real fills (FillRow-like: the fields of ``FillRow``; ``seq`` may be absent) in a journal-only
+        session, all in one transaction. The fee asset is kept as given; the session's USDT fee total counts only
+        USDT fees (a BNB fee is never added to USDT)."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(_sessions.c.journal_only, _sessions.c.realized_pnl, _sessions.c.fees).where(
+                    _sessions.c.id == session_id
+                )
+            ).first()
+            if row is None:
+                raise UnknownSession(session_id)
+            if not row.journal_only:
+                raise ValueError(f"session {session_id} is not journal-only: its fills come from its events")
+            base = conn.execute(
+                select(func.coalesce(func.max(_fills.c.seq), 0)).where(_fills.c.session_id == session_id)
+            ).scalar_one()
+            rows = []
+            for i, f in enumerate(fills, start=1):
+                rows.append(
+                    {
+                        "session_id": session_id,
+                        "seq": int(getattr(f, "seq", None) or base + i),
+                        "trade_id": int(f.trade_id),
+                        "order_id": int(f.order_id),
+                        "symbol": str(f.symbol),
+                        "side": getattr(f.side, "value", f.side),
+                        "price": str(f.price),
+                        "quantity": str(f.quantity),
+                        "fee": str(f.fee),
+                        "fee_asset": str(f.fee_asset),
+                        "role": getattr(f.role, "value", f.role),
+                        "realized_pnl": str(f.realized_pnl),
+                        "ts_ms": int(f.ts_ms),
+                        "is_liquidation": bool(getattr(f, "is_liquidation", False)),
+                    }
+                )
+            if not rows:
+                return
+            conn.execute(_fills.insert(), rows)
+            realized = sum((Decimal(r["realized_pnl"]) for r in rows), Decimal(0))
+            fees = sum((Decimal(r["fee"]) for r in rows if r["fee_asset"] == "USDT"), Decimal(0))
+            conn.execute(
+                _sessions.update()
+                .where(_sessions.c.id == session_id)
+                .values(
+                    realized_pnl=str(Decimal(row.realized_pnl) + realized), fees=str(Decimal(row.fees) + fees)
+                )
+            )
 
     # ---- export
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -46,3 +47,21 @@ def upgrade_to_head(connection: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")
+
+
+def backup_copy(connection: Connection, path: Path, revision: str) -> Path:
+    """Copy the journal at ``path`` (schema ``revision``) beside it before migrating it, with SQLite's ``VACUUM
+    INTO`` (a consistent copy even with a WAL). Returns the copy: ``<name>.before-<head>-from-<revision>.bak``,
+    numbered if that exists. The migration then runs in the caller's transaction; the copy is never touched."""
+    target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.bak")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.{n}.bak")
+    del connection  # VACUUM cannot run inside its transaction: a second, plain connection reads the committed file
+    src = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        src.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        src.close()
+    return target

@@ -55,6 +55,15 @@ class PracticeSession(StorageModel, table=True):
     realized_pnl: str = "0"
     fees: str = "0"
     funding: str = "0"
+    # Revision 0002: resume and the session manager.
+    status: str = Field(default="active", sa_column_kwargs={"server_default": "active"})  # active|archived|ended
+    archived_from_id: int | None = None  # a reset's copy points at the session it archived
+    replay_ms: int | None = None  # the replay clock at the last commit (NULL: never recorded)
+    speed: str | None = None  # replay speed (float text; "inf" as fast as possible)
+    last_used_at: str | None = None  # UTC ISO-8601 of the last open / write
+    blind: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # dates hidden from the trader
+    journal_only: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # imported real trades
+    resume_json: str | None = None  # what the engine last saw of the market + the replay cursor (JSON)
 
 
 class EventRecord(StorageModel, table=True):
@@ -170,3 +179,66 @@ class FundingRecord(StorageModel, table=True):
     mark_price: str
     position_qty: str
     amount: str
+
+
+class TradeNote(StorageModel, table=True):
+    """The trader's journal of one round trip (``trade_key`` = "SYMBOL:first_trade_id"), edited as it is typed."""
+
+    __tablename__ = "trade_notes"
+    __table_args__ = (
+        UniqueConstraint("session_id", "trade_key"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_session_fk())
+    trade_key: str
+    notes: str = ""
+    setup: str = ""
+    mistakes: str = ""
+    emotion: str = ""
+    rating: int | None = None
+    updated_at: str
+
+
+class TradeTag(StorageModel, table=True):
+    """One tag of one round trip."""
+
+    __tablename__ = "trade_tags"
+    __table_args__ = (UniqueConstraint("session_id", "trade_key", "tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_session_fk())
+    trade_key: str
+    tag: str
+
+
+class DayNote(StorageModel, table=True):
+    """A note for one session day (``day`` = 'YYYY-MM-DD' of the replay clock, UTC)."""
+
+    __tablename__ = "day_notes"
+    __table_args__ = (UniqueConstraint("session_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_session_fk())
+    day: str
+    text: str
+    updated_at: str
+
+
+class Screenshot(StorageModel, table=True):
+    """A chart screenshot of a round trip; the PNG is ``<journal folder>/screenshots/<sha256>.png``."""
+
+    __tablename__ = "screenshots"
+    __table_args__ = (
+        CheckConstraint("kind IN ('entry', 'exit')", name="kind"),
+        Index(None, "session_id", "trade_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_session_fk())
+    trade_key: str
+    kind: str
+    sha256: str
+    ts_ms: int
+    created_at: str

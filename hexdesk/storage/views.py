@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from hexdesk.engine.enums import (
@@ -23,6 +24,15 @@ from hexdesk.engine.errors import ErrorCode
 class SessionMode(StrEnum):
     REPLAY = "replay"
     LIVE = "live"
+
+
+class SessionStatus(StrEnum):
+    """``active``: can be opened and traded (the app resumes the last used one); ``archived``: kept read-only by a
+    reset; ``ended``: finished (e.g. the trader ended it)."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    ENDED = "ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +60,28 @@ class SessionSummary:
     realized_pnl: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
     funding: Decimal = Decimal(0)
+    status: SessionStatus = field(default=None)  # type: ignore[assignment]  # (set from ended_at when not given)
+    replay_ms: int | None = None  # the replay clock at the last commit
+    speed: float | None = None
+    last_used_at: datetime | None = None
+    blind: bool = False
+    journal_only: bool = False
+    archived_from_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            object.__setattr__(self, "status", SessionStatus.ACTIVE if self.ended_at is None else SessionStatus.ENDED)
+        else:
+            object.__setattr__(self, "status", SessionStatus(self.status))
 
     @property
     def is_active(self) -> bool:
-        return self.ended_at is None
+        return self.status is SessionStatus.ACTIVE
+
+    @property
+    def read_only(self) -> bool:
+        """An archived session (kept by a reset) or an imported journal: nothing can be traded in it."""
+        return self.status is SessionStatus.ARCHIVED or self.journal_only
 
     @property
     def net_pnl(self) -> Decimal:
@@ -136,3 +164,39 @@ class FundingRow:
     mark_price: Decimal
     position_qty: Decimal
     amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TradeNote:
+    """The trader's journal of one round trip (contract: trade_key = "SYMBOL:first_trade_id")."""
+
+    trade_key: str
+    notes: str = ""
+    setup: str = ""
+    mistakes: str = ""
+    emotion: str = ""
+    rating: int | None = None  # 1..5
+    tags: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenshotRow:
+    """A chart screenshot of a round trip: the PNG is ``path`` (``<journal folder>/screenshots/<sha256>.png``)."""
+
+    trade_key: str
+    kind: str  # 'entry' | 'exit'
+    sha256: str
+    ts_ms: int
+    created_at: datetime
+    path: Path | None  # None for an in-memory journal (the bytes are kept in memory)
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a session stood at its last commit: the replay clock and speed, plus the opaque resume state (the
+    engine's market view and the replay cursor, JSON) the service layer restores from."""
+
+    replay_ms: int | None
+    speed: float | None
+    state: dict[str, Any] | None

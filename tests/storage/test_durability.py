@@ -28,7 +28,7 @@ CHILD = textwrap.dedent(
     sid = j.start_session("killed", "replay", "BTCUSDT-2025-03", Decimal("10000"), {"x": 1})
     j.record(sid, trading_story())                                     # one batch
     for ev in one_of_each():                                           # then one event per call
-        j.record(sid, [dataclasses.replace(ev, seq=ev.seq + 100)])
+        j.record(sid, [dataclasses.replace(ev, seq=ev.seq + len(trading_story()))])
     print(sid, flush=True)
     if sys.argv[2] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -40,7 +40,7 @@ CHILD = textwrap.dedent(
 def _expected() -> list[object]:
     import dataclasses
 
-    return [*trading_story(), *(dataclasses.replace(ev, seq=ev.seq + 100) for ev in one_of_each())]
+    return [*trading_story(), *(dataclasses.replace(ev, seq=ev.seq + len(trading_story())) for ev in one_of_each())]
 
 
 @pytest.mark.parametrize("how", ["kill", "exit"])
