@@ -8,11 +8,9 @@ The Journal is blocking; the app calls it from one worker thread (Electrum's pat
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import logging
-import os
 import sqlite3
 import threading
 import types
@@ -43,6 +41,7 @@ from hexdesk.engine.orders import Order
 from hexdesk.storage import migrate
 from hexdesk.storage.codec import dumps_event, loads_event
 from hexdesk.storage.errors import JournalClosed, JournalCorrupt, JournalError, JournalTooNew, UnknownSession
+from hexdesk.storage.export import write_csv
 from hexdesk.storage.tables import (
     EventRecord,
     FillRecord,
@@ -199,6 +198,7 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        self._outer: Connection | None = None  # the open write transaction of transaction(), if any
 
     # ---- lifecycle
 
@@ -272,6 +272,9 @@ class Journal:
     def _read(self) -> Iterator[Connection]:
         with self._lock:
             self._check_open()
+            if self._outer is not None:  # inside transaction(): read what it has written so far
+                yield self._outer
+                return
             with self._engine.connect() as conn, conn.begin():
                 yield conn
 
@@ -279,10 +282,27 @@ class Journal:
     def _write(self) -> Iterator[Connection]:
         with self._lock:
             self._check_open()
+            if self._outer is not None:  # inside transaction(): part of the one outer transaction
+                yield self._outer
+                return
             with self._engine.connect() as conn:
                 conn.execution_options(hexdesk_begin="IMMEDIATE")
                 with conn.begin():
-                    yield conn
+                    self._outer = conn
+                    try:
+                        yield conn
+                    finally:
+                        self._outer = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every journal call inside the block one transaction: all committed at the end, or none.
+
+        For imports (a backup, a trade history) that must leave nothing behind when any part fails. The lock is
+        held for the whole block, so other threads wait; keep it short.
+        """
+        with self._write():
+            yield
 
     def _check_open(self) -> None:
         if self._closed:
@@ -564,7 +584,7 @@ class Journal:
         """
         path = Path(path)
         header: list[str]
-        rows: list[list[str]]
+        rows: list[list[Any]]
         if kind == "events":
             with self._read() as conn:
                 self._require_session(conn, session_id)
@@ -579,31 +599,13 @@ class Journal:
             items: list[Any] = self.fills(session_id) if kind == "fills" else self.orders(session_id)
             view_cls = FillRow if kind == "fills" else OrderRow
             header = [f.name for f in dataclasses.fields(view_cls)]
-            rows = [[_csv_cell(getattr(item, name)) for name in header] for item in items]
+            rows = [[getattr(item, name) for name in header] for item in items]
         else:
             raise ValueError(f"unknown export kind {kind!r} (fills, orders or events)")
-        tmp = path.with_name(path.name + ".part")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-        return len(rows)
+        return write_csv(path, header, rows)  # storage.export: exact numbers, formula cells escaped
 
 
 # --------------------------------------------------------------------------------------------- row mapping
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, Decimal):
-        return format(value, "f")  # exact, never exponent notation
-    return str(value)
 
 
 def _order_row(session_id: int, seq: int, order: Order, reason: object) -> dict[str, Any]:
