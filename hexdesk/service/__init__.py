@@ -14,13 +14,33 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
+from hexdesk.service.transfer import (
+    EXPORT_KINDS,
+    ExportKind,
+    ImportOutcome,
+    TransferError,
+    backup_session,
+    export_session,
+    import_binance_trades,
+    import_file,
+    restore_backup,
+)
 
 __all__ = [
     "DEFAULT_BALANCE",
     "DEFAULT_DATASETS",
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
+    "EXPORT_KINDS",
     "DeskChange",
+    "ExportKind",
+    "ImportOutcome",
     "TradingDesk",
+    "TransferError",
+    "backup_session",
+    "export_session",
+    "import_binance_trades",
+    "import_file",
     "open_replay_session",
+    "restore_backup",
 ]
