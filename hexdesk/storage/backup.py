@@ -131,8 +131,8 @@ def session_backup(journal: Journal, session_id: int, *, now: datetime | None = 
 
 def _session_day_notes(journal: Journal, session_id: int, events: Sequence[Event], doc: Mapping[str, Any]) -> dict:
     """Every non-empty day note. The contract gives ``day_note(session, day)`` (one day); a ``day_notes(session)``
-    listing is used when the journal has one, else each UTC day the session's events, fills and replay clock
-    span is asked for."""
+    listing is used when the journal has one, else each UTC day from the replay's start (or first event/fill) to its
+    clock (or last event/fill) is asked for."""
     listing = getattr(journal, "day_notes", None)
     if callable(listing):
         return {d: t for d, t in sorted(listing(session_id).items()) if t}
@@ -140,9 +140,9 @@ def _session_day_notes(journal: Journal, session_id: int, events: Sequence[Event
     if not callable(one_day):
         return {}
     times = [e.ts_ms for e in events] + [f["ts_ms"] for f in doc.get("fills", ())]
-    replay_ms = doc["session"].get("replay_ms")
-    if isinstance(replay_ms, int):
-        times.append(replay_ms)
+    for known in (doc["session"].get("replay_ms"), doc["session"].get("settings", {}).get("start_ms")):
+        if isinstance(known, int) and not isinstance(known, bool):
+            times.append(known)  # the replay's start and its clock bound the days a replay can have notes on
     if not times:
         return {}
     day_ms = 86_400_000

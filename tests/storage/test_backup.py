@@ -14,7 +14,9 @@ import pytest
 from hexdesk.engine import OrderRequest, Side
 from hexdesk.engine.rebuild import rebuild
 from hexdesk.storage.backup import FORMAT, VERSION, BackupError, import_backup, session_backup, write_backup
+from hexdesk.storage.binance_import import parse_trade_history, to_fill_rows
 from hexdesk.storage.journal import Journal
+from hexdesk.storage.views import SessionSummary
 from tests.engine._exchange_helpers import BTC, H, exact_exchange
 
 DAY = 86_400_000
@@ -207,3 +209,20 @@ def test_backup_document_is_stable(db: Journal, source: int) -> None:
     a, b = session_backup(db, source), session_backup(db, source)
     a.pop("exported_at"), b.pop("exported_at")
     assert a == b and copy.deepcopy(a)["account"]["open_orders"]
+
+
+@pytest.mark.skipif("journal_only" not in SessionSummary.__dataclass_fields__,
+                    reason="journal-only sessions arrive with migration 0002")
+def test_journal_only_session_round_trips_its_imported_fills(db: Journal, tmp_path: Path) -> None:
+    history = parse_trade_history(
+        "Date(UTC),Symbol,Side,Price,Quantity,Amount,Fee,Fee Coin,Realized Profit\n"
+        "2025-03-01 14:05:09,BTCUSDT,SELL,85000.00,0.010,850.00,0.00063750,BNB,9.999\n"
+        "2025-03-01 12:00:01,BTCUSDT,BUY,84000.10,0.010,840.001,0.4200005,USDT,0\n"
+    )
+    sid = db.start_session("Real", "live", "binance:h.csv", D(0), {}, journal_only=True)  # type: ignore[call-arg]
+    db.record_imported_fills(sid, to_fill_rows(history))  # type: ignore[attr-defined]
+    path = tmp_path / "real.json"
+    write_backup(db, sid, path)
+    new = import_backup(db, path)
+    assert db.fills(new) == db.fills(sid) and db.fills(new)[1].fee_asset == "BNB"
+    assert db.session(new).journal_only  # type: ignore[attr-defined]
