@@ -93,10 +93,11 @@ def test_bnb_fee_is_kept_in_bnb_and_flagged() -> None:
 
 def test_fee_with_a_unit_suffix_and_a_usdc_symbol() -> None:
     text = """Date(UTC),Symbol,Side,Price,Quantity,Amount,Fee,Realized Profit
-2025-03-02 08:00:00,ETHUSDC,BUY,2000.5,1,2000.5 USDC,0.00075BNB,0 USDC
+2025-03-02 08:00:00,ETHUSDC,BUY,2000.5,1,2000.5 USDC,0.00075BNB,-3.25 USDC
 """
     (f,) = parse_trade_history(text).fills
     assert (f.quote_asset, f.fee_asset, f.fee, f.fee_in_other_asset) == ("USDC", "BNB", D("0.00075"), True)
+    assert f.realized_pnl == D("-3.25")  # a losing close (a BUY closing a short)
 
 
 @pytest.mark.parametrize(
