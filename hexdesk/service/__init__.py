@@ -1,8 +1,9 @@
 """The application service: what every screen talks to (freqtrade's RPC, Anki's collection ops). Qt-free.
 
 A package so that each capability keeps its own module: ``desk`` holds ``TradingDesk`` (a practice session: feed ->
-engine -> journal -> subscribers) and the session factory; further modules (sessions, trades, export, live feed)
-sit beside it. Screens import from here.
+engine -> journal -> subscribers) and the session factory; ``sessions`` opens, resumes and manages sessions;
+``trades`` builds round trips and statistics; ``transfer`` exports, backs up and imports; ``live`` drives a desk
+from Binance's streams; ``funding`` feeds real funding rates to a replay. Screens import from here.
 """
 
 from hexdesk.service.desk import (
@@ -23,22 +24,42 @@ from hexdesk.service.trades import (
     sessions_table,
     statistics_across,
 )
+from hexdesk.service.transfer import (
+    EXPORT_KINDS,
+    ExportKind,
+    ImportOutcome,
+    TransferError,
+    backup_session,
+    export_session,
+    import_binance_trades,
+    import_file,
+    restore_backup,
+)
 
 __all__ = [
     "DEFAULT_BALANCE",
     "DEFAULT_DATASETS",
     "DEFAULT_FUNDING_RATE",
     "DEFAULT_SPEED",
+    "EXPORT_KINDS",
     "DeskChange",
+    "ExportKind",
+    "ImportOutcome",
     "LiveFeed",
     "SessionManager",
     "SessionReadOnly",
     "SessionSpec",
     "TradeBook",
     "TradingDesk",
+    "TransferError",
+    "backup_session",
     "candle_price_range",
+    "export_session",
+    "import_binance_trades",
+    "import_file",
     "open_live_session",
     "open_replay_session",
+    "restore_backup",
     "resume_session",
     "session_trades",
     "sessions_table",

@@ -8,7 +8,6 @@ The Journal is blocking; the app calls it from one worker thread (Electrum's pat
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -54,6 +53,7 @@ from hexdesk.storage.errors import (
     UnknownSession,
     write_failure_reason,
 )
+from hexdesk.storage.export import write_csv
 from hexdesk.storage.tables import (
     DayNote,
     EventRecord,
@@ -233,6 +233,7 @@ class Journal:
         self._lock = threading.RLock()
         self._closed = False
         self._memory_png: dict[str, bytes] = {}  # an in-memory journal's screenshots
+        self._outer: Connection | None = None  # the open write transaction of transaction(), if any
 
     # ---- lifecycle
 
@@ -336,6 +337,9 @@ class Journal:
     def _read(self) -> Iterator[Connection]:
         with self._lock:
             self._check_open()
+            if self._outer is not None:  # inside transaction(): read what it has written so far
+                yield self._outer
+                return
             with self._engine.connect() as conn, conn.begin():
                 yield conn
 
@@ -345,17 +349,34 @@ class Journal:
         with nothing of the transaction kept."""
         with self._lock:
             self._check_open()
+            if self._outer is not None:  # inside transaction(): part of the one outer transaction
+                yield self._outer
+                return
             try:
                 with self._engine.connect() as conn:
                     conn.execution_options(hexdesk_begin="IMMEDIATE")
                     with conn.begin():
-                        yield conn
+                        self._outer = conn
+                        try:
+                            yield conn
+                        finally:
+                            self._outer = None
             except DBAPIError as exc:
                 if isinstance(exc.orig, sqlite3.OperationalError):
                     raise JournalWriteError(self._path, write_failure_reason(str(exc.orig)), str(exc.orig)) from exc
                 raise
             except sqlite3.OperationalError as exc:
                 raise JournalWriteError(self._path, write_failure_reason(str(exc)), str(exc)) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every journal call inside the block one transaction: all committed at the end, or none.
+
+        For imports (a backup, a trade history) that must leave nothing behind when any part fails. The lock is
+        held for the whole block, so other threads wait; keep it short.
+        """
+        with self._write():
+            yield
 
     def _check_open(self) -> None:
         if self._closed:
@@ -1023,7 +1044,7 @@ class Journal:
         """
         path = Path(path)
         header: list[str]
-        rows: list[list[str]]
+        rows: list[list[Any]]
         if kind == "events":
             with self._read() as conn:
                 self._require_session(conn, session_id)
@@ -1038,31 +1059,13 @@ class Journal:
             items: list[Any] = self.fills(session_id) if kind == "fills" else self.orders(session_id)
             view_cls = FillRow if kind == "fills" else OrderRow
             header = [f.name for f in dataclasses.fields(view_cls)]
-            rows = [[_csv_cell(getattr(item, name)) for name in header] for item in items]
+            rows = [[getattr(item, name) for name in header] for item in items]
         else:
             raise ValueError(f"unknown export kind {kind!r} (fills, orders or events)")
-        tmp = path.with_name(path.name + ".part")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-        return len(rows)
+        return write_csv(path, header, rows)  # storage.export: exact numbers, formula cells escaped
 
 
 # --------------------------------------------------------------------------------------------- row mapping
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, Decimal):
-        return format(value, "f")  # exact, never exponent notation
-    return str(value)
 
 
 def _order_row(session_id: int, seq: int, order: Order, reason: object) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def test_sigkill_at_random_moments_then_resume_equals_the_unkilled_run(tmp_path:
     assert report.mismatches == []
     assert report.kills >= 15, report  # most kills landed while the trader was running
     assert report.kill_points == sorted(report.kill_points)  # each restart went on from where the last one stood
-    assert len(set(report.kill_points)) >= 5  # killed at several different points of the run (timing-dependent: kept loose)
+    assert len(set(report.kill_points)) >= 5  # several kill points (timing-dependent: kept loose)
 
     final = run_to_end(db, MINUTES)
     assert stored_events(db) == reference  # 0 differences in the event log
