@@ -85,6 +85,8 @@ def _account_summary(state: AccountState) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    if isinstance(value, float):  # the replay speed (a multiplier, not money): JSON's number is exact for it
+        return value
     return encode_value(value)
 
 
