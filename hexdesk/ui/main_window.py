@@ -23,10 +23,12 @@ from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.statistics_view import StatisticsView
+from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
@@ -61,6 +63,8 @@ class MainWindow(QMainWindow):
         self.liquidation_notices: list[LiquidationNotice] = []
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
+        self.timeframe = "1m"  # issue 8.7: the chart's timeframe (the desk and the engine stay on 1m)
+        self._forming_agg = FormingAggregator(self.timeframe)
 
         self.setWindowTitle(f"HexDesk — {desk.mode_label}")
         self.resize(1600, 960)
@@ -110,7 +114,8 @@ class MainWindow(QMainWindow):
         self.toast = Toast(self.chart)
 
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.chart)
+        self.chart_toolbar = ChartToolbar(desk.symbols)  # issue 8.7: symbol + timeframe above the chart
+        left.addWidget(self.chart_toolbar.pane_with(self.chart))
         left.addWidget(self.notifications)
         left.addWidget(self.tabs)
         left.setStretchFactor(0, 3)
@@ -142,6 +147,10 @@ class MainWindow(QMainWindow):
         col.addWidget(self.account_panel)
         col.addWidget(body, 1)
         self.setCentralWidget(central)
+        self.mode_status = ModeStatus(desk)  # issue 8.5: live / replay and the connection state, always visible
+        self.statusBar().addWidget(self.mode_status, 1)
+        if is_live(desk):
+            disable_replay_controls(self.replay_bar)
 
         self.play_action = QAction("Play / pause", self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
@@ -159,6 +168,8 @@ class MainWindow(QMainWindow):
         self.addAction(self.statistics_action)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
+        self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart
+        self.chart_toolbar.timeframeChosen.connect(self.set_timeframe)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
 
     # --- desk changes: only mark what is stale ---------------------------------------------------------
@@ -253,9 +264,12 @@ class MainWindow(QMainWindow):
             pending = {newest.open_time_ms: newest}
         for open_ms in sorted(pending):
             c = pending[open_ms]
+            bar = self._forming_agg.add(Bar(open_ms, float(c.open), float(c.high), float(c.low), float(c.close),
+                                            float(c.volume)))  # the chart timeframe's forming candle
+            if bar is None:
+                continue
             try:
-                self.chart.update_forming(open_ms / 1000.0, float(c.open), float(c.high), float(c.low),
-                                          float(c.close), float(c.volume))
+                self.chart.update_forming(bar.t_ms / 1000.0, bar.o, bar.h, bar.l, bar.c, bar.v)
             except ValueError:  # a candle older than the chart's newest: history was reloaded past it
                 continue
 
@@ -340,12 +354,24 @@ class MainWindow(QMainWindow):
         if symbol == self.chart_symbol:
             return
         self.chart_symbol = symbol
+        self.chart_toolbar.show_symbol(symbol)
         self._pending.clear()
         self._load_chart(symbol)
         self._mark(ALL_PARTS - {"chart"})
 
+    def set_timeframe(self, timeframe: str) -> None:
+        """Show the chart in ``timeframe`` candles: the desk's 1-minute history aggregated, no hole (issue 8.7)."""
+        self.timeframe = timeframe
+        self.chart_toolbar.show_timeframe(timeframe)
+        self._pending.clear()
+        self._load_chart(self.chart_symbol)
+        self._mark(ALL_PARTS - {"chart"})
+
     def _load_chart(self, symbol: str) -> None:
-        series = self.desk.history(symbol)
+        minutes = self.desk.history(symbol)
+        self._forming_agg = FormingAggregator(self.timeframe)
+        self._forming_agg.seed(minutes)
+        series = chart_series(minutes, self.timeframe)
         inst = self.desk.instrument(symbol)
         self.chart.set_price_decimals(fmt.decimals_of(inst.tick_size))
         self.chart.set_interval(series.interval_ms / 1000.0)
