@@ -279,7 +279,8 @@ def _open_live(journal: Journal, args: argparse.Namespace) -> object | None:
     choice = getattr(args, "mode", None)
     if choice is None or choice.mode is not modes.Mode.LIVE:
         return None
-    return modes.open_live(journal, balance=args.balance or DEFAULT_BALANCE)
+    # a screenshot (a demo) records nothing into the data library, as it journals into a throwaway file
+    return modes.open_live(journal, balance=args.balance or DEFAULT_BALANCE, record=not args.screenshot)
 
 
 def _show_mode(window: MainWindow, args: argparse.Namespace, live: object | None) -> None:

@@ -72,7 +72,10 @@ class ModeStatus(QLabel):
         if self._detach is not None:
             self._detach()
         self._detach = feed.on_state(lambda state: self.set_connection(state, _attempt(feed)))
-        self.set_connection(feed.state, _attempt(feed))
+        state = feed.state
+        if state is ConnectionState.OFFLINE and not feed.market.connections and not feed.market.reconnects:
+            state = ConnectionState.CONNECTING  # not started yet: its first attempt is about to be made
+        self.set_connection(state, _attempt(feed))
 
     def set_connection(self, state: ConnectionState, attempt: int = 0) -> None:
         self._state, self._attempt = state, attempt
@@ -105,11 +108,17 @@ def _attempt(feed: LiveFeed) -> int:
 
 
 def disable_replay_controls(bar: ReplayBar) -> None:
-    """Live prices cannot be paused, stepped, jumped or sped up: the replay controls are disabled and say why."""
+    """Live prices cannot be paused, stepped, jumped or sped up: the replay controls are hidden and disabled, and
+    say why (the bar's own refresh, which re-enables them for a replay, is replaced for this bar)."""
     why = "Live prices: the replay controls (play, step, jump, speed) apply to replay sessions only."
-    for w in (bar.playButton, bar.stepButton, bar.jumpHourButton, bar.jumpDayButton, bar.speedInput):
-        w.setEnabled(False)
-        w.setToolTip(why)
-        w.setVisible(False)
-    bar.clockLabel.setText("Live")
-    bar.clockLabel.setToolTip(why)
+
+    def refresh() -> None:
+        for w in (bar.playButton, bar.stepButton, bar.jumpHourButton, bar.jumpDayButton, bar.speedInput):
+            w.setEnabled(False)
+            w.setToolTip(why)
+            w.setVisible(False)
+        bar.clockLabel.setText("Live prices")
+        bar.clockLabel.setToolTip(why)
+
+    bar.refresh = refresh  # type: ignore[method-assign]
+    refresh()
