@@ -258,6 +258,8 @@ class MainWindow(QMainWindow):
 
     def _apply_pending_candles(self) -> None:
         pending, self._pending = self._pending, {}
+        if self._history_reloaded():  # live: a backfill (re)loaded older candles than the chart has (issue 8.5)
+            self._load_chart(self.chart_symbol)
         if len(pending) > MAX_PENDING_CANDLES:
             self._load_chart(self.chart_symbol)  # far behind: the desk's history already holds the closed ones
             newest = pending[max(pending)]
@@ -369,6 +371,7 @@ class MainWindow(QMainWindow):
 
     def _load_chart(self, symbol: str) -> None:
         minutes = self.desk.history(symbol)
+        self._chart_first = minutes.first_open_ms if len(minutes) else None
         self._forming_agg = FormingAggregator(self.timeframe)
         self._forming_agg.seed(minutes)
         series = chart_series(minutes, self.timeframe)
@@ -383,6 +386,12 @@ class MainWindow(QMainWindow):
             self.chart.set_price_line(key, None, theme.TEXT)
         self._lines.clear()
         self.chart.scroll_to_end()
+
+    def _history_reloaded(self) -> bool:
+        """The desk's history of the chart symbol now starts elsewhere than the chart's (a live backfill arrived,
+        or reloaded after a switch): the chart must reload it. Appends of new candles come through the ticks."""
+        minutes = self.desk.history(self.chart_symbol)
+        return (minutes.first_open_ms if len(minutes) else None) != getattr(self, "_chart_first", None)
 
     def _refresh_lines(self) -> None:
         """Entry and liquidation of the chart symbol's position, and every open order's price, as chart lines."""
