@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -144,10 +144,13 @@ def open_live(
     balance: Decimal = DEFAULT_BALANCE,
     data_dir: str | Path | None = None,
     record: bool = True,
+    clock_ms: Callable[[], int] | None = None,
 ) -> LiveSession:
     """A journaled live session on 1-minute candles whose history starts from what was recorded before (the REST
     backfill then loads only the gap) and whose closed candles and mark prices are recorded to the data library."""
-    desk, feed = open_live_session(journal, tuple(symbols), "1m", settings=settings, balance=balance)
+    desk, feed = open_live_session(
+        journal, tuple(symbols), "1m", settings=settings, balance=balance, clock_ms=clock_ms
+    )
     recorder = None
     if record:
         recorder = LiveRecorder(feed.market, data_dir)
