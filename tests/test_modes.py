@@ -185,3 +185,26 @@ def test_live_and_offline_together_are_refused(tmp_path) -> None:
                           timeout=60, env=_env(tmp_path))  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("hexdesk: --live: cannot be combined")
+
+
+def test_a_live_run_records_its_candles_into_the_data_library_and_exits_cleanly(tmp_path) -> None:
+    """The real start path (no --screenshot): live against the fake, closed after 3 s by --close-after; the session's
+    end flushes the recorder, so the data folder then lists a replayable ``…-live`` dataset with the 50 minutes."""
+    from hexdesk.market.library import dataset_names, load_dataset
+
+    db = tmp_path / "j.db"
+    with ThreadedFake() as fake:
+        proc = subprocess.run(
+            [sys.executable, "-m", "hexdesk", "--close-after", "3", "--db", str(db)],
+            capture_output=True, text=True, timeout=90, env=_env(tmp_path, **fake.env()),
+        )  # fmt: skip
+        served = [r.open_ms for r in fake.fake.series("BTCUSDT", "1m")[:50]]
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    with Journal.open(db) as j:
+        (s,) = j.sessions()
+        assert s.mode == "live"
+    names = [n for n in dataset_names(tmp_path / "data") if n.startswith("BTCUSDT-") and n.endswith("-live")]
+    assert names, dataset_names(tmp_path / "data")
+    recorded = [int(t) for n in names for t in load_dataset(n, tmp_path / "data").series.open_time_ms]
+    assert recorded == served  # the 50 closed minutes the fake served, once each (a month boundary may split them)
