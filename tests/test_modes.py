@@ -114,15 +114,27 @@ def test_a_live_window_shows_live_and_follows_the_connection_state(qtbot, tmp_pa
         assert not window.replay_bar.playButton.isEnabled() and not window.replay_bar.speedInput.isEnabled()
         assert "replay sessions only" in window.replay_bar.playButton.toolTip()
 
+        shown: list[str] = []
+        set_text = status.setText
+        status.setText = lambda text: (shown.append(text), set_text(text))  # every line the status bar showed
+
         async def run() -> None:
             task = asyncio.create_task(session.run())
             await until(lambda: session.feed.state is ConnectionState.LIVE, what="LIVE")
             await until(lambda: session.desk.last_price("BTCUSDT") is not None, what="a live price")
+            fake.loop.call_soon_threadsafe(fake.fake.drop)  # the server drops the connection: the client reconnects
+            await until(lambda: session.feed.market.reconnects >= 1, what="a reconnect")
+            await until(lambda: session.feed.state is ConnectionState.LIVE, what="LIVE again")
             await session.feed.stop()
             await asyncio.wait_for(task, 3)
 
         asyncio.run(run())
-        # the status line went through "connected" and ends "offline" once stopped
+        prefix = "Live · Binance USDⓈ-M futures · "
+        assert prefix + "connected" in shown
+        assert prefix + "reconnecting (attempt 1)" in shown
+        assert shown.index(prefix + "reconnecting (attempt 1)") > shown.index(prefix + "connected")
+        assert shown[-2] == prefix + "connected"  # connected again, then stopped
+        # the status line ends "offline" once stopped
         assert status.state is ConnectionState.OFFLINE
         assert status.text() == "Live · Binance USDⓈ-M futures · offline"
         assert len(session.desk.history("BTCUSDT")) == 50  # the backfill reached the window's desk

@@ -102,9 +102,10 @@ class ModeStatus(QLabel):
 
 
 def _attempt(feed: LiveFeed) -> int:
-    """The number of the reconnection under way: consecutive failed attempts + 1 (the client's own count)."""
+    """The number of the reconnection under way: the client counts the drop itself as the first failure, and each
+    failed reconnection after it, so the n-th reconnection is under way after n failures."""
     failures = getattr(feed.market, "_failures", 0)
-    return int(failures) + 1
+    return max(int(failures), 1)
 
 
 def disable_replay_controls(bar: ReplayBar) -> None:
