@@ -120,6 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = _Parser(prog="hexdesk", description="HexDesk: practise Binance USDⓈ-M futures safely.")
     p.add_argument("--version", action="version", version=f"hexdesk {__version__}")
     p.add_argument("--offline", action="store_true", help="replay bundled candles (the default without internet)")
+    p.add_argument("--live", action="store_true", help="Binance's live prices, or exit 2 saying why not")  # 8.5
     p.add_argument("--db", metavar="PATH", help="journal SQLite file (default: HEXDESK_DB or the user data dir)")
     p.add_argument(
         "--dataset",
@@ -156,6 +157,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start a new practice session instead of resuming the last one",
     )
     args = p.parse_args(argv)
+    if args.live and (args.offline or args.dataset):
+        p.error("--live: cannot be combined with --offline or --dataset (those replay)")
     if args.dataset:
         _check_one_per_symbol(p, args.dataset)
     return args
@@ -179,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_data.main(argv[1:])
     args = parse_args(argv)
+    probe = _start_probe(args)  # issue 8.5: asks Binance on a thread while Qt starts
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -191,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     # Qt first: a machine without a usable display aborts here, before the journal is touched.
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
+    args.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
+    if args.mode is None:
+        return 2
     db_path = _db_path(args, resolve_db_path)
     try:
         journal = Journal.open(db_path)
@@ -242,6 +249,11 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
         SessionSpec,
     )
 
+    live = _open_live(journal, args)  # issue 8.5: None unless the mode chosen is live
+    args.live_session = live
+    if live is not None:
+        args.resumed = False
+        return live.desk  # type: ignore[attr-defined]
     manager = SessionManager(journal)
     fresh_settings = args.dataset or args.balance is not None or args.funding_rate is not None
     desk = None
@@ -269,10 +281,13 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
 
     from hexdesk.ui.main_window import MainWindow
 
+    live = getattr(args, "live_session", None)  # issue 8.5: set by _open_desk when the mode chosen is live
     # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
     window = MainWindow(desk)
+    _show_mode(window, args, live)  # issue 8.5: the status bar follows the live connection / says why not live
+    args.run = live.run if live is not None else desk.run
     if not args.screenshot:
         _fit_to_screen(window)
     window.show()
@@ -293,6 +308,55 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
         loop.close()
 
 
+# --- issue 8.5: live or replay (the choice itself is hexdesk/service/modes.py) -------------------------------
+
+
+def _start_probe(args: argparse.Namespace) -> object:
+    """Ask Binance on a worker thread now, unless the command line already decided. A screenshot or test run
+    (``--screenshot``, ``--close-after``) stays a replay unless ``--live`` or HEXDESK_WS_URL / HEXDESK_REST_URL
+    point somewhere: a demo never depends on the internet."""
+    from hexdesk.market.binance.settings import REST_URL_ENV, WS_URL_ENV
+    from hexdesk.service import modes
+
+    request = modes.mode_request(args.offline, args.live, args.dataset)
+    pointed = bool(os.environ.get(WS_URL_ENV) or os.environ.get(REST_URL_ENV))
+    if request is modes.ModeRequest.AUTO and (args.screenshot or args.close_after is not None) and not pointed:
+        request = modes.ModeRequest.OFFLINE
+    return request, modes.start_probe(request)
+
+
+def _choose_mode(args: argparse.Namespace, probe: object) -> object | None:
+    """The mode (service.modes.ModeChoice); None after telling why ``--live`` cannot be had (one line)."""
+    from hexdesk.service import modes
+
+    request, future = probe  # type: ignore[misc]
+    try:
+        return modes.choose_mode(request, future)
+    except modes.LiveUnavailable as exc:
+        print(f"hexdesk: {exc}", file=sys.stderr)
+        return None
+
+
+def _open_live(journal: Journal, args: argparse.Namespace) -> object | None:
+    """A live session (service.modes.LiveSession) when the mode chosen is live, else None."""
+    from hexdesk.service import DEFAULT_BALANCE, modes
+
+    choice = getattr(args, "mode", None)
+    if choice is None or choice.mode is not modes.Mode.LIVE:
+        return None
+    # a screenshot (a demo) records nothing into the data library, as it journals into a throwaway file
+    return modes.open_live(journal, balance=args.balance or DEFAULT_BALANCE, record=not args.screenshot)
+
+
+def _show_mode(window: MainWindow, args: argparse.Namespace, live: object | None) -> None:
+    if live is not None:
+        window.mode_status.attach_feed(live.feed)  # type: ignore[attr-defined]
+        return
+    choice = getattr(args, "mode", None)
+    if choice is not None and choice.status_note:
+        window.mode_status.set_note(choice.status_note)
+
+
 def _fit_to_screen(window: MainWindow) -> None:
     """The default 1600x960 would hang off a 1280x720 screen: never open larger than the screen's free area."""
     screen = window.screen()
@@ -306,7 +370,7 @@ def _fit_to_screen(window: MainWindow) -> None:
 
 async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
     """Run the replay until the window closes, or until the screenshot is taken."""
-    replay = asyncio.create_task(desk.run())
+    replay = asyncio.create_task(getattr(args, "run", desk.run)())  # the replay, or the live feed (issue 8.5)
     try:
         if args.screenshot:
             return await _screenshot(desk, window, args)

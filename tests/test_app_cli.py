@@ -68,7 +68,7 @@ def test_qt_told_to_quit_from_elsewhere_also_exits_0(tmp_path):
         from hexdesk.app import main
         app = QApplication(sys.argv[:1])
         QTimer.singleShot(1500, app.quit)
-        sys.exit(main(["--db", {str(tmp_path / "q.db")!r}]))
+        sys.exit(main(["--offline", "--db", {str(tmp_path / "q.db")!r}]))
         """
     )
     proc = subprocess.run(

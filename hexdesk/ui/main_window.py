@@ -28,6 +28,7 @@ from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
 from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
@@ -35,6 +36,7 @@ from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe,
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
 from hexdesk.ui.statistics_view import StatisticsView
+from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         self.wipe_out_offer: WipeOutOffer | None = None
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
+        self.timeframe = "1m"  # issue 8.7: the chart's timeframe (the desk and the engine stay on 1m)
+        self._forming_agg = FormingAggregator(self.timeframe)
 
         self.resize(1600, 960)
         theme.apply(self)
@@ -137,7 +141,8 @@ class MainWindow(QMainWindow):
         self.toast = Toast(self.chart)
 
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.chart)
+        self.chart_toolbar = ChartToolbar(desk.symbols)  # issue 8.7: symbol + timeframe above the chart
+        left.addWidget(self.chart_toolbar.pane_with(self.chart))
         left.addWidget(self.notifications)
         left.addWidget(self.tabs)
         left.setStretchFactor(0, 3)
@@ -169,8 +174,18 @@ class MainWindow(QMainWindow):
         col.addWidget(self.account_panel)
         col.addWidget(body, 1)
         self.setCentralWidget(central)  # a previous central widget (the old session's panels) is deleted
+        old_status = getattr(self, "mode_status", None)  # a session switch rebuilds the panels
+        if old_status is not None:
+            self.statusBar().removeWidget(old_status)
+            old_status.deleteLater()
+        self.mode_status = ModeStatus(desk)  # issue 8.5: live / replay and the connection state, always visible
+        self.statusBar().addWidget(self.mode_status, 1)
+        if is_live(desk):
+            disable_replay_controls(self.replay_bar)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
+        self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart
+        self.chart_toolbar.timeframeChosen.connect(self.set_timeframe)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
 
     def _build_actions(self) -> None:
@@ -300,15 +315,20 @@ class MainWindow(QMainWindow):
 
     def _apply_pending_candles(self) -> None:
         pending, self._pending = self._pending, {}
+        if self._history_reloaded():  # live: a backfill (re)loaded older candles than the chart has (issue 8.5)
+            self._load_chart(self.chart_symbol)
         if len(pending) > MAX_PENDING_CANDLES:
             self._load_chart(self.chart_symbol)  # far behind: the desk's history already holds the closed ones
             newest = pending[max(pending)]
             pending = {newest.open_time_ms: newest}
         for open_ms in sorted(pending):
             c = pending[open_ms]
+            bar = self._forming_agg.add(Bar(open_ms, float(c.open), float(c.high), float(c.low), float(c.close),
+                                            float(c.volume)))  # the chart timeframe's forming candle
+            if bar is None:
+                continue
             try:
-                self.chart.update_forming(open_ms / 1000.0, float(c.open), float(c.high), float(c.low),
-                                          float(c.close), float(c.volume))
+                self.chart.update_forming(bar.t_ms / 1000.0, bar.o, bar.h, bar.l, bar.c, bar.v)
             except ValueError:  # a candle older than the chart's newest: history was reloaded past it
                 continue
 
@@ -396,12 +416,25 @@ class MainWindow(QMainWindow):
         if symbol == self.chart_symbol:
             return
         self.chart_symbol = symbol
+        self.chart_toolbar.show_symbol(symbol)
         self._pending.clear()
         self._load_chart(symbol)
         self._mark(ALL_PARTS - {"chart"})
 
+    def set_timeframe(self, timeframe: str) -> None:
+        """Show the chart in ``timeframe`` candles: the desk's 1-minute history aggregated, no hole (issue 8.7)."""
+        self.timeframe = timeframe
+        self.chart_toolbar.show_timeframe(timeframe)
+        self._pending.clear()
+        self._load_chart(self.chart_symbol)
+        self._mark(ALL_PARTS - {"chart"})
+
     def _load_chart(self, symbol: str) -> None:
-        series = self.desk.history(symbol)
+        minutes = self.desk.history(symbol)
+        self._chart_first = minutes.first_open_ms if len(minutes) else None
+        self._forming_agg = FormingAggregator(self.timeframe)
+        self._forming_agg.seed(minutes)
+        series = chart_series(minutes, self.timeframe)
         inst = self.desk.instrument(symbol)
         self.chart.set_price_decimals(fmt.decimals_of(inst.tick_size))
         self.chart.set_interval(series.interval_ms / 1000.0)
@@ -413,6 +446,12 @@ class MainWindow(QMainWindow):
             self.chart.set_price_line(key, None, theme.TEXT)
         self._lines.clear()
         self.chart.scroll_to_end()
+
+    def _history_reloaded(self) -> bool:
+        """The desk's history of the chart symbol now starts elsewhere than the chart's (a live backfill arrived,
+        or reloaded after a switch): the chart must reload it. Appends of new candles come through the ticks."""
+        minutes = self.desk.history(self.chart_symbol)
+        return (minutes.first_open_ms if len(minutes) else None) != getattr(self, "_chart_first", None)
 
     def _refresh_lines(self) -> None:
         """Entry and liquidation of the chart symbol's position, and every open order's price, as chart lines."""
@@ -487,6 +526,8 @@ class MainWindow(QMainWindow):
             stats.close()
             self.statistics_view = None
         self.desk = desk
+        self.timeframe = "1m"  # the rebuilt chart toolbar starts on 1m: so does the chart
+        self._forming_agg = FormingAggregator(self.timeframe)
         self._build()
         self.centralWidget().setVisible(self.isVisible())  # at once, not at Qt's next turn of the loop
         for action in self.menus.view_toggles.values():  # hidden panels stay hidden in the new session
