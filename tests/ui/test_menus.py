@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from hexdesk.ui.main_window import MainWindow
-from hexdesk.ui.menus import NO_SESSIONS_TIP, NOT_CONNECTED_TIP, shortcut_rows, show_shortcuts, update_file_menu
+from hexdesk.ui.menus import NO_SESSIONS_TIP, NOT_CONNECTED_TIP, shortcut_rows, show_shortcuts
 from tests.ui.fake_desk import FakeDesk
 from tests.ui.fake_sessions import FakeSessionManager, FakeSummary
 
@@ -53,18 +53,19 @@ def test_session_items_need_a_session_manager(qtbot, window):
     assert window.session_dialog.tabs.currentIndex() == 0
 
 
-def test_import_export_wait_for_a_handler(window):
+def test_import_and_export_open_their_dialogs(window, monkeypatch):
+    from hexdesk.ui import import_export
+
     m = window.menus
     for action in (m.import_action, m.export_action):
-        assert action.isVisible() and not action.isEnabled()
-        assert action.toolTip() == NOT_CONNECTED_TIP
+        assert action.isVisible() and action.isEnabled()
+        assert action.toolTip() != NOT_CONNECTED_TIP
     asked: list[str] = []
-    window.export_requested.connect(lambda: asked.append("export"))
-    update_file_menu(window)  # what opening the File menu does
-    assert m.export_action.isEnabled() and m.export_action.toolTip() != NOT_CONNECTED_TIP
-    assert not m.import_action.isEnabled()
+    monkeypatch.setattr(import_export, "export_dialog", lambda w, desk: asked.append("export"))
+    monkeypatch.setattr(import_export, "import_dialog", lambda w, journal, on_imported=None: asked.append("import"))
     m.export_action.trigger()
-    assert asked == ["export"]
+    m.import_action.trigger()
+    assert asked == ["export", "import"]
 
 
 def test_view_toggles_hide_panels_and_keep_them_hidden_across_a_switch(qtbot, window):
