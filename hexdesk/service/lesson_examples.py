@@ -71,7 +71,7 @@ def qty(v: Decimal) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    lines = ["| | |", "|---|---:|"]
+    lines = ["| Step | Value |", "|---|---:|"]
     lines += [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines)
 
@@ -337,7 +337,8 @@ def margin_ratio_path(ctx: ExampleContext) -> Example:
             break
         mb = pos.isolated_wallet + pos.unrealized_pnl
         v[f"ratio_{drop}"] = pos.margin_ratio
-        rows.append(f"| −{drop}% | {price(p)} | {usdt(pos.maintenance_margin)} | {usdt(mb)} | {pct(pos.margin_ratio)} |")
+        mm = usdt(pos.maintenance_margin)
+        rows.append(f"| −{drop}% | {price(p)} | {mm} | {usdt(mb)} | {pct(pos.margin_ratio)} |")
     md = "\n".join([
         f"Long {ctx.symbol} from {price(ctx.price)} at 20x isolated with 100 USDT of margin:",
         "",
@@ -384,7 +385,7 @@ def stop_loss_hit(ctx: ExampleContext) -> Example:
     v = {"stop": stop, "quantity": s.quantity, "exit_price": exits[0].price if exits else None,
          "wallet_after": after, "loss": ctx.balance - after, "risk_amount": s.risk_amount}
     md = _table([
-        ("Position", f"long {qty(s.quantity)} {ctx.symbol} at about {price(ctx.price)} with a stop-loss at {price(stop)}"),
+        ("Position", f"long {qty(s.quantity)} {ctx.symbol} at about {price(ctx.price)}, stop-loss at {price(stop)}"),
         ("The price falls to", price(below)),
         ("Stop filled at", price(v["exit_price"])),
         ("Wallet after", f"{usdt(after)} USDT"),
@@ -568,7 +569,8 @@ def fees_example(ctx: ExampleContext) -> Example:
         "| How | Filled at | Role | Fee (USDT) |",
         "|---|---:|---|---:|",
         f"| MARKET | {price(taker.price)} | {taker.role.value.lower()} | {usdt(taker.fee)} |",
-        f"| LIMIT at {price(lim)}, filled later | {price(maker.price)} | {maker.role.value.lower()} | {usdt(maker.fee)} |",
+        f"| LIMIT at {price(lim)}, filled later | {price(maker.price)} | {maker.role.value.lower()} "
+        f"| {usdt(maker.fee)} |",
         "",
         "A round trip (in and out) pays a fee twice.",
     ])
@@ -612,7 +614,8 @@ def slippage_example(ctx: ExampleContext) -> Example:
         slip = (avg - ctx.price) * traded
         v[f"avg_{notional}"] = avg
         v[f"slippage_{notional}"] = slip
-        rows.append(f"| {usdt(notional)} | {qty(q)} | {price(avg)} | {usdt(slip)} | {pct((avg - ctx.price) / ctx.price, 3)} |")
+        share = pct((avg - ctx.price) / ctx.price, 3)
+        rows.append(f"| {usdt(notional)} | {qty(q)} | {price(avg)} | {usdt(slip)} | {share} |")
     md = "\n".join([
         f"Market buys at a last price of {price(ctx.price)}, with 10 {ctx.symbol[:-4]} a minute trading:",
         "",

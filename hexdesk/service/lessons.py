@@ -135,7 +135,9 @@ def context_from_price(symbol: str, price: Decimal, ts_ms: int) -> ExampleContex
     return ExampleContext(symbol, price, ts_ms, source=f"{symbol} at the desk's current price")
 
 
-def render(lesson: Lesson, context: ExampleContext | None = None, titles: dict[str, str] | None = None) -> RenderedLesson:
+def render(
+    lesson: Lesson, context: ExampleContext | None = None, titles: dict[str, str] | None = None
+) -> RenderedLesson:
     """The page's Markdown with its examples computed now and a "Related terms" section of links."""
     ctx = context or bundled_context()
     examples: dict[str, Example] = {}
@@ -150,6 +152,8 @@ def render(lesson: Lesson, context: ExampleContext | None = None, titles: dict[s
     if titles is None:
         titles = {x.id: x.title for x in load_lessons()}
     related = "\n".join(f"- [{titles.get(r, r)}](lesson:{r})" for r in lesson.related)
-    source = f"\n\n*Example numbers computed by the engine from {ctx.symbol} {ctx.price} ({ctx.source}).*" if examples else ""
+    source = ""
+    if examples:
+        source = f"\n\n*Example numbers computed by the engine from {ctx.symbol} {ctx.price} ({ctx.source}).*"
     md = f"# {lesson.title}\n\n*{lesson.group}*\n\n{body.rstrip()}{source}\n\n## Related terms\n\n{related}\n"
     return RenderedLesson(lesson, md, examples, ctx)
