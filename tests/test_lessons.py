@@ -131,7 +131,7 @@ def test_fees_and_funding_examples_by_hand():
 
 
 def test_search_finds_by_title_and_text():
-    assert [x.id for x in search("isolated")][0] == "isolated-margin"
+    assert search("isolated")[0].id == "isolated-margin"
     assert "post-only" in {x.id for x in search("GTX")}
     assert search("") == load_lessons()
     assert search("nothing-matches-this") == ()

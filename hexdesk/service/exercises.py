@@ -141,14 +141,15 @@ def goal_met(goal: Goal, events: Sequence[Event]) -> bool:
     if goal.kind == "maker_fill":
         return any(isinstance(e, OrderFilled) and e.fill.role is LiquidityRole.MAKER for e in events)
     if goal.kind == "closed_without_liquidation":
-        opened = liquidated = False
+        # The engine reports the flat PositionChanged of a liquidation before its PositionLiquidated (same tick).
+        liquidated = {(e.symbol, e.ts_ms) for e in events if isinstance(e, PositionLiquidated)}
+        opened: set[str] = set()
         for e in events:
-            if isinstance(e, PositionLiquidated):
-                liquidated = True
             if isinstance(e, PositionChanged):
+                sym = e.position.symbol
                 if e.position.is_open:
-                    opened = True
-                elif opened and not liquidated:
+                    opened.add(sym)
+                elif sym in opened and (sym, e.ts_ms) not in liquidated:
                     return True
         return False
     if goal.kind == "risk_within_pct":

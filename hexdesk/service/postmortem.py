@@ -110,7 +110,7 @@ def postmortem_markdown(report: LiquidationReport, desk: TradingDesk | None, cha
         "balance had fallen to the [maintenance margin](lesson:maintenance-margin), the margin ratio reached 100%, "
         "and the liquidation engine closed the position at its bankruptcy price.",
         "",
-        "| | |",
+        "| At the liquidation | Value |",
         "|---|---:|",
     ]
     events = list(desk.exchange.events) if desk is not None else []
@@ -133,7 +133,7 @@ def postmortem_markdown(report: LiquidationReport, desk: TradingDesk | None, cha
         "",
         "## What it cost",
         "",
-        "| | |",
+        "| Cost | USDT |",
         "|---|---:|",
         f"| Margin lost | {usdt(report.margin_lost)} USDT |",
         f"| Of which liquidation (clearance) fee | {usdt(report.liquidation_fee)} USDT |",
@@ -189,6 +189,16 @@ def postmortem_markdown(report: LiquidationReport, desk: TradingDesk | None, cha
             for p in report.positions
         ]
     return "\n".join(out) + "\n"
+
+
+def stop_for_chart(desk: TradingDesk, report: LiquidationReport) -> Decimal | None:
+    """The 1% stop of the first liquidated position (for the chart's line), None when it cannot be found."""
+    p = report.positions[0]
+    entry = find_entry(list(desk.exchange.events), p.symbol, report.ts_ms)
+    if entry is None:
+        return None
+    found = one_percent_stop(desk.exchange.instruments[p.symbol], p, entry.equity, entry.leverage)
+    return None if found is None else found[0]
 
 
 def path_candles(desk: TradingDesk, report: LiquidationReport) -> tuple[int, int, object] | None:

@@ -130,6 +130,8 @@ class LearnWindow(QWidget):
                 item.setData(_ID, f"postmortem:{i}")
                 self.list.addItem(item)
         self.list.blockSignals(False)
+        if query.strip() and hits:  # a search selects its best match (titles first)
+            keep = hits[0].id
         target = self._row_of(f"lesson:{keep}") if keep else -1
         if target < 0:
             target = self._first_page_row()
@@ -209,7 +211,7 @@ class LearnWindow(QWidget):
 
     def show_postmortem(self, index: int) -> str:
         """Show the post-mortem of the desk's ``index``-th liquidation (Markdown from hexdesk.service.postmortem)."""
-        from hexdesk.service.postmortem import path_candles, postmortem_markdown
+        from hexdesk.service.postmortem import path_candles, postmortem_markdown, stop_for_chart
         from hexdesk.ui.postmortem_chart import render_path_png
 
         report = self._reports()[index]
@@ -220,12 +222,18 @@ class LearnWindow(QWidget):
             i, j = series.index_at(start), series.index_at(end)
             closes = [float(c) for c in series.close[max(0, i - 5) : j + 1]]
             p = report.positions[0]
-            lines = [("entry", p.entry_price, theme.BLUE), ("liquidated", p.mark_price, theme.ORANGE)]
+            lines = [("entry", p.entry_price, theme.BLUE), ("liquidated", p.mark_price, theme.ORANGE),
+                     ("1% stop", stop_for_chart(self.desk, report), theme.GREEN)]
             if len(closes) > 1:
                 chart = render_path_png(closes, lines)
         md = postmortem_markdown(report, self.desk, chart_path=chart)
         self.current = None
         self._show_markdown(md)
+        row = self._row_of(f"postmortem:{index}")
+        if row >= 0:
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(row)
+            self.list.blockSignals(False)
         self.practice_button.setEnabled(True)
         self.source.setText("Post-mortem: every number from the engine's liquidation events")
         self._practice_id = "liquidation-watch"
