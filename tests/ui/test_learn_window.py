@@ -120,3 +120,20 @@ def test_why_opens_the_post_mortem_in_the_learn_window(qtbot, tmp_path):
     main.learn.resize(1100, 900)
     main.learn.grab().save(str(tmp_path / "postmortem.png"))
     notice.close()
+
+
+def test_ctrl_l_opens_the_learn_window_on_the_desk(qtbot):
+    from hexdesk.ui.main_window import MainWindow
+
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    desk.feed([t for _, t in zip(range(8), desk.replay.ticks(), strict=False)])
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    assert window.learn_action.shortcut().toString() == "Ctrl+L"
+    window.learn_action.trigger()
+    learn = window.learn_window
+    assert learn.isVisible() and learn.desk is desk
+    # The examples now start from the desk's current price, not the bundled month's last one.
+    assert learn.current.context.price == desk.last_price("BTCUSDT")
+    assert window.show_learn() is learn
+    learn.close()
