@@ -3,10 +3,11 @@ and the isolated-vs-cross comparison side by side (hexdesk.service.exercises doe
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from hexdesk.service.exercises import Exercise, ModeOutcome, compare_modes, debrief, goal_met, load_exercises
 from hexdesk.service.lesson_examples import price, usdt
@@ -15,6 +16,7 @@ from hexdesk.ui import theme
 
 if TYPE_CHECKING:
     from hexdesk.service import DeskChange, TradingDesk
+    from hexdesk.ui.main_window import MainWindow
 
 
 def comparison_markdown(exercise: Exercise, iso: ModeOutcome, cross: ModeOutcome) -> str:
@@ -71,7 +73,9 @@ class PracticeDialog(QDialog):
     """An exercise: the brief (data, start, balance, suggested order), its goals ticked off from the desk's events
     as they happen, and the debrief with this session's numbers. Non-modal: the trader trades in the main window."""
 
-    def __init__(self, exercise: Exercise, desk: TradingDesk | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, exercise: Exercise, desk: TradingDesk | None, parent: QWidget | None = None, *, on_its_data: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("practiceDialog")
         self.setModal(False)
@@ -94,12 +98,23 @@ class PracticeDialog(QDialog):
         col.addWidget(self.status, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.start_button: QPushButton | None = None
+        if not on_its_data:  # opened from the Learn window over some other session: offer the exercise's own data
+            role = QDialogButtonBox.ButtonRole.ActionRole
+            self.start_button = buttons.addButton(f"Start on {exercise.dataset}", role)
+            self.start_button.setObjectName("practiceStart")
+            self.start_button.clicked.connect(self._start)
         col.addWidget(buttons)
+        self.started: tuple[MainWindow, PracticeDialog] | None = None
         self._unsubscribe = desk.subscribe(self._changed) if desk is not None else None
         self.finished.connect(lambda _=0: self._unsubscribe() if self._unsubscribe else None)
         theme.apply(self)
         self.refresh()
         self.resize(560, 360)
+
+    def _start(self) -> None:
+        self.started = start_exercise(self.exercise)
+        self.close()
 
     def _changed(self, _change: DeskChange) -> None:
         self.refresh()
@@ -117,6 +132,39 @@ class PracticeDialog(QDialog):
             for k, v in rows
         )
         self.status.setText(f"<b>Goals and debrief</b><table>{html}</table>")
+
+
+def start_exercise(exercise: Exercise) -> tuple[MainWindow, PracticeDialog]:
+    """A practice window on the exercise's own data (dataset, start, balance; no journal) with its guide beside it.
+
+    Inside the running application (qasync) the replay is driven like the main session's; without a running loop
+    (tests) the caller feeds the desk."""
+    from hexdesk.service import open_replay_session
+    from hexdesk.ui.main_window import MainWindow
+
+    desk = open_replay_session(None, (exercise.dataset,), balance=exercise.balance, start_ms=exercise.start_ms,
+                               paused=True, name=f"Practice: {exercise.title}")
+    window = MainWindow(desk)
+    window.setWindowTitle(f"Practice · {exercise.title} · HexDesk")
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    task = None
+    try:
+        loop = asyncio.get_event_loop()
+        if loop.is_running():
+            task = loop.create_task(desk.run())
+    except RuntimeError:
+        loop = None
+
+    def closed() -> None:
+        if task is not None:
+            task.cancel()
+        desk.close()
+
+    window.closed.connect(closed)
+    window.show()
+    guide = PracticeDialog(exercise, desk, window, on_its_data=True)
+    guide.show()
+    return window, guide
 
 
 def open_practice(exercise_id: str, parent: QWidget | None = None) -> QDialog | None:

@@ -137,3 +137,23 @@ def test_ctrl_l_opens_the_learn_window_on_the_desk(qtbot):
     assert learn.current.context.price == desk.last_price("BTCUSDT")
     assert window.show_learn() is learn
     learn.close()
+
+
+def test_starting_an_exercise_opens_a_window_on_its_data_with_its_guide(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = open_practice("place-stop-loss", parent)
+    assert dialog.start_button is not None and dialog.start_button.text() == "Start on BTCUSDT-2025-03"
+    dialog.start_button.click()
+    window, guide = dialog.started  # deletes itself on close (not handed to qtbot)
+    desk = window.desk
+    exercise = guide.exercise
+    assert desk.account().wallet_balance == exercise.balance
+    assert desk.replay.start_ms == exercise.start_ms and desk.paused
+    assert guide.start_button is None
+    desk.feed([t for _, t in zip(range(4), desk.replay.ticks(), strict=False)])
+    price = desk.last_price("BTCUSDT")
+    stop = (price - 1000).quantize(D("0.1"))
+    assert desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, D("0.010"), stop_loss=stop)).ok
+    assert dict(guide.goals())["Place a stop-loss"] is True
+    window.close()
