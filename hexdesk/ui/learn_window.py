@@ -8,6 +8,8 @@ the N-th liquidation's post-mortem. The Practice button asks for the page's exer
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
@@ -51,6 +53,8 @@ class LearnWindow(QWidget):
         self._titles = {x.id: x.title for x in self.lessons}
         self.current: RenderedLesson | None = None
         self._rendered: dict[tuple[str, object], RenderedLesson] = {}
+        self._charts = tempfile.TemporaryDirectory(prefix="hexdesk-learn-")  # post-mortem images, removed with us
+        self.destroyed.connect(lambda _=None, d=self._charts: d.cleanup())
 
         self.filter = QLineEdit(placeholderText="Search concepts…  (↓ to the list, Enter to open)")
         self.filter.setObjectName("learnFilter")
@@ -225,7 +229,7 @@ class LearnWindow(QWidget):
             lines = [("entry", p.entry_price, theme.BLUE), ("liquidated", p.mark_price, theme.ORANGE),
                      ("1% stop", stop_for_chart(self.desk, report), theme.GREEN)]
             if len(closes) > 1:
-                chart = render_path_png(closes, lines)
+                chart = render_path_png(closes, lines, Path(self._charts.name) / f"postmortem-{index}.png")
         md = postmortem_markdown(report, self.desk, chart_path=chart)
         self.current = None
         self._show_markdown(md)
