@@ -140,6 +140,20 @@ def test_the_desk_records_a_session_that_grading_reproduces_and_edits_do_not_hel
     assert g2.final_equity == g.final_equity
 
 
+def test_the_desk_refuses_what_the_scenario_forbids(tmp_path):
+    sc = load_scenario(EXAMPLE)
+    desk, session = build_scenario_desk(sc, "Di", tmp_path / "di.json")
+    desk.feed([t for _, t in zip(range(20), desk.replay.ticks(), strict=False)])
+    rejection = desk.set_leverage("BTCUSDT", 50)  # cap 20
+    assert rejection is not None and "leverage 50x above the cap of 20x" in rejection.msg
+    assert desk.exchange.leverage("BTCUSDT") == 20
+    result = desk.submit(OrderRequest("BTCUSDT", Side.BUY, OrderType.STOP, quantity=D("0.01"), price=D("1"),
+                                      stop_price=D("1")))  # STOP is not in limits.order_types
+    assert not result.ok and "order type STOP not allowed" in result.rejection.msg
+    assert [a.kind for a in session.actions] == ["leverage", "order"]  # recorded: grading refuses them too
+    assert len(simulate(sc, session.actions).violations) == 2
+
+
 def test_other_and_damaged_results_are_named_and_skipped(tmp_path, capsys):
     sc = load_scenario(EXAMPLE)
     good = tmp_path / "bo.result.json"

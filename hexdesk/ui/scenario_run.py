@@ -12,6 +12,7 @@ import functools
 import sys
 from pathlib import Path
 
+from hexdesk.engine import ErrorCode, Rejection, Result
 from hexdesk.service.classroom import Action, Scenario, action_for_request, result_document, start_session, write_result
 
 
@@ -56,7 +57,12 @@ def build_scenario_desk(scenario: Scenario, student: str, result: Path):
         def wrapper(*args, **kwargs):
             if depth[0]:
                 return original(*args, **kwargs)
-            session.record(make(*args, **kwargs))
+            action = session.record(make(*args, **kwargs))
+            refused = session.check(action)
+            if refused:  # the scenario forbids it: refused here as grading refuses it (still recorded)
+                save()
+                rejection = Rejection(ErrorCode.INVALID_PARAMETER, f"Not allowed in this scenario: {refused}")
+                return Result(False, rejection=rejection) if name == "submit" else rejection
             depth[0] += 1
             try:
                 out = original(*args, **kwargs)
