@@ -181,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         from hexdesk import cli_data
 
         return cli_data.main(argv[1:])
+    if argv[:1] == ["class"] or any(a == "--scenario" or a.startswith("--scenario=") for a in argv):  # issue 9
+        from hexdesk import cli_class  # the classroom pack: hexdesk class check|grade, hexdesk --scenario FILE
+
+        return cli_class.main(argv[1:]) if argv[:1] == ["class"] else cli_class.run_scenario(argv)
     args = parse_args(argv)
     probe = _start_probe(args)  # issue 8.5: asks Binance on a thread while Qt starts
     if args.screenshot:

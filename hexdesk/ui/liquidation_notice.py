@@ -114,9 +114,21 @@ class LiquidationNotice(QDialog):
         col.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.why_button = buttons.addButton("Why?", QDialogButtonBox.ButtonRole.HelpRole)  # issue 9: post-mortem
+        self.why_button.clicked.connect(lambda: self.show_why(desk))
         col.addWidget(buttons)
         self.setMinimumWidth(640)
         self.resize(640, self.sizeHint().height())
+
+    def show_why(self, desk: TradingDesk) -> object | None:
+        """Open the post-mortem of this liquidation in the Learn window (the parent's ``show_learn``)."""
+        reports = list(getattr(desk, "liquidation_reports", []))
+        show_learn = getattr(self.parent(), "show_learn", None)
+        if show_learn is None or self.report not in reports:
+            return None
+        learn = show_learn()
+        learn.show_postmortem(reports.index(self.report))
+        return learn
 
     def value(self, label: str) -> str:
         """The text shown for ``label`` (for tests and accessibility)."""

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, TradingDesk
+    from hexdesk.ui.learn_window import LearnWindow
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -204,6 +205,10 @@ class MainWindow(QMainWindow):
         self.statistics_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.statistics_action.triggered.connect(self.show_statistics)
         self.addAction(self.statistics_action)
+        self.learn_action = QAction("Learn…", self)  # issue 9: the concept library (for the Help menu too)
+        self.learn_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.learn_action.triggered.connect(self.show_learn)
+        self.addAction(self.learn_action)
 
     def _bind(self) -> None:
         """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
@@ -355,6 +360,21 @@ class MainWindow(QMainWindow):
         self.statistics_view.show()
         self.statistics_view.raise_()
         return self.statistics_view
+
+    def show_learn(self) -> LearnWindow:
+        """Open (or raise) the Learn window: concept pages and this session's liquidation post-mortems (issue 9)."""
+        from hexdesk.ui.learn_window import LearnWindow
+        from hexdesk.ui.practice import open_practice
+
+        learn = getattr(self, "learn_window", None)
+        if learn is None or learn.desk is not self.desk:
+            learn = self.learn_window = LearnWindow(self.desk)
+            learn.practiceRequested.connect(lambda exercise: open_practice(exercise, learn))
+        else:
+            learn.refresh()
+        learn.show()
+        learn.raise_()
+        return learn
 
     # --- telling the trader ---------------------------------------------------------------------------
 
