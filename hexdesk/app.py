@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     from hexdesk.storage.paths import resolve_db_path
 
     # Qt first: a machine without a usable display aborts here, before the journal is touched.
+    from hexdesk.ui import dpi
+
+    dpi.prepare()  # issue 10.7: fractional high-DPI scale factors unrounded (before the QApplication)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
     db_path = _db_path(args, resolve_db_path)
@@ -215,6 +218,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
     window = MainWindow(desk)
     if not args.screenshot:
         _fit_to_screen(window)
+        window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

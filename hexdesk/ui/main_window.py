@@ -23,6 +23,7 @@ from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
+from hexdesk.ui.desktop import Desktop
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self._load_chart(self.chart_symbol)
         self._unsubscribe = desk.subscribe(self.on_desk_change)
         self.refresh_now()
+        self.desktop = Desktop(self)  # issue 10.4-10.7: shortcuts, chart trading, margin, theme (ui/desktop.py)
 
     # --- layout ----------------------------------------------------------------------------------------
 
@@ -390,6 +392,8 @@ class MainWindow(QMainWindow):
             if self._lines.get(key) != shown:
                 self.chart.set_price_line(key, shown[0], colour, label, style="solid" if key == "entry" else "dash")
                 self._lines[key] = shown
+        if hasattr(self, "desktop"):
+            self.desktop.lines_refreshed()  # issue 10.6: order lines become draggable (ui/chart_context.py)
 
     # --- actions ---------------------------------------------------------------------------------------
 
