@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QSizePolicy, QTabBar, QWidget
 
 from hexdesk.engine.enums import Side
 from hexdesk.ui import settings, shortcuts, theme
@@ -34,6 +34,7 @@ TOOLTIPS: dict[str, str] = {
     "takeProfitInput": "Take-profit trigger price: a reduce-only order placed when the entry fills",
     "stopLossInput": "Stop-loss trigger price: a reduce-only order placed when the entry fills",
     "marginAmount": "USDT to move into (Add) or out of (Remove) the position's isolated margin",
+    "qt_tableview_cornerbutton": "Select every row",
 }
 
 
@@ -113,6 +114,7 @@ class Desktop(QObject):
         self.confirm_box: QMessageBox | None = None
         self.margin_dialog: MarginDialog | None = None
         self._remembering = False
+        self._store: QSettings | None = None
         self.keys = DeskKeys(self)
         self.actions = shortcuts.install(window, self.keys)
         self.chart_trading = ChartTrading(window)
@@ -125,6 +127,7 @@ class Desktop(QObject):
         self.theme_action.toggled.connect(lambda on: self.set_theme("light" if on else "dark"))
         window.addAction(self.theme_action)
         settings.splitters(window)
+        fit_small_screens(window)
         add_tooltips(window)
 
     def set_theme(self, name: str) -> None:
@@ -147,7 +150,12 @@ class Desktop(QObject):
 
     def remember(self) -> None:
         """Restore what was remembered and save it again when the window closes."""
-        settings.restore(self.window)
+        self.remember_from(None)
+
+    def remember_from(self, store: QSettings | None) -> None:
+        """:meth:`remember` with another settings file (tests)."""
+        self._store = store
+        settings.restore(self.window, store)
         self.theme_action.setChecked(theme.current_name() == "light")
         if not self._remembering:
             self._remembering = True
@@ -155,7 +163,7 @@ class Desktop(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Close:
-            settings.save(self.window)
+            settings.save(self.window, self._store)
         return False
 
 
@@ -172,3 +180,13 @@ def add_tooltips(root: QWidget) -> None:
             widget.setToolTip(tip)
             if hasattr(widget, "hint") and not widget.hint:
                 widget.hint = tip
+
+
+def fit_small_screens(window: MainWindow) -> None:
+    """The replay bar's mode label ("Replay · BTCUSDT-2025-03, ETHUSDT-2025-03 (spot) · real funding") set the
+    window's minimum width past a 1024-pixel screen: it may now be clipped, its tooltip has it whole."""
+    label = getattr(window.replay_bar, "modeLabel", None)
+    if label is not None:
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
+        label.setMinimumWidth(80)
+        label.setToolTip(label.text())
