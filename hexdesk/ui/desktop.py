@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QSizePolicy, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTabBar, QWidget
 
 from hexdesk.engine.enums import Side
 from hexdesk.ui import settings, shortcuts, theme
@@ -187,6 +187,5 @@ def fit_small_screens(window: MainWindow) -> None:
     window's minimum width past a 1024-pixel screen: it may now be clipped, its tooltip has it whole."""
     label = getattr(window.replay_bar, "modeLabel", None)
     if label is not None:
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
-        label.setMinimumWidth(80)
+        label.setMinimumWidth(80)  # an explicit minimum: the layout may shrink it to this, not to nothing
         label.setToolTip(label.text())

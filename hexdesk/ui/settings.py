@@ -9,6 +9,7 @@ screen the window opens on: a window saved on a larger or a detached second moni
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -104,10 +105,8 @@ def restore(window: MainWindow, settings: QSettings | None = None) -> None:
     for splitter in splitters(window):
         sizes = s.value(f"splitters/{splitter.objectName()}")
         if isinstance(sizes, list) and len(sizes) == splitter.count():
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 splitter.setSizes([int(x) for x in sizes])
-            except (TypeError, ValueError):
-                pass
     _restore_trading(window, s)
     name = s.value("view/theme")
     if isinstance(name, str):

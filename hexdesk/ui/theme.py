@@ -189,8 +189,10 @@ def use(name: str) -> None:
 
 def switch(window: Any, name: str) -> None:
     """Switch a built window to theme ``name``: palette, stylesheet, the chart's background, axes and grid."""
+    before = PALETTES[_current]
     use(name)
     apply(window)
+    translate_widgets(window, before, PALETTES[name])
     chart = getattr(window, "chart", None)
     if chart is not None:
         style_chart(chart, name)
@@ -235,3 +237,23 @@ def replace_theme(chart_theme: Any, colours: dict[str, str]) -> Any:
 
     known = {f.name for f in fields(chart_theme)}
     return replace(chart_theme, **{k: v for k, v in colours.items() if k in known})
+
+
+
+def translate_widgets(root: Any, old: dict[str, str], new: dict[str, str]) -> None:
+    """Colours widgets took from the palette when they were built (their own stylesheets, the tables' button
+    delegates) follow a switch: every old palette colour becomes the same-named new one."""
+    import re
+
+    from PySide6.QtCore import QObject
+
+    mapping = {old[k].lower(): new[k] for k in old if k in new}
+    pattern = re.compile("|".join(re.escape(c) for c in mapping), re.IGNORECASE)
+    for widget in [root, *root.findChildren(QWidget)]:
+        sheet = widget.styleSheet()
+        if sheet and sheet is not STYLESHEET and pattern.search(sheet) and widget is not root:
+            widget.setStyleSheet(pattern.sub(lambda m: mapping[m.group(0).lower()], sheet))
+    for obj in root.findChildren(QObject):
+        colour = getattr(obj, "colour", None)
+        if isinstance(colour, QColor) and colour.name().lower() in mapping:
+            obj.colour = QColor(mapping[colour.name().lower()])

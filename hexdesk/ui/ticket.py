@@ -484,8 +484,8 @@ class OrderTicket(QWidget):
         for s, button in ((Side.BUY, self.buyButton), (Side.SELL, self.sellButton)):
             button.setEnabled(problem is None)
             button.setText(BUTTON_TEXT[s] + (ENTER_MARK if s is side else ""))
-            button.setToolTip(problem or (f"Enter in the ticket sends {BUTTON_TEXT[s]}" if s is side
-                                          else f"Send {BUTTON_TEXT[s]} for the order on screen ({s.value[0]} picks it)"))
+            idle = f"Send {BUTTON_TEXT[s]} for the order on screen ({s.value[0]} picks it for Enter)"
+            button.setToolTip(problem or (f"Enter in the ticket sends {BUTTON_TEXT[s]}" if s is side else idle))
 
     # --- size by risk ----------------------------------------------------------------------------------
 
