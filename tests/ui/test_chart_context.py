@@ -94,10 +94,10 @@ def test_right_click_outside_the_price_pane_shows_no_menu(qtbot, window):
     assert event.type() == QEvent.Type.ContextMenu
 
 
-def open_long_with_stop(window: MainWindow) -> int:
+def open_long_with_stop(window: MainWindow, stop: str = "84000.0") -> int:
     desk = window.desk
     desk.set_leverage(SYMBOL, 10)
-    result = desk.submit(OrderRequest.market(SYMBOL, Side.BUY, Decimal("0.100"), stop_loss=Decimal("84000.0")))
+    result = desk.submit(OrderRequest.market(SYMBOL, Side.BUY, Decimal("0.100"), stop_loss=Decimal(stop)))
     assert result.ok, result.rejection
     window.refresh_now()
     (stop,) = [o for o in desk.open_orders() if o.type is OrderType.STOP_MARKET]
@@ -148,3 +148,40 @@ def test_dragging_a_limit_line_amends_the_order_in_place(qtbot, window):
     assert (order.order_id, order.price) == (order_id, Decimal("84100.1"))
     window.refresh_now()
     assert window.chart.price_line(f"order:{order_id}")[0] == pytest.approx(84100.1)
+
+
+def test_a_real_mouse_drag_of_the_stop_line(qtbot, window):
+    """Press on the SL line, move with the button held, release: pyqtgraph's own drag, as a trader does it."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    stop_id = open_long_with_stop(window, "84600.0")  # within the prices on screen (84,382-85,300)
+    chart = window.chart
+    view = window.desktop.chart_trading.graphics_view
+    (x0, x1), _ = chart.price_view.viewRange()
+    x = x0 + (x1 - x0) * 0.3
+
+    def at(price: float) -> QPointF:
+        return QPointF(view.mapFromScene(chart.price_view.mapViewToScene(QPointF(x, price))))
+
+    start, end = at(84600.0), at(84700.0)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    mods = Qt.KeyboardModifier.NoModifier
+    viewport = view.viewport()
+
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons, mods))
+
+    send(QEvent.Type.MouseMove, start, none, none)
+    send(QEvent.Type.MouseButtonPress, start, left, left)
+    for k in range(1, 11):
+        qtbot.wait(25)  # pyqtgraph's scene drops mouse moves closer together than a frame
+        send(QEvent.Type.MouseMove, start + (end - start) * (k / 10), none, left)
+    line = chart.line_item(f"order:{stop_id}")
+    assert "→" in line.label.toPlainText()  # the label follows the drag before the drop
+    send(QEvent.Type.MouseButtonRelease, end, left, none)
+    (stop,) = [o for o in window.desk.open_orders() if o.type is OrderType.STOP_MARKET]
+    pixel = (chart.price_view.viewRange()[1][1] - chart.price_view.viewRange()[1][0]) / chart.price_view.height()
+    assert stop.order_id != stop_id
+    assert abs(stop.stop_price - Decimal("84700.0")) <= Decimal(str(pixel)) + Decimal("0.1")
+    assert stop.stop_price == stop.stop_price.quantize(Decimal("0.1"))  # on the tick grid
