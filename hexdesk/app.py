@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     from hexdesk.storage.paths import resolve_db_path
 
     # Qt first: a machine without a usable display aborts here, before the journal is touched.
+    from hexdesk.ui import dpi
+
+    dpi.prepare()  # issue 10.7: fractional high-DPI scale factors unrounded (before the QApplication)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
     args.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
@@ -294,6 +297,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
     args.run = live.run if live is not None else desk.run
     if not args.screenshot:
         _fit_to_screen(window)
+        window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -376,6 +376,32 @@ class TradingDesk:
         request = OrderRequest(symbol, side, OrderType.MARKET, quantity=abs(qty), reduce_only=True)
         return self.submit(request)
 
+    def amend(self, symbol: str, order_id: int, price: Decimal) -> Result:
+        """Move an open order to ``price`` (issue 10.6: dragging its chart line). A LIMIT order is Binance's modify
+        (``Exchange.amend``: same id); a conditional order (stop, take-profit, stop-loss) has no modify on Binance,
+        so it is replaced as its trading screen does: the new order is placed first, the old one cancelled only once
+        the new one is accepted, so a refused price leaves the old order working."""
+        order = next((o for o in self.exchange.open_orders() if o.symbol == symbol and o.order_id == order_id), None)
+        if order is None or not order.type.is_conditional:
+            return self._after(self.exchange.amend(symbol, order_id, price=price))
+        request = OrderRequest(
+            symbol, order.side, order.type,
+            quantity=None if order.close_position else order.remaining_qty,
+            price=order.price or None, stop_price=price,
+            time_in_force=order.time_in_force if order.price else None,
+            reduce_only=order.reduce_only and not order.close_position, close_position=order.close_position,
+            working_type=order.working_type, price_protect=order.price_protect,
+        )
+        placed = self.submit(request)
+        if placed.ok:
+            self.cancel(symbol, order_id)
+        return placed
+
+    def transfer_margin(self, symbol: str, amount: Decimal) -> Rejection | None:
+        """Add (> 0) or remove (< 0) a position's isolated margin (Binance's positionMargin); the refusal, as
+        set_leverage answers one: -2019 more than is available, -4051 more than may leave."""
+        return self._account_op(lambda: self.exchange.transfer_margin(symbol, amount))
+
     def set_leverage(self, symbol: str, leverage: int) -> Rejection | None:
         return self._account_op(lambda: self.exchange.set_leverage(symbol, leverage))
 

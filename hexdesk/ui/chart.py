@@ -472,6 +472,10 @@ class CandleChart(QtWidgets.QWidget):
             return None
         return float(line.value()), line.label.toPlainText()
 
+    def line_item(self, key: str) -> pg.InfiniteLine | None:
+        """The line item shown for ``key`` (chart_context.py makes order lines draggable through it)."""
+        return self._price_lines.get(key)
+
     def price_line_keys(self) -> list[str]:
         self._flush_labels()
         return list(self._price_lines)

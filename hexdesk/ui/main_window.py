@@ -29,6 +29,7 @@ from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
+from hexdesk.ui.desktop import Desktop
 from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self._connect_transfer()
         self._bind()
+        self.desktop = Desktop(self)  # issue 10.4-10.7: shortcuts, chart trading, margin, theme (ui/desktop.py)
 
     # --- layout ----------------------------------------------------------------------------------------
 
@@ -505,6 +507,8 @@ class MainWindow(QMainWindow):
             if self._lines.get(key) != shown:
                 self.chart.set_price_line(key, shown[0], colour, label, style="solid" if key == "entry" else "dash")
                 self._lines[key] = shown
+        if hasattr(self, "desktop"):
+            self.desktop.lines_refreshed()  # issue 10.6: order lines become draggable (ui/chart_context.py)
 
     # --- actions ---------------------------------------------------------------------------------------
 
@@ -549,6 +553,9 @@ class MainWindow(QMainWindow):
         self.timeframe = "1m"  # the rebuilt chart toolbar starts on 1m: so does the chart
         self._forming_agg = FormingAggregator(self.timeframe)
         self._build()
+        desktop = getattr(self, "desktop", None)  # None while __init__ builds the first session
+        if desktop is not None:
+            desktop.rebind()
         self.centralWidget().setVisible(self.isVisible())  # at once, not at Qt's next turn of the loop
         for action in self.menus.view_toggles.values():  # hidden panels stay hidden in the new session
             action.toggled.emit(action.isChecked())

@@ -253,10 +253,17 @@ class PositionsTable(DeskTable):
             Column("Margin ratio", lambda r: fmt.pct(r.margin_ratio), _ratio_color),
             Column("PnL (ROE %)", _pnl_text, lambda r: theme.pnl_color(r.unrealized_pnl)),
             Column("", lambda r: "Close", button=True),
+            Column("", lambda r: "± Margin" if r.margin_mode.value == "ISOLATED" else "", button=True,
+                   tip="Add or remove an isolated position's margin"),
         )
         super().__init__(desk, columns, parent)
         self.setObjectName("positionsTable")
         self._button_column(theme.TEXT, self.close_row)
+        margin = ButtonDelegate(theme.ACCENT, self)  # issue 10.6: hexdesk/ui/margin_dialog.py opens on it
+        margin.clicked.connect(lambda row: self.margin_requested.emit(self.rows_model.rows[row].symbol))
+        self.setItemDelegateForColumn(len(columns) - 1, margin)
+
+    margin_requested = Signal(str)  # symbol: the "± Margin" button of an isolated position
 
     def refresh(self) -> None:
         self.rows_model.set_rows(self.desk.positions())

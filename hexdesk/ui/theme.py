@@ -1,4 +1,4 @@
-"""The dark workstation look: one palette of named colours and one stylesheet.
+"""The workstation look: one palette of named colours and one stylesheet, dark by default, light beside it.
 
 Colours carry meaning on a trading screen (green long / profit, red short / loss, orange liquidation), so widgets
 take them from here by name instead of spelling hex codes, and the chart's lines match the tables' text.
@@ -7,6 +7,7 @@ take them from here by name instead of spelling hex codes, and the chart's lines
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
@@ -35,7 +36,8 @@ def pnl_color(value: Decimal | None) -> str:
     return GREEN if value > 0 else RED
 
 
-STYLESHEET = f"""
+def _stylesheet() -> str:
+    return f"""
 QWidget {{
     background: {BG};
     color: {TEXT};
@@ -126,6 +128,9 @@ QToolTip {{ background: {PANEL_ALT}; color: {TEXT}; border: 1px solid {BORDER}; 
 """
 
 
+STYLESHEET = _stylesheet()
+
+
 def apply(target: QApplication | QWidget) -> None:
     """Give an application (or one top-level widget, as in tests) the dark palette and stylesheet."""
     palette = QPalette()
@@ -144,3 +149,111 @@ def apply(target: QApplication | QWidget) -> None:
         palette.setColor(role, QColor(colour))
     target.setPalette(palette)
     target.setStyleSheet(STYLESHEET)
+
+
+# --- the light theme (issue 10.7) --------------------------------------------------------------------------
+
+_NAMES = ("BG", "PANEL", "PANEL_ALT", "BORDER", "TEXT", "MUTED", "ACCENT", "GREEN", "RED", "ORANGE", "BLUE",
+          "GREEN_DARK", "RED_DARK")
+#: Each theme's colours by name. Light keeps the meanings (green long, red short, orange liquidation) in shades
+#: dark enough to read on white (Binance's light trading screen).
+PALETTES: dict[str, dict[str, str]] = {
+    "dark": {name: globals()[name] for name in _NAMES},
+    "light": {
+        "BG": "#f5f6f8", "PANEL": "#ffffff", "PANEL_ALT": "#f0f2f5", "BORDER": "#d5d9e0", "TEXT": "#1e2329",
+        "MUTED": "#707a8a", "ACCENT": "#c99400", "GREEN": "#03a66d", "RED": "#cf304a", "ORANGE": "#e07b00",
+        "BLUE": "#1f6fd1", "GREEN_DARK": "#02875a", "RED_DARK": "#b0263c",
+    },
+}
+#: The chart's colours per theme (fields of chart.ChartTheme that differ from the dark default).
+CHART: dict[str, dict[str, str]] = {
+    "dark": {"background": "#0e1117", "foreground": "#8b949e", "grid": "#1b2029", "label_text": "#d1d4dc"},
+    "light": {"background": "#ffffff", "foreground": "#5e6673", "grid": "#eceff3", "label_text": "#1e2329"},
+}
+_current = "dark"
+
+
+def current_name() -> str:
+    return _current
+
+
+def use(name: str) -> None:
+    """Make ``name`` the palette every ``theme.X`` read returns from now on (widgets read colours when they paint
+    or refresh, so the next frame follows) and rebuild the stylesheet from it."""
+    global _current, STYLESHEET
+    colours = PALETTES[name]
+    globals().update(colours)
+    STYLESHEET = _stylesheet()
+    _current = name
+
+
+def switch(window: Any, name: str) -> None:
+    """Switch a built window to theme ``name``: palette, stylesheet, the chart's background, axes and grid."""
+    before = PALETTES[_current]
+    use(name)
+    apply(window)
+    translate_widgets(window, before, PALETTES[name])
+    chart = getattr(window, "chart", None)
+    if chart is not None:
+        style_chart(chart, name)
+    refresh = getattr(window, "refresh_now", None)
+    if refresh is not None:
+        refresh()
+
+
+def style_chart(chart: Any, name: str) -> None:
+    """The chart's colours for ``name`` through pyqtgraph's public items (chart.py keeps its own drawing)."""
+    import pyqtgraph as pg
+
+    colours = CHART[name]
+    view = chart.price_view
+    widget = view.scene().views()[0]
+    widget.setBackground(colours["background"])
+    pen = pg.mkPen(colours["foreground"])
+    for vb in (chart.price_view, chart.volume_view):
+        plot = vb.parentItem()
+        while plot is not None and not isinstance(plot, pg.PlotItem):
+            plot = plot.parentItem()
+        if plot is None:
+            continue
+        for axis_name in ("right", "bottom"):
+            axis = plot.getAxis(axis_name)
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+    for grid in getattr(chart, "_grids", ()):  # guarded: chart internals may change under this
+        pen = getattr(grid, "_pen", None)
+        if pen is not None:
+            pen.setColor(QColor(colours["grid"]))
+            grid.update()
+    corner = getattr(chart, "_ohlc_label", None)
+    if corner is not None:
+        corner.setColor(colours["label_text"])
+    chart.theme = replace_theme(chart.theme, colours)
+
+
+def replace_theme(chart_theme: Any, colours: dict[str, str]) -> Any:
+    """The chart's theme dataclass with ``colours`` in place (kept for whatever chart.py reads later)."""
+    from dataclasses import fields, replace
+
+    known = {f.name for f in fields(chart_theme)}
+    return replace(chart_theme, **{k: v for k, v in colours.items() if k in known})
+
+
+
+def translate_widgets(root: Any, old: dict[str, str], new: dict[str, str]) -> None:
+    """Colours widgets took from the palette when they were built (their own stylesheets, the tables' button
+    delegates) follow a switch: every old palette colour becomes the same-named new one."""
+    import re
+
+    from PySide6.QtCore import QObject
+
+    mapping = {old[k].lower(): new[k] for k in old if k in new}
+    pattern = re.compile("|".join(re.escape(c) for c in mapping), re.IGNORECASE)
+    for widget in [root, *root.findChildren(QWidget)]:
+        sheet = widget.styleSheet()
+        if sheet and sheet is not STYLESHEET and pattern.search(sheet) and widget is not root:
+            widget.setStyleSheet(pattern.sub(lambda m: mapping[m.group(0).lower()], sheet))
+    for obj in root.findChildren(QObject):
+        colour = getattr(obj, "colour", None)
+        if isinstance(colour, QColor) and colour.name().lower() in mapping:
+            obj.colour = QColor(mapping[colour.name().lower()])

@@ -484,7 +484,8 @@ class OrderTicket(QWidget):
         for s, button in ((Side.BUY, self.buyButton), (Side.SELL, self.sellButton)):
             button.setEnabled(problem is None)
             button.setText(BUTTON_TEXT[s] + (ENTER_MARK if s is side else ""))
-            button.setToolTip(problem or (f"Enter in the ticket sends {BUTTON_TEXT[s]}" if s is side else ""))
+            idle = f"Send {BUTTON_TEXT[s]} for the order on screen ({s.value[0]} picks it for Enter)"
+            button.setToolTip(problem or (f"Enter in the ticket sends {BUTTON_TEXT[s]}" if s is side else idle))
 
     # --- size by risk ----------------------------------------------------------------------------------
 
@@ -572,7 +573,9 @@ class OrderTicket(QWidget):
         self._show_warnings(previews)
 
     def implied_side(self) -> Side | None:
-        """The side the stop-loss implies (below the entry: long), if one is set."""
+        """The side Enter sends: the one chosen with B / S, else the one the stop-loss implies (below: long)."""
+        if getattr(self, "chosen_side", None) is not None:
+            return self.chosen_side
         stop, entry = self.inputs().stop_loss, self.entry_price()
         if stop is None or entry is None or stop == entry:
             return None
@@ -601,6 +604,29 @@ class OrderTicket(QWidget):
         shown = seen[:MAX_WARNINGS]
         self.warnings.setText("\n".join(f"⚠ {m}" for m in shown))
         self.warnings.setVisible(bool(shown))
+
+    # --- keyboard (issue 10.5: hexdesk/ui/shortcuts.py) -------------------------------------------------
+
+    chosen_side: Side | None = None  # picked with B / S (or the chart's menu): the side Enter sends
+
+    def choose_side(self, side: Side | None) -> None:
+        """B / S: Enter now sends ``side``; the size field takes the focus, its text selected to be typed over."""
+        self.chosen_side = side
+        self._update_buttons()
+        self.request_preview()
+        if side is not None:
+            self.quantityInput.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.quantityInput.selectAll()
+
+    def clear_order(self) -> None:
+        """Esc: an empty order (the chosen side, size, TP, SL and status go; the price goes back to the last)."""
+        self.chosen_side = None
+        for edit in (self.quantityInput, self.takeProfitInput, self.stopLossInput, self.priceInput):
+            edit.clear()
+        self._prefill_price()
+        self.statusLabel.clear()
+        self._on_input()
+        self._size_from_risk()
 
     # --- actions ---------------------------------------------------------------------------------------
 
