@@ -40,7 +40,7 @@ def test_round_trip_of_window_ticket_leverage_speed_and_splitters(qtbot, store):
     first.ticket.riskInput.setValue(Decimal("0.75"))
     first.desk.set_leverage("ETHUSDT", 7)
     first.desk._speed = 300.0
-    chart_splitter = first.chart.parentWidget()
+    chart_splitter = first.notifications.parentWidget()  # chart pane, notices, tables
     chart_splitter.setSizes([300, 60, 200])
     wanted_sizes = chart_splitter.sizes()
     settings.save(first, store)
@@ -56,7 +56,7 @@ def test_round_trip_of_window_ticket_leverage_speed_and_splitters(qtbot, store):
     assert second.desk.leverage("ETHUSDT") == 7
     assert second.ticket.leverageInput.value() == 7  # the ticket shows the restored leverage
     assert "speed 300" in second.desk.replay_calls
-    assert second.chart.parentWidget().sizes() == wanted_sizes
+    assert second.notifications.parentWidget().sizes() == wanted_sizes
 
 
 def test_clamp_moves_and_shrinks_into_the_free_area():
