@@ -453,6 +453,7 @@ class FakeDesk:
     # real desk's journal commits before it returns.
 
     session_id: int | None = 1
+    journal: None = None  # no Journal behind the fake: the dicts below stand in for it
     journal_available: bool = True  # False: the journal cannot write just now (disk full...); see journal_problem
     journal_problem: str | None = None
     start_balance: Decimal | None = None  # None: the same as ``balance``
@@ -495,6 +496,13 @@ class FakeDesk:
 
     def screenshots(self, trade_key: str) -> list[FakeScreenshot]:
         return list(self._journal()["shots"].get(trade_key, ()))
+
+    def screenshot_png(self, sha256: str) -> bytes:
+        for rows in self._journal()["shots"].values():
+            for row in rows:
+                if row.sha256 == sha256:
+                    return row.png
+        raise FileNotFoundError(sha256)
 
     def sessions(self) -> list:
         """The journal's sessions (the window asks for the starting balance of its own)."""
