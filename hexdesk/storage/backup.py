@@ -10,7 +10,9 @@ Format (version 1; docs/storage.md "Backup file"):
      "events": [codec.encode_event payloads, seq 1, 2, 3, ...],
      "fills": [FillRow fields]            (journal-only sessions: imported real fills, which have no events),
      "notes": {trade_key: {"notes", "setup", "mistakes", "emotion", "rating", "tags": [...]}},
-     "day_notes": {"YYYY-MM-DD": text}}
+     "day_notes": {"YYYY-MM-DD": text},
+     "resume": {"market": engine.restore.MarketState JSON, "cursor": [ts_ms, symbol]} or null  (where the replay
+               stood, so the imported session opens exactly there; absent in older files)}
 
 Import (``read_backup`` then ``restore``) checks everything before anything is written: the format name and
 version, the session fields, that every event decodes and the seqs run 1, 2, 3 ... without a gap, that the first
@@ -36,6 +38,7 @@ from hexdesk import __version__
 from hexdesk.engine.events import AccountOpened, Event, FundingSettled
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.rebuild import AccountState, rebuild
+from hexdesk.engine.restore import MarketState
 from hexdesk.storage.codec import decode_event, encode_event, encode_value
 from hexdesk.storage.errors import CodecError
 from hexdesk.storage.views import FillRow, SessionMode
@@ -64,6 +67,7 @@ class SessionBackup:
     notes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     day_notes: Mapping[str, str] = field(default_factory=dict)
     account: AccountState | None = None
+    resume: Mapping[str, Any] | None = None  # the replay's market view and cursor at the last commit
 
     @property
     def journal_only(self) -> bool:
@@ -124,6 +128,8 @@ def session_backup(journal: Journal, session_id: int, *, now: datetime | None = 
         for key, note in sorted(journal.trade_notes(session_id).items())
     }
     doc["day_notes"] = {day: text for day, text in sorted(journal.day_notes(session_id).items()) if text}
+    state = journal.resume_point(session_id).state or {}
+    doc["resume"] = {k: state[k] for k in ("market", "cursor") if k in state} or None
     return doc
 
 
@@ -358,7 +364,29 @@ def parse_backup(doc: Any) -> SessionBackup:
         notes=_notes(doc.get("notes")),
         day_notes=_day_notes(doc.get("day_notes")),
         account=state,
+        resume=_resume(doc.get("resume")),
     )
+
+
+def _resume(raw: Any) -> dict[str, Any] | None:
+    """Where the replay stood. The account is not taken from here: the restored session rebuilds it from the
+    checked events."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"market", "cursor"}:
+        raise BackupError("resume: not an object with a market and a cursor")
+    market, cursor = raw.get("market"), raw.get("cursor")
+    if market is not None:
+        try:
+            MarketState.from_json(market)
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            raise BackupError(f"resume: the market view is malformed ({exc!r})") from None
+    if cursor is not None and not (
+        isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], int)
+        and not isinstance(cursor[0], bool) and isinstance(cursor[1], str)
+    ):
+        raise BackupError(f"resume: cursor {cursor!r} is not [ts_ms, symbol]")
+    return {"market": market, "cursor": cursor}
 
 
 def read_backup(path: Path | str) -> SessionBackup:
@@ -401,8 +429,8 @@ def restore(journal: Journal, backup: SessionBackup, *, name: str | None = None)
             journal.save_trade_note(session_id, key, **note)
         for day, text in backup.day_notes.items():
             journal.save_day_note(session_id, day, text)
-        if s.get("replay_ms") is not None:
-            journal.set_replay_position(session_id, s["replay_ms"], s.get("speed"))
+        if s.get("replay_ms") is not None or backup.resume is not None:
+            journal.set_replay_position(session_id, s.get("replay_ms"), s.get("speed"), backup.resume)
     return session_id
 
 

@@ -10,7 +10,6 @@ and the app closes the old one.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from hexdesk.market.candles import BundledDataset, list_bundled
-from hexdesk.service import DEFAULT_BALANCE, DEFAULT_DATASETS, DEFAULT_FUNDING_RATE, DEFAULT_SPEED
+from hexdesk.service import DEFAULT_BALANCE, DEFAULT_DATASETS, DEFAULT_FUNDING_RATE, DEFAULT_SPEED, SessionSpec
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.number_field import NumberField
@@ -83,23 +82,12 @@ class NewSessionSpec:
     funding_rate: Decimal = DEFAULT_FUNDING_RATE
 
 
-def make_spec(spec: NewSessionSpec) -> Any:
-    """The service's ``SessionSpec`` built from the dialog's values (its own class if the service has none).
-
-    The service's field names are matched, with the usual aliases (balance / start_balance, datasets / dataset),
-    so the dialog does not break on a renamed field; a field the service's spec does not have is left out.
-    """
-    try:
-        from hexdesk.service.sessions import SessionSpec  # type: ignore[import-not-found]
-    except ImportError:
-        return spec
-    values = {
-        "name": spec.name, "balance": spec.balance, "start_balance": spec.balance, "datasets": spec.datasets,
-        "dataset": ",".join(spec.datasets), "start_ms": spec.start_ms, "blind": spec.blind, "speed": spec.speed,
-        "funding_rate": spec.funding_rate,
-    }
-    accepted = inspect.signature(SessionSpec).parameters
-    return SessionSpec(**{k: v for k, v in values.items() if k in accepted})
+def make_spec(spec: NewSessionSpec) -> SessionSpec:
+    """The service's ``SessionSpec`` built from the dialog's values."""
+    return SessionSpec(
+        name=spec.name, balance=spec.balance, datasets=spec.datasets, start_ms=spec.start_ms, blind=spec.blind,
+        speed=spec.speed, funding_rate=spec.funding_rate,
+    )
 
 
 def balance_rule(value: Decimal) -> str | None:

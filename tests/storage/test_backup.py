@@ -127,6 +127,8 @@ CORRUPTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "bad mode": (_set(("session", "mode"), "paper"), r"^session: mode 'paper'"),
     "bad rating": (_set(("notes",), {"BTCUSDT:1": {"rating": 9}}), r"^note 'BTCUSDT:1': rating 9 is not 1..5"),
     "bad day": (_set(("day_notes",), {"2025-02-30": "x"}), r"^day note '2025-02-30': not a YYYY-MM-DD day"),
+    "bad cursor": (_set(("resume",), {"market": None, "cursor": ["12:00", "BTCUSDT"]}), r"^resume: cursor"),
+    "bad market": (_set(("resume",), {"market": {"now_ms": 1}, "cursor": None}), r"^resume: the market view"),
 }
 
 

@@ -304,27 +304,13 @@ def test_no_offer_while_enough_is_left(qtbot):
     assert window.wipe_out_offer is None
 
 
-def test_the_spec_is_handed_over_as_the_services_session_spec(monkeypatch):
-    """make_spec fills whatever SessionSpec the service defines, by its field names (aliases included)."""
-    import sys
-    import types
-    from dataclasses import dataclass
-
+def test_the_spec_is_handed_over_as_the_services_session_spec():
+    from hexdesk.service import SessionSpec
     from hexdesk.ui.session_dialog import make_spec
 
-    @dataclass(frozen=True)
-    class SessionSpec:
-        name: str | None = None
-        start_balance: Decimal | None = None
-        datasets: tuple[str, ...] = ()
-        blind: bool = False
-        seed: int | None = None
-
-    module = types.ModuleType("hexdesk.service.sessions")
-    module.SessionSpec = SessionSpec
-    monkeypatch.setitem(sys.modules, "hexdesk.service.sessions", module)
-    ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True)
-    assert make_spec(ours) == SessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), True, None)
+    ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True, speed=4.0, funding_rate=D("0.0002"))
+    assert make_spec(ours) == SessionSpec(name="n", balance=D("5000.5"), datasets=("BTCUSDT-2025-03",), blind=True,
+                                          speed=4.0, funding_rate=D("0.0002"))
 
 
 def test_trades_are_counted_from_the_journals_fills_when_the_summary_has_no_count(qtbot):
