@@ -135,18 +135,23 @@ class TradingDesk:
         try:
             self.journal.record(self.session_id, self._unwritten, **self._position())
         except JournalWriteError as exc:
-            first = self._journal_failure is None
-            self._journal_failure = exc
-            if self.replay is not None:
-                self.replay.pause()
-            if first:
-                self._publish(DeskChange())
+            self._journal_failed(exc)
             return False
         self._unwritten.clear()
         if self._journal_failure is not None:
             self._journal_failure = None
             self._publish(DeskChange())
         return True
+
+    def _journal_failed(self, exc: JournalWriteError) -> None:
+        """A write failed: remember why, pause the replay, and tell the subscribers the first time (the window's
+        red line and blocked ticket)."""
+        first = self._journal_failure is None
+        self._journal_failure = exc
+        if self.replay is not None:
+            self.replay.pause()
+        if first:
+            self._publish(DeskChange())
 
     def _position(self) -> dict[str, object]:
         """Where the session stands, for the journal: replay clock and speed, the engine's market view and the
@@ -488,12 +493,7 @@ class TradingDesk:
         try:
             call(self.journal, self.session_id)
         except JournalWriteError as exc:
-            first = self._journal_failure is None
-            self._journal_failure = exc
-            if self.replay is not None:
-                self.replay.pause()
-            if first:
-                self._publish(DeskChange())
+            self._journal_failed(exc)
             return False
         return True
 

@@ -139,7 +139,7 @@ def test_entry_and_exit_are_photographed_with_the_trade_key(qtbot, window, desk)
     desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, D("0.100")))
     key = f"BTCUSDT:{desk.fills()[0].trade_id}"  # the contract: the opening fill's engine trade id
     qtbot.waitUntil(lambda: shots(desk, key) == ["entry"])
-    png = desk.screenshots(key)[0].png
+    png = desk.screenshot_png(desk.screenshots(key)[0].sha256)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     image = QPixmap()
     assert image.loadFromData(png, "PNG")

@@ -85,6 +85,18 @@ def traded(qtbot, db: Path) -> Iterator[tuple[int, str]]:
     yield desk.session_id, closed_key
 
 
+@pytest.fixture
+def reopened(qtbot, db: Path, traded: tuple[int, str]) -> Iterator[tuple[Journal, MainWindow]]:
+    """The traded session opened again by a fresh journal and SessionManager, in a new window."""
+    journal = Journal.open(db)
+    manager = SessionManager(journal)
+    window = _window(qtbot, manager.open(traded[0]), manager)
+    yield journal, window
+    window.close()
+    window.desk.close()
+    journal.close()
+
+
 def test_a_session_made_traded_and_closed_resumes_with_everything(qtbot, db: Path, traded: tuple[int, str]) -> None:
     session_id, closed_key = traded
     journal = Journal.open(db)
@@ -109,11 +121,10 @@ def test_a_session_made_traded_and_closed_resumes_with_everything(qtbot, db: Pat
     journal.close()
 
 
-def test_export_from_the_window_reads_back(qtbot, db: Path, traded: tuple[int, str], tmp_path: Path) -> None:
-    session_id, closed_key = traded
-    journal = Journal.open(db)
-    manager = SessionManager(journal)
-    window = _window(qtbot, manager.open(session_id), manager)
+def test_export_from_the_window_reads_back(reopened: tuple[Journal, MainWindow], traded: tuple[int, str],
+                                          tmp_path: Path) -> None:
+    _, window = reopened
+    _, closed_key = traded
 
     fills_csv = tmp_path / "fills.csv"
     assert window.export_session("fills", fills_csv) == 3
@@ -125,16 +136,12 @@ def test_export_from_the_window_reads_back(qtbot, db: Path, traded: tuple[int, s
     assert window.export_session("trades", trades_csv) == 2
     with trades_csv.open(newline="", encoding="utf-8") as fh:
         assert closed_key in {r["trade_key"] for r in csv.DictReader(fh)}
-    window.close()
-    journal.close()
 
 
-def test_imported_binance_trades_show_their_statistics(qtbot, db: Path, traded: tuple[int, str],
-                                                       tmp_path: Path) -> None:
+def test_imported_binance_trades_show_their_statistics(reopened: tuple[Journal, MainWindow],
+                                                       traded: tuple[int, str], tmp_path: Path) -> None:
+    journal, window = reopened
     session_id, _ = traded
-    journal = Journal.open(db)
-    manager = SessionManager(journal)
-    window = _window(qtbot, manager.open(session_id), manager)
     history = tmp_path / "binance.csv"
     history.write_text(BINANCE_HISTORY, encoding="utf-8")
 
@@ -153,15 +160,12 @@ def test_imported_binance_trades_show_their_statistics(qtbot, db: Path, traded: 
     assert both.trade_count == stats.trade_count + window.desk.statistics().trade_count
     assert window.session_dialog is not None and window.session_dialog.selected_id() == outcome.session_id
     window.session_dialog.close()
-    window.close()
-    journal.close()
 
 
-def test_an_imported_backup_can_be_opened_at_once(qtbot, db: Path, traded: tuple[int, str], tmp_path: Path) -> None:
+def test_an_imported_backup_can_be_opened_at_once(reopened: tuple[Journal, MainWindow], traded: tuple[int, str],
+                                                  tmp_path: Path) -> None:
+    _, window = reopened
     session_id, closed_key = traded
-    journal = Journal.open(db)
-    manager = SessionManager(journal)
-    window = _window(qtbot, manager.open(session_id), manager)
     backup = tmp_path / "backup.json"
     assert window.export_session("backup", backup)
     asked: list[str] = []
@@ -173,6 +177,3 @@ def test_an_imported_backup_can_be_opened_at_once(qtbot, db: Path, traded: tuple
     assert desk.session_id == outcome.session_id != session_id
     assert desk.position("BTCUSDT").quantity == D("0.020") and len(desk.open_orders()) == 1
     assert desk.trade_note(closed_key).notes == "took profit too early"
-    window.close()
-    window.desk.close()
-    journal.close()
