@@ -3,7 +3,6 @@ of a new session after a wipe-out. Against a fake session manager (the contract'
 
 from __future__ import annotations
 
-from dataclasses import dataclass as _dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -330,16 +329,13 @@ def test_trades_are_counted_from_the_journals_fills_when_the_summary_has_no_coun
     ]
     assert count_round_trips(fills) == 4
 
-    @_dataclass(frozen=True)
-    class Summary:
-        id: int
-        name: str
-        start_balance: Decimal
-        net_pnl: Decimal
-        fill_count: int
+    from datetime import UTC, datetime
+
+    from hexdesk.storage.views import SessionMode, SessionSummary
 
     manager = FakeSessionManager()
-    manager.summaries = [Summary(1, "from the journal", D("100"), D("0"), 7)]
+    manager.summaries = [SessionSummary(1, "from the journal", SessionMode.REPLAY, "BTCUSDT-2025-03",
+                                        datetime(2026, 11, 1, tzinfo=UTC), None, D("100"), "test", {}, fill_count=7)]
     manager.journal = SimpleNamespace(fills=lambda sid: fills if sid == 1 else [])
     d = SessionDialog(manager)
     qtbot.addWidget(d)
