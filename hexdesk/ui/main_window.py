@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from hexdesk.engine.fills import Fill
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
-    from hexdesk.service import DeskChange, ExportKind, ImportOutcome, TradingDesk
+    from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -69,10 +69,12 @@ class MainWindow(QMainWindow):
 
     closed = Signal()  # the window was closed: the application's session ends
     session_switched = Signal(object, object)  # (old desk, new desk): the app closes the old one, runs the new one
-    import_requested = Signal()  # File > Import…: whoever provides import connects here (the item is off until then)
+    import_requested = Signal()  # File > Import…: connected to hexdesk.ui.import_export (off without a journal)
     export_requested = Signal()  # File > Export…
 
-    def __init__(self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: Any = None) -> None:
+    def __init__(
+        self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: SessionManager | None = None
+    ) -> None:
         """``sessions``: the app's ``SessionManager`` (``hexdesk.service.sessions``); without it the session items
         of the File menu are disabled."""
         super().__init__(parent)
@@ -566,7 +568,7 @@ class MainWindow(QMainWindow):
         if dialog is not None:
             dialog.select_session(outcome.session_id)
 
-    def set_session_manager(self, sessions: Any) -> None:
+    def set_session_manager(self, sessions: SessionManager) -> None:
         """The app's ``SessionManager`` (when it was not given to the constructor)."""
         self.sessions = sessions
         update_file_menu(self)
