@@ -156,6 +156,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="start a new practice session instead of resuming the last one",
     )
+    p.set_defaults(resumed=False)  # set by _open_desk: the session shown was resumed, not started
     args = p.parse_args(argv)
     if args.live and (args.offline or args.dataset):
         p.error("--live: cannot be combined with --offline or --dataset (those replay)")
@@ -286,13 +287,14 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
 def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> int:
     import qasync
 
+    from hexdesk.service import SessionManager
     from hexdesk.ui.main_window import MainWindow
 
     live = getattr(args, "live_session", None)  # issue 8.5: set by _open_desk when the mode chosen is live
     # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
-    window = MainWindow(desk)
+    window = MainWindow(desk, sessions=SessionManager(desk.journal) if desk.journal is not None else None)
     _show_mode(window, args, live)  # issue 8.5: the status bar follows the live connection / says why not live
     args.run = live.run if live is not None else desk.run
     if not args.screenshot:
@@ -303,7 +305,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
     asyncio.set_event_loop(loop)
     try:
         # asyncio.run(..., loop_factory=) needs Python 3.12; this is its 3.11 equivalent.
-        session = loop.create_task(_session(app, desk, window, args))
+        session = loop.create_task(_session(app, window, args))
         session.add_done_callback(lambda _task: loop.stop())
         loop.run_forever()
         if not session.done():  # Qt was told to quit from elsewhere (app.quit(), the session manager): wind down
@@ -311,7 +313,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
             return loop.run_until_complete(_settled(session))
         return session.result()
     finally:
-        desk.close()
+        window.desk.close()  # the session shown at the end (File > Open may have switched it): resumable next time
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -376,9 +378,22 @@ def _fit_to_screen(window: MainWindow) -> None:
         window.move(free.topLeft())
 
 
-async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
-    """Run the replay until the window closes, or until the screenshot is taken."""
+async def _session(app: QApplication, window: MainWindow, args: argparse.Namespace) -> int:
+    """Run the shown desk's replay until the window closes, or until the screenshot is taken. A session switch
+    (File > New / Open session, an imported backup opened) stops the old desk's replay, closes the old desk
+    (it stays resumable) and runs the new one's."""
+    desk = window.desk
     replay = asyncio.create_task(getattr(args, "run", desk.run)())  # the replay, or the live feed (issue 8.5)
+    stopped: list[asyncio.Task[None]] = []
+
+    def switched(old: TradingDesk, new: TradingDesk) -> None:
+        nonlocal replay
+        replay.cancel()
+        stopped.append(replay)
+        old.close()
+        replay = asyncio.create_task(new.run())
+
+    window.session_switched.connect(switched)
     try:
         if args.screenshot:
             return await _screenshot(desk, window, args)
@@ -390,8 +405,9 @@ async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, arg
         await closed.wait()
         return 0
     finally:
+        window.session_switched.disconnect(switched)
         replay.cancel()
-        await asyncio.gather(replay, return_exceptions=True)
+        await asyncio.gather(replay, *stopped, return_exceptions=True)
 
 
 async def _settled(session: asyncio.Task[int]) -> int:
@@ -405,7 +421,7 @@ async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Name
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]
-    traded = args.no_demo_trade or getattr(args, "resumed", False)  # never trade in a session the trader resumed
+    traded = args.no_demo_trade or args.resumed  # never trade in a session the trader resumed
     while loop.time() < deadline:
         await asyncio.sleep(0.05)
         if not traded and desk.last_price(symbol) is not None:

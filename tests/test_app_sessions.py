@@ -73,3 +73,38 @@ def test_an_unwritable_journal_at_start_is_a_clear_message_and_exit_2(tmp_path: 
 def test_an_unknown_session_is_named(tmp_path: Path, qapp, capsys) -> None:
     assert app.main(["--db", str(tmp_path / "j.db"), "--session", "9"]) == 2
     assert "no practice session with id 9" in capsys.readouterr().err
+
+
+def test_a_session_switched_in_the_window_is_the_one_run_and_resumed(tmp_path: Path) -> None:
+    """File > New session while the app runs: the old desk's replay stops and it is closed (still resumable), the
+    new one's replay runs, and the next start resumes the new one."""
+    db = tmp_path / "j.db"
+    script = f"""
+import sys
+from decimal import Decimal
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from hexdesk.app import main
+from hexdesk.service import SessionSpec
+from hexdesk.ui.main_window import MainWindow
+
+app = QApplication(sys.argv[:1])
+
+def switch():
+    window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+    window.switch_session(window.sessions.new(SessionSpec(name="second", balance=Decimal(5000), speed=600.0)))
+    QTimer.singleShot(1500, window.close)
+
+QTimer.singleShot(1500, switch)
+sys.exit(main(["--db", {str(db)!r}]))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=_env())
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Task was destroyed" not in proc.stderr
+    with Journal.open(db) as j:
+        second, first = j.sessions()
+        assert second.name == "second" and second.start_balance == 5000
+        assert first.is_active and first.last_used_at is not None  # closed, not ended: it can be opened again
+        start_ms = second.settings["start_ms"]
+        assert second.replay_ms is not None and second.replay_ms > start_ms  # its replay ran in the app
+        assert j.last_active_session().id == second.id

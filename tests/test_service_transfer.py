@@ -1,17 +1,12 @@
-"""hexdesk.service.transfer: export from a desk, backup/restore, Binance trade history into a journal-only session.
-
-The journal gains journal-only sessions with migration 0002 (another branch). Until then ``ImportingJournal`` stands
-in for that API (``start_session(..., journal_only=True)``, ``record_imported_fills``), writing real fill rows
-inside the journal's transaction, so rollback is exercised for real.
-"""
+"""hexdesk.service.transfer: export from a desk, backup/restore, Binance trade history into a journal-only session
+(written through the real journal, in one transaction, so rollback is exercised for real)."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,9 +21,7 @@ from hexdesk.service import (
     open_replay_session,
     restore_backup,
 )
-from hexdesk.storage import journal as journal_module
 from hexdesk.storage.journal import Journal
-from hexdesk.storage.views import FillRow
 from tests.storage.test_binance_import import API, VARIANTS, WEB_BASIC
 
 BNB_HISTORY = """Date(UTC),Symbol,Side,Price,Quantity,Amount,Fee,Fee Coin,Realized Profit,Quote Asset
@@ -37,32 +30,10 @@ BNB_HISTORY = """Date(UTC),Symbol,Side,Price,Quantity,Amount,Fee,Fee Coin,Realiz
 """
 
 
-class ImportingJournal(Journal):
-    """A Journal with the migration-0002 import API, as the contract fixes it (a test stand-in)."""
-
-    journal_only: set[int]
-
-    def start_session(self, *args: Any, journal_only: bool = False, **kwargs: Any) -> int:  # type: ignore[override]
-        sid = super().start_session(*args, **kwargs)
-        if journal_only:
-            self.journal_only = {*getattr(self, "journal_only", set()), sid}
-        return sid
-
-    def record_imported_fills(self, session_id: int, fills: Sequence[FillRow]) -> None:
-        rows = [{"session_id": session_id, **{k: getattr(f, k) for k in FillRow.__slots__}} for f in fills]
-        for r in rows:
-            for k in ("side", "role"):
-                r[k] = r[k].value
-            for k in ("price", "quantity", "fee", "realized_pnl"):
-                r[k] = str(r[k])
-        with self._write() as conn:
-            conn.execute(journal_module._fills.insert(), rows)
-
-
 @pytest.fixture
-def importing(tmp_path: Path) -> Iterator[ImportingJournal]:
-    j = ImportingJournal.open(tmp_path / "j.db")
-    yield j  # type: ignore[misc]
+def importing(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal.open(tmp_path / "j.db")
+    yield j
     j.close()
 
 
@@ -73,12 +44,12 @@ def _write(tmp_path: Path, text: str, name: str = "history.csv") -> Path:
 
 
 @pytest.mark.parametrize("text", list(VARIANTS.values()), ids=list(VARIANTS))
-def test_binance_history_becomes_a_journal_only_session(importing: ImportingJournal, tmp_path: Path,
+def test_binance_history_becomes_a_journal_only_session(importing: Journal, tmp_path: Path,
                                                         text: str) -> None:
     outcome = import_binance_trades(importing, _write(tmp_path, text), "Real March")
     assert outcome.kind == "binance" and outcome.count == 2 and outcome.name == "Real March"
-    assert outcome.session_id in importing.journal_only
     s = importing.session(outcome.session_id)
+    assert s.journal_only
     assert s.name == "Real March" and s.start_balance == 0
     assert s.settings["fee_totals"] == {"USDT": "0.8450005"} and s.settings["symbols"] == ["BTCUSDT"]
     buy, sell = importing.fills(outcome.session_id)
@@ -86,7 +57,7 @@ def test_binance_history_becomes_a_journal_only_session(importing: ImportingJour
     assert (sell.side, sell.realized_pnl) == (Side.SELL, D("9.999"))
 
 
-def test_bnb_fee_stays_in_bnb(importing: ImportingJournal, tmp_path: Path) -> None:
+def test_bnb_fee_stays_in_bnb(importing: Journal, tmp_path: Path) -> None:
     outcome = import_binance_trades(importing, _write(tmp_path, BNB_HISTORY))
     _, sell = importing.fills(outcome.session_id)
     assert (sell.fee, sell.fee_asset) == (D("0.00063750"), "BNB")
@@ -96,21 +67,21 @@ def test_bnb_fee_stays_in_bnb(importing: ImportingJournal, tmp_path: Path) -> No
     assert any("BNB" in w for w in outcome.warnings)
 
 
-def test_malformed_row_imports_nothing(importing: ImportingJournal, tmp_path: Path) -> None:
+def test_malformed_row_imports_nothing(importing: Journal, tmp_path: Path) -> None:
     bad = WEB_BASIC + "2025-03-01 15:00:00,BTCUSDT,BUY,84000,oops,1,0.1,0\n"
     with pytest.raises(TransferError, match=r"line 4: quantity 'oops' is not a number.*nothing was imported"):
         import_binance_trades(importing, _write(tmp_path, bad))
     assert importing.sessions() == []
 
 
-def test_duplicate_rows_are_reported(importing: ImportingJournal, tmp_path: Path) -> None:
+def test_duplicate_rows_are_reported(importing: Journal, tmp_path: Path) -> None:
     lines = API.splitlines()
     outcome = import_binance_trades(importing, _write(tmp_path, "\n".join([*lines, lines[2]]) + "\n"))
     assert outcome.count == 2 and outcome.duplicates == ("line 4 repeats line 3 (trade id 7002)",)
     assert "1 repeated row(s) skipped" in outcome.message
 
 
-def test_a_failing_write_leaves_no_session(importing: ImportingJournal, tmp_path: Path,
+def test_a_failing_write_leaves_no_session(importing: Journal, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(session_id: int, fills: object) -> None:
         raise OSError("disk full")
@@ -119,15 +90,6 @@ def test_a_failing_write_leaves_no_session(importing: ImportingJournal, tmp_path
     with pytest.raises(OSError):
         import_binance_trades(importing, _write(tmp_path, WEB_BASIC))
     assert importing.sessions() == []
-
-
-def test_a_journal_without_the_import_api_says_so(tmp_path: Path) -> None:
-    j = Journal.in_memory()
-    if hasattr(j, "record_imported_fills"):
-        pytest.skip("the journal has the import API now")
-    with pytest.raises(NotImplementedError, match="record_imported_fills"):
-        import_binance_trades(j, _write(tmp_path, WEB_BASIC))
-    assert j.sessions() == []
 
 
 # ------------------------------------------------------------------------------------ export from a desk

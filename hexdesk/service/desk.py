@@ -34,7 +34,7 @@ from hexdesk.storage.errors import JournalWriteError
 from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter
 from hexdesk.storage.trades import Trade
-from hexdesk.storage.views import SessionSummary, TradeNote
+from hexdesk.storage.views import ScreenshotRow, SessionSummary, TradeNote
 
 if TYPE_CHECKING:
     from hexdesk.market.library import DatasetInfo
@@ -135,18 +135,23 @@ class TradingDesk:
         try:
             self.journal.record(self.session_id, self._unwritten, **self._position())
         except JournalWriteError as exc:
-            first = self._journal_failure is None
-            self._journal_failure = exc
-            if self.replay is not None:
-                self.replay.pause()
-            if first:
-                self._publish(DeskChange())
+            self._journal_failed(exc)
             return False
         self._unwritten.clear()
         if self._journal_failure is not None:
             self._journal_failure = None
             self._publish(DeskChange())
         return True
+
+    def _journal_failed(self, exc: JournalWriteError) -> None:
+        """A write failed: remember why, pause the replay, and tell the subscribers the first time (the window's
+        red line and blocked ticket)."""
+        first = self._journal_failure is None
+        self._journal_failure = exc
+        if self.replay is not None:
+            self.replay.pause()
+        if first:
+            self._publish(DeskChange())
 
     def _position(self) -> dict[str, object]:
         """Where the session stands, for the journal: replay clock and speed, the engine's market view and the
@@ -469,6 +474,12 @@ class TradingDesk:
             return None
         return self.journal.trade_note(self.session_id, trade_key)
 
+    def trade_notes(self) -> dict[str, TradeNote]:
+        """Every trade note of this session, by trade_key (empty without a journal)."""
+        if self.journal is None or self.session_id is None:
+            return {}
+        return self.journal.trade_notes(self.session_id)
+
     def save_trade_note(self, trade_key: str, **fields: Any) -> bool:
         """Save the given note fields (notes, setup, mistakes, emotion, rating, tags) of a round trip. False (and
         ``journal_problem`` says why) when the journal cannot write: the editor keeps the text and tries again."""
@@ -490,18 +501,25 @@ class TradingDesk:
         ok = self._journal_call(lambda j, sid: out.append(j.add_screenshot(sid, trade_key, kind, png, ts)))
         return out[0] if ok and out else None
 
+    def screenshots(self, trade_key: str) -> list[ScreenshotRow]:
+        """A round trip's chart screenshots, oldest first (empty without a journal)."""
+        if self.journal is None or self.session_id is None:
+            return []
+        return self.journal.screenshots(self.session_id, trade_key)
+
+    def screenshot_png(self, sha256: str) -> bytes:
+        """A stored screenshot's PNG bytes (FileNotFoundError if its file is gone, or without a journal)."""
+        if self.journal is None:
+            raise FileNotFoundError(sha256)
+        return self.journal.screenshot_png(sha256)
+
     def _journal_call(self, call: Callable[[Journal, int], object]) -> bool:
         if self.journal is None or self.session_id is None:
             return False
         try:
             call(self.journal, self.session_id)
         except JournalWriteError as exc:
-            first = self._journal_failure is None
-            self._journal_failure = exc
-            if self.replay is not None:
-                self.replay.pause()
-            if first:
-                self._publish(DeskChange())
+            self._journal_failed(exc)
             return False
         return True
 

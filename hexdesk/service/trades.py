@@ -25,6 +25,7 @@ from hexdesk.engine.events import (
     OrderFilled,
 )
 from hexdesk.market.candles import CandleSeries, scaled_to_decimal
+from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter, TradeTable, compute
 from hexdesk.storage.trades import (
     PriceRange,
@@ -36,6 +37,7 @@ from hexdesk.storage.trades import (
     orders_from_events,
     settings_from_events,
 )
+from hexdesk.storage.views import TradeNote
 
 _CHANGES_TRADES = (OrderFilled, FundingSettled, OrderAccepted, LeverageChanged, MarginModeChanged)
 
@@ -88,12 +90,11 @@ def session_trades(
     )
 
 
-def session_notes(journal: Any, session_id: int | None) -> Mapping[str, Any]:
-    """The session's trade notes (trade_key -> TradeNote) if the journal keeps them, else none."""
-    method = getattr(journal, "trade_notes", None)
-    if method is None or session_id is None:
+def session_notes(journal: Journal | None, session_id: int | None) -> Mapping[str, TradeNote]:
+    """The session's trade notes (trade_key -> TradeNote); none for a desk without a journal."""
+    if journal is None or session_id is None:
         return {}
-    return method(session_id)
+    return journal.trade_notes(session_id)
 
 
 def start_balance(events: Sequence[Event], journal: Any = None, session_id: int | None = None) -> Decimal:

@@ -13,7 +13,6 @@ all-or-nothing: the file is read and validated completely, then written in one j
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +24,7 @@ from hexdesk.storage.backup import BackupError, read_backup, restore, write_back
 from hexdesk.storage.binance_import import SOURCE, TradeHistoryError, read_trade_history, to_fill_rows
 from hexdesk.storage.export import export_dataclasses_csv, export_trades_csv
 from hexdesk.storage.journal import Journal
+from hexdesk.storage.trades import Trade
 
 ExportKind = Literal["trades", "fills", "orders", "backup"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("trades", "fills", "orders", "backup")
@@ -40,6 +40,8 @@ class _Desk(Protocol):  # what export needs of a TradingDesk
     session_id: int | None
 
     def fills(self) -> list[Fill]: ...
+
+    def trades(self) -> list[Trade]: ...
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,7 @@ def _journal_session(desk: _Desk, what: str) -> tuple[Journal, int]:
 def export_session(desk: _Desk, kind: ExportKind, path: Path | str) -> int:
     """Write the desk's session as ``kind`` to ``path``; returns the number of rows (events for a backup)."""
     if kind == "trades":
-        trades = getattr(desk, "trades", None)  # TradingDesk.trades() arrives with the trades work
-        if not callable(trades):
-            raise TransferError("The trade list is not available in this build; export fills instead.")
-        return export_trades_csv(trades(), path)
+        return export_trades_csv(desk.trades(), path)
     if kind == "fills":
         if desk.journal is None or desk.session_id is None:
             return export_dataclasses_csv(desk.fills(), path, row_type=Fill)  # what this run has seen
@@ -118,30 +117,16 @@ def restore_backup(journal: Journal, path: Path | str, *, name: str | None = Non
     )
 
 
-def _supports_journal_only(journal: Journal) -> bool:
-    try:
-        params = inspect.signature(journal.start_session).parameters
-    except (TypeError, ValueError):
-        return False
-    return "journal_only" in params and callable(getattr(journal, "record_imported_fills", None))
-
-
 def import_binance_trades(journal: Journal, path: Path | str, name: str | None = None) -> ImportOutcome:
     """Import Binance's Futures "Export Trade History" CSV into a new journal-only session.
 
-    Raises ``TransferError`` (a malformed row named by line and reason; nothing imported) or
-    ``NotImplementedError`` while the journal cannot hold journal-only sessions (before migration 0002).
+    Raises ``TransferError`` (a malformed row named by line and reason; nothing imported).
     """
     path = Path(path)
     try:
         history = read_trade_history(path)
     except TradeHistoryError as exc:
         raise TransferError(str(exc)) from exc
-    if not _supports_journal_only(journal):
-        raise NotImplementedError(
-            "This journal cannot hold imported trades yet (needs Journal.start_session(journal_only=True) and "
-            "Journal.record_imported_fills)."
-        )
     rows = to_fill_rows(history)
     session_name = name or f"Binance trades · {path.name}"
     settings: dict[str, Any] = {
@@ -159,9 +144,9 @@ def import_binance_trades(journal: Journal, path: Path | str, name: str | None =
     with journal.transaction():
         session_id = journal.start_session(
             session_name, "live", f"binance:{path.name}", Decimal(0), settings,
-            journal_only=True,  # type: ignore[call-arg]
+            journal_only=True,
         )
-        journal.record_imported_fills(session_id, rows)  # type: ignore[attr-defined]
+        journal.record_imported_fills(session_id, rows)
     return ImportOutcome(
         kind="binance",
         session_id=session_id,

@@ -10,7 +10,9 @@ Format (version 1; docs/storage.md "Backup file"):
      "events": [codec.encode_event payloads, seq 1, 2, 3, ...],
      "fills": [FillRow fields]            (journal-only sessions: imported real fills, which have no events),
      "notes": {trade_key: {"notes", "setup", "mistakes", "emotion", "rating", "tags": [...]}},
-     "day_notes": {"YYYY-MM-DD": text}}
+     "day_notes": {"YYYY-MM-DD": text},
+     "resume": {"market": engine.restore.MarketState JSON, "cursor": [ts_ms, symbol]} or null  (where the replay
+               stood, so the imported session opens exactly there; absent in older files)}
 
 Import (``read_backup`` then ``restore``) checks everything before anything is written: the format name and
 version, the session fields, that every event decodes and the seqs run 1, 2, 3 ... without a gap, that the first
@@ -22,7 +24,6 @@ journal transaction (``Journal.transaction()``): any failure there leaves nothin
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -37,6 +38,7 @@ from hexdesk import __version__
 from hexdesk.engine.events import AccountOpened, Event, FundingSettled
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.rebuild import AccountState, rebuild
+from hexdesk.engine.restore import MarketState
 from hexdesk.storage.codec import decode_event, encode_event, encode_value
 from hexdesk.storage.errors import CodecError
 from hexdesk.storage.views import FillRow, SessionMode
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 FORMAT = "hexdesk-session-backup"
 VERSION = 1
 NOTE_FIELDS = ("notes", "setup", "mistakes", "emotion", "rating", "tags")
-_OPTIONAL_SESSION = ("status", "blind", "journal_only", "replay_ms", "speed", "last_used_at")
+_SESSION_STATE = ("status", "blind", "journal_only", "replay_ms", "speed", "last_used_at")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -65,6 +67,7 @@ class SessionBackup:
     notes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     day_notes: Mapping[str, str] = field(default_factory=dict)
     account: AccountState | None = None
+    resume: Mapping[str, Any] | None = None  # the replay's market view and cursor at the last commit
 
     @property
     def journal_only(self) -> bool:
@@ -107,9 +110,8 @@ def session_backup(journal: Journal, session_id: int, *, now: datetime | None = 
         "fees": str(summary.fees),
         "funding": str(summary.funding),
     }
-    for name in _OPTIONAL_SESSION:  # fields the journal gains with migration 0002; absent before it
-        if hasattr(summary, name):
-            session[name] = _jsonable(getattr(summary, name))
+    for name in _SESSION_STATE:
+        session[name] = _jsonable(getattr(summary, name))
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -121,40 +123,14 @@ def session_backup(journal: Journal, session_id: int, *, now: datetime | None = 
     }
     if session.get("journal_only"):
         doc["fills"] = [encode_value(f) for f in journal.fills(session_id)]
-    trade_notes = getattr(journal, "trade_notes", None)  # arrives with migration 0002
-    notes: dict[str, Any] = {}
-    if callable(trade_notes):
-        for key, note in sorted(trade_notes(session_id).items()):
-            notes[key] = {name: encode_value(getattr(note, name, None)) for name in NOTE_FIELDS}
-    doc["notes"] = notes
-    doc["day_notes"] = _session_day_notes(journal, session_id, events, doc)
+    doc["notes"] = {
+        key: {name: encode_value(getattr(note, name)) for name in NOTE_FIELDS}
+        for key, note in sorted(journal.trade_notes(session_id).items())
+    }
+    doc["day_notes"] = {day: text for day, text in sorted(journal.day_notes(session_id).items()) if text}
+    state = journal.resume_point(session_id).state or {}
+    doc["resume"] = {k: state[k] for k in ("market", "cursor") if k in state} or None
     return doc
-
-
-def _session_day_notes(journal: Journal, session_id: int, events: Sequence[Event], doc: Mapping[str, Any]) -> dict:
-    """Every non-empty day note. The contract gives ``day_note(session, day)`` (one day); a ``day_notes(session)``
-    listing is used when the journal has one, else each UTC day from the replay's start (or first event/fill) to its
-    clock (or last event/fill) is asked for."""
-    listing = getattr(journal, "day_notes", None)
-    if callable(listing):
-        return {d: t for d, t in sorted(listing(session_id).items()) if t}
-    one_day = getattr(journal, "day_note", None)
-    if not callable(one_day):
-        return {}
-    times = [e.ts_ms for e in events] + [f["ts_ms"] for f in doc.get("fills", ())]
-    for known in (doc["session"].get("replay_ms"), doc["session"].get("settings", {}).get("start_ms")):
-        if isinstance(known, int) and not isinstance(known, bool):
-            times.append(known)  # the replay's start and its clock bound the days a replay can have notes on
-    if not times:
-        return {}
-    day_ms = 86_400_000
-    notes = {}
-    for day in range(min(times) // day_ms, max(times) // day_ms + 1):
-        name = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
-        text = one_day(session_id, name)
-        if text:
-            notes[name] = text
-    return notes
 
 
 def write_backup(journal: Journal, session_id: int, path: Path | str) -> int:
@@ -388,7 +364,29 @@ def parse_backup(doc: Any) -> SessionBackup:
         notes=_notes(doc.get("notes")),
         day_notes=_day_notes(doc.get("day_notes")),
         account=state,
+        resume=_resume(doc.get("resume")),
     )
+
+
+def _resume(raw: Any) -> dict[str, Any] | None:
+    """Where the replay stood. The account is not taken from here: the restored session rebuilds it from the
+    checked events."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"market", "cursor"}:
+        raise BackupError("resume: not an object with a market and a cursor")
+    market, cursor = raw.get("market"), raw.get("cursor")
+    if market is not None:
+        try:
+            MarketState.from_json(market)
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            raise BackupError(f"resume: the market view is malformed ({exc!r})") from None
+    if cursor is not None and not (
+        isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], int)
+        and not isinstance(cursor[0], bool) and isinstance(cursor[1], str)
+    ):
+        raise BackupError(f"resume: cursor {cursor!r} is not [ts_ms, symbol]")
+    return {"market": market, "cursor": cursor}
 
 
 def read_backup(path: Path | str) -> SessionBackup:
@@ -410,39 +408,9 @@ def read_backup(path: Path | str) -> SessionBackup:
 # ------------------------------------------------------------------------------------------------- restore
 
 
-def _accepts(func: Any, name: str) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
 def restore(journal: Journal, backup: SessionBackup, *, name: str | None = None) -> int:
-    """Write a validated backup into a new session of ``journal`` in one transaction; return the new session id.
-
-    What the journal cannot hold yet (notes, day notes, journal-only fills, replay position: migration 0002) raises
-    ``BackupError`` before anything is written when the backup has any, rather than dropping it silently.
-    """
+    """Write a validated backup into a new session of ``journal`` in one transaction; return the new session id."""
     s = backup.session
-    kwargs: dict[str, Any] = {}
-    for flag in ("journal_only", "blind"):
-        if s.get(flag):
-            if not _accepts(journal.start_session, flag):
-                raise BackupError(f"session: this journal cannot hold a {flag.replace('_', '-')} session yet")
-            kwargs[flag] = True
-    needs = []
-    if backup.notes:
-        needs.append("save_trade_note")
-    if backup.day_notes:
-        needs.append("save_day_note")
-    if backup.fills:
-        needs.append("record_imported_fills")
-    missing = [m for m in needs if not callable(getattr(journal, m, None))]
-    if missing:
-        raise BackupError(f"this journal cannot store {', '.join(missing)} yet; nothing was imported")
-    set_position = getattr(journal, "set_replay_position", None)
-
     with journal.transaction():
         session_id = journal.start_session(
             name or f"{s['name']} (imported)",
@@ -450,18 +418,19 @@ def restore(journal: Journal, backup: SessionBackup, *, name: str | None = None)
             s["dataset"],
             s["start_balance"],
             s["settings"],
-            **kwargs,
+            journal_only=bool(s.get("journal_only")),
+            blind=bool(s.get("blind")),
         )
         if backup.events:
             journal.record(session_id, backup.events)
         if backup.fills:
-            journal.record_imported_fills(session_id, backup.fills)  # type: ignore[attr-defined]
+            journal.record_imported_fills(session_id, backup.fills)
         for key, note in backup.notes.items():
-            journal.save_trade_note(session_id, key, **note)  # type: ignore[attr-defined]
+            journal.save_trade_note(session_id, key, **note)
         for day, text in backup.day_notes.items():
-            journal.save_day_note(session_id, day, text)  # type: ignore[attr-defined]
-        if s.get("replay_ms") is not None and callable(set_position):
-            set_position(session_id, s["replay_ms"], s.get("speed"))
+            journal.save_day_note(session_id, day, text)
+        if s.get("replay_ms") is not None or backup.resume is not None:
+            journal.set_replay_position(session_id, s.get("replay_ms"), s.get("speed"), backup.resume)
     return session_id
 
 

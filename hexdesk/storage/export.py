@@ -28,6 +28,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from hexdesk.storage.trades import Trade
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet evaluate a cell (OWASP's list)."""
 
@@ -121,16 +123,6 @@ def export_dataclasses_csv(items: Iterable[Any], path: Path | str, *, row_type: 
     return write_csv(path, names, ([getattr(item, n) for n in names] for item in items))
 
 
-def _default_trade_type() -> type | None:
-    """``hexdesk.storage.trades.Trade`` when that module exists (it arrives with the trades work)."""
-    try:
-        from hexdesk.storage import trades  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    trade_type = getattr(trades, "Trade", None)
-    return trade_type if isinstance(trade_type, type) and dataclasses.is_dataclass(trade_type) else None
-
-
 def export_trades_csv(trades: Iterable[Any], path: Path | str, *, row_type: type | None = None) -> int:
     """Write round trips (``storage.trades.Trade`` or any dataclass) as CSV, one column per dataclass field.
 
@@ -139,5 +131,5 @@ def export_trades_csv(trades: Iterable[Any], path: Path | str, *, row_type: type
     """
     trades = list(trades)
     if row_type is None and not trades:
-        row_type = _default_trade_type()
+        row_type = Trade  # the header of an empty export
     return export_dataclasses_csv(trades, path, row_type=row_type)

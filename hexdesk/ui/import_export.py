@@ -136,7 +136,7 @@ def import_dialog(
         path = chosen
     try:
         outcome = import_from(journal, path)
-    except (TransferError, NotImplementedError, OSError) as exc:
+    except (TransferError, OSError) as exc:
         show_error(window, "Import failed", str(exc))
         return None
     show_status(window, outcome.message)

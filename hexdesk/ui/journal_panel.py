@@ -192,16 +192,16 @@ class JournalPanel(QWidget):
         try:
             self._fill_setups()
             self.tradeLabel.setText(_trade_title(trade_key) if trade_key else "No trade selected")
-            self.setupInput.setEditText(getattr(note, "setup", "") or "")
-            self.tagsInput.setText(", ".join(getattr(note, "tags", ()) or ()))
-            self.mistakesInput.setText(getattr(note, "mistakes", "") or "")
-            emotion = getattr(note, "emotion", "") or ""
+            self.setupInput.setEditText(note.setup if note else "")
+            self.tagsInput.setText(", ".join(note.tags if note else ()))
+            self.mistakesInput.setText(note.mistakes if note else "")
+            emotion = note.emotion if note else ""
             if emotion and self.emotionInput.findText(emotion) < 0:
                 self.emotionInput.addItem(emotion)
             self.emotionInput.setCurrentText(emotion)
-            rating = getattr(note, "rating", None)
+            rating = note.rating if note else None
             self.ratingInput.setCurrentText(str(rating) if rating else "")
-            self.notesInput.setPlainText(getattr(note, "notes", "") or "")
+            self.notesInput.setPlainText(note.notes if note else "")
         finally:
             self._loading = False
         self._trade_dirty = False
@@ -214,7 +214,7 @@ class JournalPanel(QWidget):
     def _fill_setups(self) -> None:
         """The setups used in this session so far, for the editable combo."""
         notes = self.store.trade_notes()
-        setups = sorted({n.setup for n in notes.values() if getattr(n, "setup", "")}, key=str.casefold)
+        setups = sorted({n.setup for n in notes.values() if n.setup}, key=str.casefold)
         text = self.setupInput.currentText()
         self.setupInput.blockSignals(True)
         self.setupInput.clear()
@@ -224,7 +224,7 @@ class JournalPanel(QWidget):
 
     def refresh_day(self) -> None:
         """Follow the replay clock's day: a new day saves the old day's note and loads the new one."""
-        clock = getattr(self.desk, "clock_ms", None)
+        clock = self.desk.clock_ms
         day = day_of(clock) if clock is not None else None
         if day == self.day:
             return
@@ -286,7 +286,8 @@ class JournalPanel(QWidget):
         problem = self.store.problem()
         if problem is None:
             try:
-                write()
+                if write() is False:  # the desk could not write it (and now knows why)
+                    problem = self.store.problem() or "the journal cannot write"
             except Exception as exc:  # the journal's write error: kept pending, said, retried
                 problem = str(exc) or type(exc).__name__
         self.saveStatus.setText(f"Not saved yet: {problem}" if problem else "")
@@ -325,15 +326,15 @@ class JournalPanel(QWidget):
             data = self.store.png(row)
             if data is None or not pixmap.loadFromData(data, "PNG"):
                 continue
-            label = _Thumbnail(pixmap, objectName=f"thumb_{getattr(row, 'kind', 'shot')}")
+            label = _Thumbnail(pixmap, objectName=f"thumb_{row.kind}")
             label.setPixmap(pixmap.scaled(THUMB_W, THUMB_H, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))
-            label.setToolTip(f"{str(getattr(row, 'kind', '')).title()}: click to see it full size")
-            label.setProperty("kind", getattr(row, "kind", ""))
+            label.setToolTip(f"{row.kind.title()}: click to see it full size")
+            label.setProperty("kind", row.kind)
             self.shotsRow.insertWidget(self.shotsRow.count() - 1, label)
             self.thumbnails.append(label)
         n = len(self.thumbnails)
-        kinds = " · ".join(str(getattr(r, "kind", "")).title() for r in rows)
+        kinds = " · ".join(r.kind.title() for r in rows)
         self.shotsCaption.setText(f"Screenshots ({kinds})" if n else "Screenshots: taken at entry and exit")
 
 
@@ -379,85 +380,50 @@ def _trade_title(trade_key: str) -> str:
 
 
 class DeskJournal:
-    """The journal of the desk's session, for the UI: the desk's own methods (contract §3: ``desk.trade_note``,
-    ``desk.save_trade_note``, ...) where it has them, else its ``journal`` with its ``session_id``. A desk with no
-    session id keeps no journal: reads are empty and ``available`` is False."""
+    """The journal of the desk's session, for the UI (contract §3: ``desk.trade_note``, ``desk.save_trade_note``,
+    ...). A desk with no session id keeps no journal: reads are empty and ``available`` is False."""
 
     def __init__(self, desk: Any) -> None:
         self.desk = desk
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        method = getattr(self.desk, name, None)
-        if callable(method):
-            return method(*args, **kwargs)
-        journal = getattr(self.desk, "journal", None)
-        return getattr(journal, name)(self.desk.session_id, *args, **kwargs)
-
     @property
     def available(self) -> bool:
-        """The session keeps a journal of trades (a journal from before issue 7 keeps no notes: nothing to edit)."""
-        if getattr(self.desk, "session_id", None) is None:
-            return False
-        journal = getattr(self.desk, "journal", None)
-        return callable(getattr(self.desk, "save_trade_note", None)) or callable(
-            getattr(journal, "save_trade_note", None))
+        """The session keeps a journal of trades (a desk without a journal file has no session id)."""
+        return self.desk.session_id is not None
 
     def problem(self) -> str | None:
         """Why the journal cannot write just now (None: it can)."""
         if not self.available:
             return "this session keeps no journal"
-        if getattr(self.desk, "journal_available", True) is False:
-            return getattr(self.desk, "journal_problem", None) or "the journal cannot write"
+        if not self.desk.journal_available:
+            return self.desk.journal_problem or "the journal cannot write"
         return None
 
     def trade_note(self, trade_key: str) -> Any:
-        return self._call("trade_note", trade_key) if self.available else None
+        return self.desk.trade_note(trade_key) if self.available else None
 
     def trade_notes(self) -> dict[str, Any]:
-        return dict(self._call("trade_notes")) if self.available else {}
+        return dict(self.desk.trade_notes()) if self.available else {}
 
-    def save_trade_note(self, trade_key: str, **fields: Any) -> None:
-        self._call("save_trade_note", trade_key, **fields)
+    def save_trade_note(self, trade_key: str, **fields: Any) -> bool:
+        """False when the desk could not write it (its ``journal_problem`` says why)."""
+        return self.desk.save_trade_note(trade_key, **fields) is not False
 
     def day_note(self, day: str) -> str:
-        return self._call("day_note", day) if self.available else ""
+        return self.desk.day_note(day) if self.available else ""
 
-    def save_day_note(self, day: str, text: str) -> None:
-        self._call("save_day_note", day, text)
+    def save_day_note(self, day: str, text: str) -> bool:
+        return self.desk.save_day_note(day, text) is not False
 
     def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> None:
-        if callable(getattr(self.desk, "add_screenshot", None)):
-            self.desk.add_screenshot(trade_key, kind, png)
-        elif self.available:  # the journal's form also takes the replay time of the picture
-            self.desk.journal.add_screenshot(self.desk.session_id, trade_key, kind, png, self.desk.clock_ms or 0)
+        self.desk.add_screenshot(trade_key, kind, png)
 
     def screenshots(self, trade_key: str) -> list[Any]:
-        if not self.available:
-            return []
-        if not callable(getattr(self.desk, "screenshots", None)) and not callable(
-                getattr(getattr(self.desk, "journal", None), "screenshots", None)):
-            return []
-        return list(self._call("screenshots", trade_key))
+        return list(self.desk.screenshots(trade_key)) if self.available else []
 
     def png(self, row: Any) -> bytes | None:
-        """A stored screenshot's PNG bytes: carried by the row, read from its ``path``, or asked of the journal
-        by content hash (an in-memory journal keeps no file)."""
-        data = getattr(row, "png", None)
-        if data:
-            return bytes(data)
-        path = getattr(row, "path", None)
-        if path:
-            try:
-                with open(path, "rb") as fh:
-                    return fh.read()
-            except OSError:
-                return None
-        sha = getattr(row, "sha256", None)
-        for owner in (self.desk, getattr(self.desk, "journal", None)):
-            reader = getattr(owner, "screenshot_png", None)
-            if callable(reader) and sha:
-                try:
-                    return reader(sha)
-                except (OSError, KeyError, LookupError):
-                    return None
-        return None
+        """A stored screenshot's PNG bytes, asked of the desk by content hash (None if its file is gone)."""
+        try:
+            return self.desk.screenshot_png(row.sha256)
+        except (OSError, KeyError, LookupError):
+            return None

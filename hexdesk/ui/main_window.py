@@ -15,17 +15,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hexdesk.engine.enums import MarginMode, OrderType, Side
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.ui import format as fmt
-from hexdesk.ui import theme
+from hexdesk.ui import import_export, theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
@@ -36,7 +46,7 @@ from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
-from hexdesk.ui.statistics_view import StatisticsView
+from hexdesk.ui.statistics_view import ALL_SESSIONS, StatisticsView
 from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
@@ -46,13 +56,14 @@ if TYPE_CHECKING:
     from hexdesk.engine.fills import Fill
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
-    from hexdesk.service import DeskChange, TradingDesk
+    from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
     from hexdesk.ui.learn_window import LearnWindow
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
 ALL_PARTS = frozenset(
-    {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers"}
+    {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers",
+     "journal"}
 )
 WIPE_OUT_SHARE = Decimal("0.05")  # equity below 5% of the starting balance after a liquidation: offer a new session
 
@@ -62,10 +73,12 @@ class MainWindow(QMainWindow):
 
     closed = Signal()  # the window was closed: the application's session ends
     session_switched = Signal(object, object)  # (old desk, new desk): the app closes the old one, runs the new one
-    import_requested = Signal()  # File > Import…: whoever provides import connects here (the item is off until then)
+    import_requested = Signal()  # File > Import…: connected to hexdesk.ui.import_export (off without a journal)
     export_requested = Signal()  # File > Export…
 
-    def __init__(self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: Any = None) -> None:
+    def __init__(
+        self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: SessionManager | None = None
+    ) -> None:
         """``sessions``: the app's ``SessionManager`` (``hexdesk.service.sessions``); without it the session items
         of the File menu are disabled."""
         super().__init__(parent)
@@ -130,9 +143,7 @@ class MainWindow(QMainWindow):
             table.status.connect(self.show_message)
         self.journal_panel = JournalPanel(desk)
         self.tabs.addTab(self.journal_panel, "Journal")
-        trades_table = getattr(self, "trades_table", None)  # the Trades tab (issue 7.3), when built above
-        if trades_table is not None and getattr(trades_table, "desk", None) is desk:
-            trades_table.trade_selected.connect(self.journal_panel.show_trade)
+        self.trades_table.trade_selected.connect(self.journal_panel.show_trade)
         self.panels: dict[str, QWidget] = {}
         for title, factory in self._panels:
             self._add_panel_widget(title, factory(desk))
@@ -174,6 +185,12 @@ class MainWindow(QMainWindow):
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(1)
         col.addWidget(self.replay_bar)
+        # While the journal cannot write (disk full, read-only file) the desk pauses and refuses orders; this red
+        # line says why, above everything, until a write succeeds again.
+        self.journal_banner = QLabel("", objectName="journalProblem", wordWrap=True)
+        self.journal_banner.setStyleSheet(f"color: {theme.RED}; padding: 4px 8px;")
+        self.journal_banner.hide()
+        col.addWidget(self.journal_banner)
         col.addWidget(self.account_panel)
         col.addWidget(body, 1)
         self.setCentralWidget(central)  # a previous central widget (the old session's panels) is deleted
@@ -216,10 +233,11 @@ class MainWindow(QMainWindow):
         """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
         desk = self.desk
         self.setWindowTitle(f"HexDesk — {desk.mode_label}")
-        self._reports_seen = len(getattr(desk, "liquidation_reports", ()))
-        self._ended = bool(getattr(desk, "finished", False))
+        self._reports_seen = len(desk.liquidation_reports)
+        self._ended = desk.finished
         self._wipe_out_offered = False
         self._wipe_out_check = False
+        self._journal_ok = True
         self._follow_fills(desk.fills(), shoot=False)
         self.chart_symbol = self.ticket.symbol
         self._load_chart(self.chart_symbol)
@@ -253,8 +271,10 @@ class MainWindow(QMainWindow):
                 if isinstance(event, PositionLiquidated):
                     self.show_message(self.liquidation_text(event), "error")
                     self._wipe_out_check = True
-        if not self._ended and getattr(self.desk, "finished", False):
+        if not self._ended and self.desk.finished:
             parts.update(("notices", "clock"))
+        if self.desk.journal_available is not self._journal_ok:
+            parts.add("journal")
         self._mark(parts)
 
     def liquidation_text(self, event: PositionLiquidated) -> str:
@@ -317,6 +337,8 @@ class MainWindow(QMainWindow):
             self._announce()
         if dirty & {"clock"}:
             self.journal_panel.refresh_day()
+        if "journal" in dirty:
+            self._refresh_journal_state()
         if self._shots:
             self._take_screenshots()  # last: the chart has its new candle, lines and fill markers
 
@@ -385,12 +407,12 @@ class MainWindow(QMainWindow):
         notice explaining each new liquidation (the desk has already paused the replay)."""
         events, self._unannounced = self._unannounced, []
         notices = describe(events, self.desk) if events else []
-        if not self._ended and getattr(self.desk, "finished", False):
+        if not self._ended and self.desk.finished:
             self._ended = True
             notices.append(end_of_data_notice(self.desk.clock_ms or 0))
         for notice in notices:
             self.notify(notice)
-        reports = getattr(self.desk, "liquidation_reports", [])
+        reports = self.desk.liquidation_reports
         for report in reports[self._reports_seen :]:
             notice = LiquidationNotice(report, self.desk, self)
             notice.destroyed.connect(lambda _=None, n=notice: self._forget_notice(n))
@@ -401,6 +423,21 @@ class MainWindow(QMainWindow):
         if self._wipe_out_check:
             self._wipe_out_check = False
             self.offer_new_session_if_wiped_out()
+
+    def _refresh_journal_state(self) -> None:
+        """The journal's write failure shown while it lasts: the red line, a notice when it starts and ends, and
+        the ticket disabled (the desk refuses orders then anyway)."""
+        ok = self.desk.journal_available
+        problem = self.desk.journal_problem or "The journal cannot be written."
+        self.journal_banner.setText("" if ok else problem)
+        self.journal_banner.setVisible(not ok)
+        self.ticket.setEnabled(ok)
+        self.ticket.setToolTip("" if ok else problem)
+        if ok is not self._journal_ok:
+            ts = self.desk.clock_ms or 0
+            self.notify(Notice(ts, f"{hhmm(ts)} {problem}", "alert", important=True) if not ok else
+                        Notice(ts, f"{hhmm(ts)} The journal writes again: nothing was lost.", "good"))
+        self._journal_ok = ok
 
     def _forget_notice(self, notice: LiquidationNotice) -> None:
         if notice in self.liquidation_notices:
@@ -424,7 +461,7 @@ class MainWindow(QMainWindow):
             for f in self.desk.fills()
             if f.symbol == symbol and not f.is_liquidation
         ]
-        for report in getattr(self.desk, "liquidation_reports", ()):
+        for report in self.desk.liquidation_reports:
             for p in report.positions:
                 if p.symbol == symbol:
                     markers.append(Marker(report.ts_ms / 1000.0, float(p.mark_price), "liquidation",
@@ -513,7 +550,7 @@ class MainWindow(QMainWindow):
     # --- actions ---------------------------------------------------------------------------------------
 
     def toggle_play(self) -> None:
-        if getattr(self.desk, "finished", False):
+        if self.desk.finished:
             ts = self.desk.clock_ms or 0
             self.notify(Notice(ts, f"{hhmm(ts)} Nothing left to play: the replay's data has ended. "
                                "Start a new session to replay again.", "info"))
@@ -545,9 +582,8 @@ class MainWindow(QMainWindow):
         if self.wipe_out_offer is not None:
             self.wipe_out_offer.close()
             self.wipe_out_offer = None
-        stats = getattr(self, "statistics_view", None)  # the Statistics window (issue 7.5) shows the old session
-        if stats is not None:
-            stats.close()
+        if self.statistics_view is not None:  # it shows the old session
+            self.statistics_view.close()
             self.statistics_view = None
         self.desk = desk
         self.timeframe = "1m"  # the rebuilt chart toolbar starts on 1m: so does the chart
@@ -563,24 +599,44 @@ class MainWindow(QMainWindow):
         self.session_switched.emit(old, desk)
 
     def _connect_transfer(self) -> None:
-        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export`` when this build has them."""
-        try:
-            from hexdesk.ui import import_export  # type: ignore[attr-defined]
-        except ImportError:
-            return  # the items stay visible, disabled, saying they are coming
+        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export``."""
         self.export_requested.connect(lambda: import_export.export_dialog(self, self.desk))
         self.import_requested.connect(lambda: import_export.import_dialog(
-            self, getattr(self.desk, "journal", None), on_imported=self._show_imported))
+            self, self.desk.journal, on_imported=self.show_imported))
         update_file_menu(self)
 
-    def _show_imported(self, outcome: Any) -> None:
-        """An import made a new session: show it in the session list (imported real trades are read-only)."""
-        dialog = self.open_sessions("list")
-        session_id = getattr(outcome, "session_id", None)
-        if dialog is not None and session_id is not None:
-            dialog.select_session(session_id)
+    def export_session(self, kind: ExportKind, path: Path | str) -> int | None:
+        """Export this session (trades / fills / orders CSV, or a backup) to ``path``: File > Export without the
+        file dialog. The row count, or None when it failed (the error is shown)."""
+        return import_export.export_dialog(self, self.desk, kind, path)
 
-    def set_session_manager(self, sessions: Any) -> None:
+    def import_session(self, path: Path | str) -> ImportOutcome | None:
+        """Import a backup or a Binance trade history from ``path`` into a new session: File > Import without the
+        file dialog; then ``show_imported``."""
+        return import_export.import_dialog(self, self.desk.journal, path, on_imported=self.show_imported)
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask yes / no (tests replace this)."""
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_imported(self, outcome: ImportOutcome) -> None:
+        """An import made a new session. A backup is a practice session: offer to open it. Imported real trades
+        (a journal-only session, read-only: nothing to replay) are shown in the Statistics window over all the
+        journal's sessions, and the Sessions list, with the new session selected, says where they are."""
+        if self.sessions is None:
+            return
+        summary = self.sessions.journal.session(outcome.session_id)
+        if not summary.journal_only:
+            if self.confirm("Imported", f"{outcome.message}\n\nOpen “{outcome.name}” now?"):
+                self.switch_session(self.sessions.open(outcome.session_id))
+            return
+        self.show_statistics().scope_box.setCurrentText(ALL_SESSIONS)
+        dialog = self.open_sessions("list")
+        if dialog is not None:
+            dialog.select_session(outcome.session_id)
+
+    def set_session_manager(self, sessions: SessionManager) -> None:
         """The app's ``SessionManager`` (when it was not given to the constructor)."""
         self.sessions = sessions
         update_file_menu(self)
@@ -592,7 +648,7 @@ class MainWindow(QMainWindow):
             return None
         if self.session_dialog is not None:
             self.session_dialog.close()
-        dialog = SessionDialog(self.sessions, getattr(self.desk, "session_id", None), self)
+        dialog = SessionDialog(self.sessions, self.desk.session_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.tabs.setCurrentIndex(1 if tab == "new" else 0)
         dialog.deskOpened.connect(self.switch_session)
@@ -602,18 +658,9 @@ class MainWindow(QMainWindow):
         return dialog
 
     def start_balance(self) -> Decimal | None:
-        """The session's starting balance (from the desk, else its journal summary)."""
-        value = getattr(self.desk, "start_balance", None)
-        if value is not None:
-            return Decimal(value)
-        sid = getattr(self.desk, "session_id", None)
-        if sid is None:
-            return None
-        journal = getattr(self.desk, "journal", None)
-        if callable(getattr(journal, "session", None)):
-            return Decimal(journal.session(sid).start_balance)
-        sessions = getattr(self.desk, "sessions", None)
-        for summary in sessions() if callable(sessions) else ():
+        """The session's starting balance, from its journal summary (None without a journal)."""
+        sid = self.desk.session_id
+        for summary in self.desk.sessions() if sid is not None else ():
             if summary.id == sid:
                 return Decimal(summary.start_balance)
         return None

@@ -1,10 +1,9 @@
 """The window's menu bar: File (sessions, import, export, quit), View (which panels show), Help (issue 7.2).
 
 Menus only trigger what the window already offers: ``window.open_sessions(tab)``, the ``import_requested`` /
-``export_requested`` signals (connected by whoever provides import and export; until something is connected
-the items show, disabled, saying so), ``window.quit_action``. View toggles look the panel up on the window when
-toggled, so they keep working after ``switch_session`` rebuilt the panels. ``add_view_toggle`` lets later panels
-(Trades, Statistics) add theirs.
+``export_requested`` signals (the window connects them to ``hexdesk.ui.import_export``), ``window.quit_action``.
+View toggles look the panel up on the window when toggled, so they keep working after ``switch_session`` rebuilt
+the panels. ``add_view_toggle`` lets later panels add theirs.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaMethod, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QMessageBox, QVBoxLayout, QWidget
 
@@ -23,7 +22,7 @@ from hexdesk.ui import theme
 if TYPE_CHECKING:
     from hexdesk.ui.main_window import MainWindow
 
-NOT_CONNECTED_TIP = "Coming: import and export are not available in this build yet"
+NO_JOURNAL_TIP = "Import needs the journal: start HexDesk with a journal file to import into a new session"
 NO_SESSIONS_TIP = "Sessions need the journal: start HexDesk with a journal file to manage sessions"
 
 
@@ -83,12 +82,9 @@ def build_menus(window: MainWindow) -> Menus:
     add_view_toggle(window, menus, "Tables", lambda on: window.tabs.setVisible(on))
     add_view_toggle(window, menus, "Journal", lambda on: window.set_tab_visible("Journal", on))
     add_view_toggle(window, menus, "Ticket", lambda on: window.ticket_scroll.setVisible(on))
-    if hasattr(window, "trades_tab"):  # issue 7.3's Trades tab, when this build has it
-        add_view_toggle(window, menus, "Trades", lambda on: window.set_tab_visible("Trades", on))
-    statistics = getattr(window, "statistics_action", None)  # issue 7.5's Statistics window
-    if statistics is not None:
-        view.addSeparator()
-        view.addAction(statistics)
+    add_view_toggle(window, menus, "Trades", lambda on: window.set_tab_visible("Trades", on))
+    view.addSeparator()
+    view.addAction(window.statistics_action)
     update_file_menu(window, menus)
     return menus
 
@@ -122,21 +118,17 @@ def add_view_toggle(window: MainWindow, menus: Menus, name: str, show: Callable[
     return action
 
 
-def _connected(window: MainWindow, signal: object) -> bool:
-    return window.isSignalConnected(QMetaMethod.fromSignal(signal))
-
-
 def update_file_menu(window: MainWindow, menus: Menus | None = None) -> None:
-    """Enable what can be done now: sessions need a session manager, import / export a connected handler."""
+    """Enable what can be done now: sessions need a session manager, import a journal to import into (export
+    works without one: the fills this run has seen)."""
     menus = menus or window.menus
     has_sessions = window.sessions is not None
     for a in (menus.new_session, menus.open_session):
         a.setEnabled(has_sessions)
         a.setToolTip("" if has_sessions else NO_SESSIONS_TIP)
-    for a, signal in ((menus.import_action, window.import_requested), (menus.export_action, window.export_requested)):
-        on = _connected(window, signal)
-        a.setEnabled(on)
-        a.setToolTip("" if on else NOT_CONNECTED_TIP)
+    has_journal = window.desk.journal is not None
+    menus.import_action.setEnabled(has_journal)
+    menus.import_action.setToolTip("" if has_journal else NO_JOURNAL_TIP)
 
 
 def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:

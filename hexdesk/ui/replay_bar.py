@@ -76,7 +76,7 @@ class ReplayBar(QWidget):
 
     def refresh(self) -> None:
         paused = self.desk.paused
-        ended = bool(getattr(self.desk, "finished", False))
+        ended = self.desk.finished
         self.playButton.setChecked(not paused)
         self.playButton.setText("■ Ended" if ended else "▶ Play" if paused else "❚❚ Pause")
         self.stepButton.setEnabled(paused and not ended)

@@ -332,8 +332,8 @@ class StatisticsView(QWidget):
 
     def _journal_sessions(self) -> list[int] | None:
         """The ids of the journal's sessions, oldest first (None without a journal)."""
-        journal = getattr(self.desk, "journal", None)
-        if journal is None or not hasattr(journal, "sessions"):
+        journal = self.desk.journal
+        if journal is None:
             return None
         return sorted(s.id for s in journal.sessions())
 
@@ -366,7 +366,7 @@ class StatisticsView(QWidget):
     def refresh(self, *_: object) -> None:
         """Re-read the desk (new trades, new notes) and show the statistics for the current filter."""
         ids = self._journal_sessions() if self.all_sessions else None
-        self._all = sessions_table(self.desk.journal, ids) if ids else None  # type: ignore[attr-defined]
+        self._all = sessions_table(self.desk.journal, ids) if ids else None
         self._seen = self._signature() if self._all is not None else None
         everything = self._statistics(None)
         if self._all is not None:

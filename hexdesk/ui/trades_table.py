@@ -108,8 +108,7 @@ class TradesTable(DeskTable):
         self.selectionModel().selectionChanged.connect(self._on_selection)
 
     def refresh(self) -> None:
-        trades = getattr(self.desk, "trades", None)
-        rows: list[Any] = list(reversed(trades())) if trades is not None else []
+        rows: list[Any] = list(reversed(self.desk.trades()))
         keep = self.selected_key
         self.rows_model.set_rows(rows)
         if keep is not None:

@@ -16,7 +16,6 @@ from hexdesk.engine.rebuild import rebuild
 from hexdesk.storage.backup import FORMAT, VERSION, BackupError, import_backup, session_backup, write_backup
 from hexdesk.storage.binance_import import parse_trade_history, to_fill_rows
 from hexdesk.storage.journal import Journal
-from hexdesk.storage.views import SessionSummary
 from tests.engine._exchange_helpers import BTC, H, exact_exchange
 
 DAY = 86_400_000
@@ -128,6 +127,8 @@ CORRUPTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "bad mode": (_set(("session", "mode"), "paper"), r"^session: mode 'paper'"),
     "bad rating": (_set(("notes",), {"BTCUSDT:1": {"rating": 9}}), r"^note 'BTCUSDT:1': rating 9 is not 1..5"),
     "bad day": (_set(("day_notes",), {"2025-02-30": "x"}), r"^day note '2025-02-30': not a YYYY-MM-DD day"),
+    "bad cursor": (_set(("resume",), {"market": None, "cursor": ["12:00", "BTCUSDT"]}), r"^resume: cursor"),
+    "bad market": (_set(("resume",), {"market": {"now_ms": 1}, "cursor": None}), r"^resume: the market view"),
 }
 
 
@@ -177,32 +178,18 @@ def test_a_failure_while_writing_rolls_everything_back(db: Journal, source: int,
         reopened.close()
 
 
-def test_notes_the_journal_cannot_store_yet_are_refused_not_dropped(db: Journal, source: int,
-                                                                    tmp_path: Path) -> None:
-    if hasattr(db, "save_trade_note"):
-        pytest.skip("this journal stores trade notes (test_notes_and_day_notes_round_trip covers it)")
-    doc = _doc(db, source)
-    doc["notes"] = {"BTCUSDT:1": {"notes": "chased", "rating": 2, "tags": ["fomo"]}}
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps(doc))
-    with pytest.raises(BackupError, match="save_trade_note"):
-        import_backup(db, path)
-    assert len(db.sessions()) == 1
-
-
-@pytest.mark.skipif(not hasattr(Journal, "save_trade_note"), reason="trade notes arrive with migration 0002")
 def test_notes_and_day_notes_round_trip(db: Journal, source: int, tmp_path: Path) -> None:
-    db.save_trade_note(source, "BTCUSDT:1", notes="chased the move", setup="breakout", rating=2,  # type: ignore[attr-defined]
+    db.save_trade_note(source, "BTCUSDT:1", notes="chased the move", setup="breakout", rating=2,
                        tags=("fomo", "late"))
     day = "2024-10-04"
-    db.save_day_note(source, day, "=tired, slept badly")  # type: ignore[attr-defined]
+    db.save_day_note(source, day, "=tired, slept badly")
     path = tmp_path / "b.json"
     write_backup(db, source, path)
     new = import_backup(db, path)
-    note = db.trade_note(new, "BTCUSDT:1")  # type: ignore[attr-defined]
+    note = db.trade_note(new, "BTCUSDT:1")
     assert (note.notes, note.setup, note.rating, set(note.tags)) == ("chased the move", "breakout", 2,
                                                                     {"fomo", "late"})
-    assert db.day_note(new, day) == "=tired, slept badly"  # type: ignore[attr-defined]
+    assert db.day_note(new, day) == "=tired, slept badly"
 
 
 def test_backup_document_is_stable(db: Journal, source: int) -> None:
@@ -211,18 +198,16 @@ def test_backup_document_is_stable(db: Journal, source: int) -> None:
     assert a == b and copy.deepcopy(a)["account"]["open_orders"]
 
 
-@pytest.mark.skipif("journal_only" not in SessionSummary.__dataclass_fields__,
-                    reason="journal-only sessions arrive with migration 0002")
 def test_journal_only_session_round_trips_its_imported_fills(db: Journal, tmp_path: Path) -> None:
     history = parse_trade_history(
         "Date(UTC),Symbol,Side,Price,Quantity,Amount,Fee,Fee Coin,Realized Profit\n"
         "2025-03-01 14:05:09,BTCUSDT,SELL,85000.00,0.010,850.00,0.00063750,BNB,9.999\n"
         "2025-03-01 12:00:01,BTCUSDT,BUY,84000.10,0.010,840.001,0.4200005,USDT,0\n"
     )
-    sid = db.start_session("Real", "live", "binance:h.csv", D(0), {}, journal_only=True)  # type: ignore[call-arg]
-    db.record_imported_fills(sid, to_fill_rows(history))  # type: ignore[attr-defined]
+    sid = db.start_session("Real", "live", "binance:h.csv", D(0), {}, journal_only=True)
+    db.record_imported_fills(sid, to_fill_rows(history))
     path = tmp_path / "real.json"
     write_backup(db, sid, path)
     new = import_backup(db, path)
     assert db.fills(new) == db.fills(sid) and db.fills(new)[1].fee_asset == "BNB"
-    assert db.session(new).journal_only  # type: ignore[attr-defined]
+    assert db.session(new).journal_only

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hexdesk.engine.enums import LiquidityRole, MarginMode, OrderStatus, OrderType, Side
@@ -34,6 +35,7 @@ from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.risk import OrderPreview, PositionSizing, PreviewContext, preview_order, size_position
 from hexdesk.market.candles import Candle, CandleSeries, load_bundled
 from hexdesk.market.replay import PriceTick, candle_ticks
+from hexdesk.storage.views import ScreenshotRow, TradeNote
 
 try:  # the real change type when the service imports (it needs the engine's Exchange)
     from hexdesk.service import DeskChange
@@ -57,31 +59,6 @@ class FakeResult:
     order: Order | None = None
     rejection: Rejection | None = None
     events: tuple[Event, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FakeTradeNote:
-    """Same fields as ``storage.views.TradeNote``."""
-
-    trade_key: str
-    notes: str = ""
-    setup: str = ""
-    mistakes: str = ""
-    emotion: str = ""
-    rating: int | None = None
-    tags: tuple[str, ...] = ()
-    updated_at: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FakeScreenshot:
-    """A stored screenshot: what ``storage.views.ScreenshotRow`` holds, plus the PNG bytes themselves."""
-
-    trade_key: str
-    kind: str
-    sha256: str
-    ts_ms: int
-    png: bytes
 
 
 @dataclass
@@ -453,28 +430,30 @@ class FakeDesk:
     # real desk's journal commits before it returns.
 
     session_id: int | None = 1
+    journal: None = None  # no Journal behind the fake: the dicts below stand in for it
     journal_available: bool = True  # False: the journal cannot write just now (disk full...); see journal_problem
     journal_problem: str | None = None
     start_balance: Decimal | None = None  # None: the same as ``balance``
 
-    journal_store: dict = field(default_factory=lambda: {"notes": {}, "days": {}, "shots": {}, "saves": []})
+    journal_store: dict = field(default_factory=lambda: {"notes": {}, "days": {}, "shots": {}, "png": {}, "saves": []})
 
     def _journal(self) -> dict:
         return self.journal_store
 
-    def trade_note(self, trade_key: str) -> FakeTradeNote | None:
+    def trade_note(self, trade_key: str) -> TradeNote | None:
         return self._journal()["notes"].get(trade_key)
 
-    def trade_notes(self) -> dict[str, FakeTradeNote]:
+    def trade_notes(self) -> dict[str, TradeNote]:
         return dict(self._journal()["notes"])
 
     def save_trade_note(self, trade_key: str, **fields: object) -> None:
         """Like ``Journal.save_trade_note``: a field given as None is left unchanged."""
         store = self._journal()
         store["saves"].append((trade_key, dict(fields)))
-        old = store["notes"].get(trade_key) or FakeTradeNote(trade_key)
+        old = store["notes"].get(trade_key) or TradeNote(trade_key)
         changes = {k: (tuple(v) if k == "tags" else v) for k, v in fields.items() if v is not None}
-        store["notes"][trade_key] = replace(old, **changes, updated_at=f"save {len(store['saves'])}")
+        saved_at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=len(store["saves"]))
+        store["notes"][trade_key] = replace(old, **changes, updated_at=saved_at)
 
     @property
     def note_saves(self) -> list[tuple[str, dict]]:
@@ -490,11 +469,18 @@ class FakeDesk:
     def add_screenshot(self, trade_key: str, kind: str, png: bytes) -> str:
         sha = hashlib.sha256(png).hexdigest()
         rows = self._journal()["shots"].setdefault(trade_key, [])
-        rows.append(FakeScreenshot(trade_key, kind, sha, self._clock, png))
+        rows.append(ScreenshotRow(trade_key, kind, sha, self._clock or 0, datetime.now(UTC), None))
+        self._journal()["png"][sha] = png
         return sha
 
-    def screenshots(self, trade_key: str) -> list[FakeScreenshot]:
+    def screenshots(self, trade_key: str) -> list[ScreenshotRow]:
         return list(self._journal()["shots"].get(trade_key, ()))
+
+    def screenshot_png(self, sha256: str) -> bytes:
+        try:
+            return self._journal()["png"][sha256]
+        except KeyError:
+            raise FileNotFoundError(sha256) from None
 
     def sessions(self) -> list:
         """The journal's sessions (the window asks for the starting balance of its own)."""

@@ -11,28 +11,40 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from hexdesk.storage.views import SessionStatus
 from tests.ui.fake_desk import FakeDesk
 
 
 @dataclass(frozen=True, slots=True)
 class FakeSummary:
-    """The fields of ``storage.views.SessionSummary`` the session list shows (issue 7 adds status, last_used_at)."""
+    """The fields of ``storage.views.SessionSummary`` the session list shows, given as the list shows them (a
+    balance rather than PnL totals), plus the round-trip count the dialog would otherwise count from the
+    journal's fills."""
 
     id: int
     name: str
     start_balance: Decimal
     balance: Decimal  # start_balance + net_pnl
-    status: str = "active"
+    status: SessionStatus = SessionStatus.ACTIVE
     trade_count: int = 0
     last_used_at: datetime | None = None
     started_at: datetime = field(default_factory=lambda: datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
     dataset: str = "BTCUSDT-2025-03,ETHUSDT-2025-03"
     blind: bool = False
+    journal_only: bool = False
     archived_from_id: int | None = None
+    fill_count: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", SessionStatus(self.status))
 
     @property
     def net_pnl(self) -> Decimal:
         return self.balance - self.start_balance
+
+    @property
+    def read_only(self) -> bool:
+        return self.status is SessionStatus.ARCHIVED or self.journal_only
 
 
 class FakeSessionManager:

@@ -18,12 +18,12 @@ from hexdesk.storage.journal import Journal
 from hexdesk.ui import import_export
 from hexdesk.ui.main_window import MainWindow
 from tests.storage.test_binance_import import WEB_BASIC
-from tests.test_service_transfer import BNB_HISTORY, ImportingJournal
+from tests.test_service_transfer import BNB_HISTORY
 
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = ImportingJournal.open(tmp_path / "j.db")
+    j = Journal.open(tmp_path / "j.db")
     yield j
     j.close()
 

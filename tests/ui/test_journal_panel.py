@@ -139,7 +139,7 @@ def test_entry_and_exit_are_photographed_with_the_trade_key(qtbot, window, desk)
     desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, D("0.100")))
     key = f"BTCUSDT:{desk.fills()[0].trade_id}"  # the contract: the opening fill's engine trade id
     qtbot.waitUntil(lambda: shots(desk, key) == ["entry"])
-    png = desk.screenshots(key)[0].png
+    png = desk.screenshot_png(desk.screenshots(key)[0].sha256)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     image = QPixmap()
     assert image.loadFromData(png, "PNG")
@@ -223,57 +223,19 @@ def test_while_the_journal_cannot_write_the_edit_waits_and_says_so(qtbot, panel,
     assert not panel.pending and not panel.saveStatus.isVisible()
 
 
-class _StubJournal:
-    """The Journal's own signatures (session id first), for a desk that does not forward them."""
+def test_a_real_desk_keeps_the_notes_in_its_journal(qtbot):
+    from hexdesk.service import open_replay_session
+    from hexdesk.storage.journal import Journal
 
-    def __init__(self) -> None:
-        self.notes: dict = {}
-        self.days: dict = {}
-        self.shots: list = []
-
-    def trade_note(self, session_id, trade_key):
-        return self.notes.get((session_id, trade_key))
-
-    def trade_notes(self, session_id):
-        return {k: v for (s, k), v in self.notes.items() if s == session_id}
-
-    def save_trade_note(self, session_id, trade_key, **fields):
-        from tests.ui.fake_desk import FakeTradeNote
-
-        self.notes[(session_id, trade_key)] = FakeTradeNote(trade_key, **fields)
-
-    def day_note(self, session_id, day):
-        return self.days.get((session_id, day), "")
-
-    def save_day_note(self, session_id, day, text):
-        self.days[(session_id, day)] = text
-
-    def add_screenshot(self, session_id, trade_key, kind, png, ts_ms):
-        self.shots.append((session_id, trade_key, kind, ts_ms))
-        return "sha"
-
-    def screenshots(self, session_id, trade_key):
-        return []
-
-
-class _DeskWithJournalOnly:
-    """A desk that has a journal and a session id but none of the forwarding methods."""
-
-    journal_available = True
-
-    def __init__(self) -> None:
-        self.journal = _StubJournal()
-        self.session_id = 42
-        self.clock_ms = 1_740_960_000_000  # 2025-03-03 00:00 UTC
-
-
-def test_a_desk_without_forwarding_methods_is_journaled_through_its_journal(qtbot):
-    desk = _DeskWithJournalOnly()
+    journal = Journal.in_memory()
+    desk = open_replay_session(journal, ("BTCUSDT-2025-03",), paused=True)
     panel = JournalPanel(desk)
     qtbot.addWidget(panel)
-    panel.show_trade("ETHUSDT:5")
+    panel.show_trade("BTCUSDT:5")
     qtbot.keyClicks(panel.notesInput, "via the journal")
     qtbot.keyClicks(panel.dayNoteInput, "day")
     panel.flush()
-    assert desk.journal.notes[(42, "ETHUSDT:5")].notes == "via the journal"
-    assert desk.journal.days[(42, "2025-03-03")] == "day"
+    assert journal.trade_note(desk.session_id, "BTCUSDT:5").notes == "via the journal"
+    assert journal.day_notes(desk.session_id) == {panel.day: "day"}
+    desk.close()
+    journal.close()

@@ -144,3 +144,20 @@ def test_jump_buttons_ask_the_desk_to_jump(qtbot, window, desk):
     qtbot.mouseClick(window.replay_bar.jumpHourButton, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.replay_bar.jumpDayButton, Qt.MouseButton.LeftButton)
     assert desk.replay_calls[-2:] == ["jump 60", "jump 1440"]
+
+
+def test_a_journal_that_cannot_write_is_a_red_line_and_a_blocked_ticket(qtbot, window, desk):
+    from hexdesk.service import DeskChange
+
+    assert not window.journal_banner.isVisible() and window.ticket.isEnabled()
+    desk.journal_available = False
+    desk.journal_problem = "The journal cannot be written: disk full. The replay is paused and trading is blocked."
+    desk.publish(DeskChange())  # what the desk publishes when a write fails
+    qtbot.waitUntil(lambda: window.journal_banner.isVisible())
+    assert "disk full" in window.journal_banner.text() and not window.ticket.isEnabled()
+    assert "disk full" in window.notifications.texts()[0]
+    desk.journal_available, desk.journal_problem = True, None
+    desk.publish(DeskChange())  # ... and when a retry succeeds
+    qtbot.waitUntil(lambda: not window.journal_banner.isVisible())
+    assert window.ticket.isEnabled()
+    assert "writes again" in window.notifications.texts()[0]  # newest first

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from hexdesk.ui.main_window import MainWindow
-from hexdesk.ui.menus import NO_SESSIONS_TIP, NOT_CONNECTED_TIP, shortcut_rows, show_shortcuts
+from hexdesk.ui.menus import NO_JOURNAL_TIP, NO_SESSIONS_TIP, shortcut_rows, show_shortcuts, update_file_menu
 from tests.ui.fake_desk import FakeDesk
 from tests.ui.fake_sessions import FakeSessionManager, FakeSummary
 
@@ -32,9 +32,7 @@ def test_the_menus_and_their_items(window):
     assert window.quit_action.shortcut().toString() == "Ctrl+Q"
     assert m.new_session.shortcut().toString() == "Ctrl+N"
     assert m.open_session.shortcut().toString() == "Ctrl+O"
-    later = (["Trades"] if hasattr(window, "trades_tab") else []) + (
-        ["Statistics…"] if hasattr(window, "statistics_action") else [])  # issue 7.3 / 7.5, in builds that have them
-    assert titles(m.view) == ["Notifications", "Tables", "Journal", "Ticket", *later]
+    assert titles(m.view) == ["Notifications", "Tables", "Journal", "Ticket", "Trades", "Statistics…"]
     assert titles(m.help) == ["Keyboard shortcuts", "About HexDesk"]
 
 
@@ -53,19 +51,16 @@ def test_session_items_need_a_session_manager(qtbot, window):
     assert window.session_dialog.tabs.currentIndex() == 0
 
 
-def test_import_and_export_open_their_dialogs(window, monkeypatch):
-    from hexdesk.ui import import_export
-
+def test_import_needs_a_journal_export_does_not(window, monkeypatch):
     m = window.menus
-    for action in (m.import_action, m.export_action):
-        assert action.isVisible() and action.isEnabled()
-        assert action.toolTip() != NOT_CONNECTED_TIP
-    asked: list[str] = []
-    monkeypatch.setattr(import_export, "export_dialog", lambda w, desk: asked.append("export"))
-    monkeypatch.setattr(import_export, "import_dialog", lambda w, journal, on_imported=None: asked.append("import"))
+    update_file_menu(window)  # what opening the File menu does
+    assert m.import_action.isVisible() and not m.import_action.isEnabled()  # the fake desk has no journal
+    assert m.import_action.toolTip() == NO_JOURNAL_TIP
+    assert m.export_action.isEnabled()
+    asked: list[object] = []
+    monkeypatch.setattr("hexdesk.ui.import_export.export_dialog", lambda parent, desk: asked.append(desk))
     m.export_action.trigger()
-    m.import_action.trigger()
-    assert asked == ["export", "import"]
+    assert asked == [window.desk]  # the export dialog, for the desk shown now
 
 
 def test_view_toggles_hide_panels_and_keep_them_hidden_across_a_switch(qtbot, window):

@@ -3,7 +3,6 @@ of a new session after a wipe-out. Against a fake session manager (the contract'
 
 from __future__ import annotations
 
-from dataclasses import dataclass as _dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -304,27 +303,13 @@ def test_no_offer_while_enough_is_left(qtbot):
     assert window.wipe_out_offer is None
 
 
-def test_the_spec_is_handed_over_as_the_services_session_spec(monkeypatch):
-    """make_spec fills whatever SessionSpec the service defines, by its field names (aliases included)."""
-    import sys
-    import types
-    from dataclasses import dataclass
-
+def test_the_spec_is_handed_over_as_the_services_session_spec():
+    from hexdesk.service import SessionSpec
     from hexdesk.ui.session_dialog import make_spec
 
-    @dataclass(frozen=True)
-    class SessionSpec:
-        name: str | None = None
-        start_balance: Decimal | None = None
-        datasets: tuple[str, ...] = ()
-        blind: bool = False
-        seed: int | None = None
-
-    module = types.ModuleType("hexdesk.service.sessions")
-    module.SessionSpec = SessionSpec
-    monkeypatch.setitem(sys.modules, "hexdesk.service.sessions", module)
-    ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True)
-    assert make_spec(ours) == SessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), True, None)
+    ours = NewSessionSpec("n", D("5000.5"), ("BTCUSDT-2025-03",), blind=True, speed=4.0, funding_rate=D("0.0002"))
+    assert make_spec(ours) == SessionSpec(name="n", balance=D("5000.5"), datasets=("BTCUSDT-2025-03",), blind=True,
+                                          speed=4.0, funding_rate=D("0.0002"))
 
 
 def test_trades_are_counted_from_the_journals_fills_when_the_summary_has_no_count(qtbot):
@@ -344,16 +329,13 @@ def test_trades_are_counted_from_the_journals_fills_when_the_summary_has_no_coun
     ]
     assert count_round_trips(fills) == 4
 
-    @_dataclass(frozen=True)
-    class Summary:
-        id: int
-        name: str
-        start_balance: Decimal
-        net_pnl: Decimal
-        fill_count: int
+    from datetime import UTC, datetime
+
+    from hexdesk.storage.views import SessionMode, SessionSummary
 
     manager = FakeSessionManager()
-    manager.summaries = [Summary(1, "from the journal", D("100"), D("0"), 7)]
+    manager.summaries = [SessionSummary(1, "from the journal", SessionMode.REPLAY, "BTCUSDT-2025-03",
+                                        datetime(2026, 11, 1, tzinfo=UTC), None, D("100"), "test", {}, fill_count=7)]
     manager.journal = SimpleNamespace(fills=lambda sid: fills if sid == 1 else [])
     d = SessionDialog(manager)
     qtbot.addWidget(d)

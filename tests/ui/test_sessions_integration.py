@@ -1,8 +1,4 @@
-"""The window, the session dialog and the journal panel on a real TradingDesk, Journal and SessionManager.
-
-Skipped until ``hexdesk.service.sessions`` (the "resume" branch) is present; after the merge it checks that the UI
-written against the contract works with the real thing.
-"""
+"""The window, the session dialog and the journal panel on a real TradingDesk, Journal and SessionManager."""
 
 from __future__ import annotations
 
@@ -11,13 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-sessions = pytest.importorskip("hexdesk.service.sessions")
-
-from hexdesk.engine.enums import Side  # noqa: E402
-from hexdesk.engine.orders import OrderRequest  # noqa: E402
-from hexdesk.storage.journal import Journal  # noqa: E402
-from hexdesk.ui.journal_panel import SAVE_DELAY_MS  # noqa: E402
-from hexdesk.ui.main_window import MainWindow  # noqa: E402
+from hexdesk.engine.enums import Side
+from hexdesk.engine.orders import OrderRequest
+from hexdesk.service import sessions
+from hexdesk.storage.journal import Journal
+from hexdesk.ui.journal_panel import SAVE_DELAY_MS
+from hexdesk.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -56,8 +51,7 @@ def test_new_session_typed_in_the_dialog_trade_journal_and_switch_back(qtbot, jo
     desk.submit(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.010")))
     key = window.open_trades["BTCUSDT"]
     assert key == f"BTCUSDT:{desk.fills()[0].trade_id}"
-    if hasattr(desk, "trades"):  # the Trades branch keys round trips the same way (the contract's trade_key)
-        assert [t.trade_key for t in desk.trades()] == [key]
+    assert [t.trade_key for t in desk.trades()] == [key]  # the Trades tab keys round trips the same way
     qtbot.waitUntil(lambda: [s.kind for s in journal.screenshots(desk.session_id, key)] == ["entry"])
     assert journal.screenshot_png(journal.screenshots(desk.session_id, key)[0].sha256).startswith(b"\x89PNG")
 
