@@ -70,7 +70,7 @@ def test_a_batch_through_a_resting_limit_fills_it_where_the_path_crosses() -> No
             ex.on_ticks(BTC, ts, prices, 2)
         else:
             for t, p in zip(ts, prices, strict=True):
-                ex.on_tick(BTC, t, D(p) / 100)
+                ex.on_tick(BTC, t, D(f"{p}e-2"))  # as the replay makes prices: 59989.00
         fills = [e for e in ex.events if type(e).__name__ == "OrderFilled"]
         assert len(fills) == 1 and fills[0].ts_ms == ts[10]
         events.append([repr(e) for e in ex.events])
