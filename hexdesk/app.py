@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -22,10 +23,9 @@ from hexdesk import __version__
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from hexdesk.service import TradingDesk
-    from hexdesk.storage.journal import Journal
     from hexdesk.ui.main_window import MainWindow
 
 os.environ.setdefault("QT_API", "pyside6")
@@ -165,22 +165,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from hexdesk.storage.journal import Journal, JournalCorrupt
     from hexdesk.storage.paths import resolve_db_path
 
     # Qt first: a machine without a usable display aborts here, before the journal is touched.
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
-    db_path = _db_path(args, resolve_db_path)
-    try:
-        journal = Journal.open(db_path)
-    except JournalCorrupt as exc:
-        print(f"hexdesk: {exc}\nThe file was left untouched. Move it aside or pass --db NEW_PATH.", file=sys.stderr)
-        return 2
-    try:
-        return _run_gui(app, args, journal)
-    finally:
-        journal.close()
+    return _run_gui(app, args, _db_path(args, resolve_db_path))
 
 
 def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], Path]) -> Path:
@@ -190,7 +180,7 @@ def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], P
     return resolve_db_path(args.db)
 
 
-def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> int:
+def _run_gui(app: QApplication, args: argparse.Namespace, db_path: Path) -> int:
     import qasync
 
     from hexdesk.service import (
@@ -203,8 +193,9 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
     from hexdesk.ui.main_window import MainWindow
 
     desk = open_replay_session(
-        journal,
+        None,
         tuple(dict.fromkeys(args.dataset or DEFAULT_DATASETS)),
+        defer_journal=True,  # opened right after the first paint: _open_journal_after_first_paint
         balance=args.balance or DEFAULT_BALANCE,
         speed=args.speed or DEFAULT_SPEED,
         funding_rate=DEFAULT_FUNDING_RATE if args.funding_rate is None else args.funding_rate,
@@ -220,7 +211,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
     asyncio.set_event_loop(loop)
     try:
         # asyncio.run(..., loop_factory=) needs Python 3.12; this is its 3.11 equivalent.
-        session = loop.create_task(_session(app, desk, window, args))
+        session = loop.create_task(_session(app, desk, window, args, db_path))
         session.add_done_callback(lambda _task: loop.stop())
         loop.run_forever()
         if not session.done():  # Qt was told to quit from elsewhere (app.quit(), the session manager): wind down
@@ -229,6 +220,8 @@ def _run_gui(app: QApplication, args: argparse.Namespace, journal: Journal) -> i
         return session.result()
     finally:
         desk.close()
+        if desk.journal is not None:
+            desk.journal.close()
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -244,10 +237,16 @@ def _fit_to_screen(window: MainWindow) -> None:
         window.move(free.topLeft())
 
 
-async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
-    """Run the replay until the window closes, or until the screenshot is taken."""
+async def _session(
+    app: QApplication, desk: TradingDesk, window: MainWindow, args: argparse.Namespace, db_path: Path
+) -> int:
+    """Open the journal once the window has painted, then run the replay until the window closes, or until the
+    screenshot is taken."""
     replay = asyncio.create_task(desk.run())
     try:
+        refused = await _open_journal_after_first_paint(desk, window, db_path)
+        if refused is not None:
+            return refused
         if args.screenshot:
             return await _screenshot(desk, window, args)
         closed = asyncio.Event()
@@ -260,6 +259,77 @@ async def _session(app: QApplication, desk: TradingDesk, window: MainWindow, arg
     finally:
         replay.cancel()
         await asyncio.gather(replay, return_exceptions=True)
+
+
+# --- cold start (issue 10.3): paint first, open the journal right after ---------------------------------------------
+
+EXIT_AFTER_PAINT = "HEXDESK_EXIT_AFTER_PAINT"
+"""Set (to anything) to exit once the journal is open, printing when the chart first painted and when the journal
+opened, in seconds since the interpreter started (benchmarks/cold_start.py)."""
+
+
+def _since_start() -> float:
+    """Seconds since this process started (Linux /proc; elsewhere since hexdesk.app was imported)."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
+
+
+async def _first_paint(widget: QWidget, timeout_s: float = 5.0) -> None:
+    """Wait until ``widget`` or one of its children has painted (at most ``timeout_s``: a hidden window never
+    paints, and the journal must open anyway)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    painted = asyncio.Event()
+
+    class _Watch(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and (
+                obj is widget or widget.isAncestorOf(obj)
+            ):
+                painted.set()
+            return False
+
+    app = QApplication.instance()
+    watch = _Watch()
+    app.installEventFilter(watch)
+    try:
+        await asyncio.wait_for(painted.wait(), timeout_s)
+    except TimeoutError:
+        pass
+    finally:
+        app.removeEventFilter(watch)
+
+
+async def _open_journal_after_first_paint(desk: TradingDesk, window: MainWindow, db_path: Path) -> int | None:
+    """The startup order that halves the cold start: the chart paints before SQLAlchemy is even imported, then
+    the journal opens and the ticket takes orders (until then it shows "Opening the journal…" and the desk
+    refuses orders, so no order ever exists that the journal could miss). An exit code if the program must end
+    (a corrupt journal, or HEXDESK_EXIT_AFTER_PAINT), else None."""
+    await _first_paint(window.chart)
+    painted = _since_start()
+    from hexdesk.storage.journal import Journal, JournalCorrupt  # SQLAlchemy + alembic: ~0.5 s, after the paint
+
+    try:
+        journal = Journal.open(db_path)
+    except JournalCorrupt as exc:
+        print(f"hexdesk: {exc}\nThe file was left untouched. Move it aside or pass --db NEW_PATH.", file=sys.stderr)
+        return 2
+    desk.open_journal(journal)
+    window.ticket.journal_opened()
+    if os.environ.get(EXIT_AFTER_PAINT):
+        print(f"first paint {painted:.3f} s, journal open {_since_start():.3f} s (since the interpreter started)")
+        return 0
+    return None
 
 
 async def _settled(session: asyncio.Task[int]) -> int:

@@ -14,7 +14,6 @@ from hexdesk.service.desk import (
     TradingDesk,
     open_replay_session,
 )
-from hexdesk.service.live import LiveFeed, open_live_session
 from hexdesk.service.trades import (
     TradeBook,
     candle_price_range,
@@ -39,3 +38,12 @@ __all__ = [
     "sessions_table",
     "statistics_across",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The live client (httpx, websockets, the journal's SQLAlchemy) loads on first use, not at start-up."""
+    if name in ("LiveFeed", "open_live_session"):
+        from hexdesk.service import live
+
+        return getattr(live, name)
+    raise AttributeError(f"module 'hexdesk.service' has no attribute {name!r}")

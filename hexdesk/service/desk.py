@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
-from hexdesk.engine.errors import BinanceError, Rejection
+from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.engine.explain import LiquidationReport, explain_liquidation, group_liquidations
 from hexdesk.engine.fills import Fill
@@ -28,12 +28,16 @@ from hexdesk.market.candles import CandleSeries
 from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.funding import FundingFeed
 from hexdesk.service.trades import TradeBook
-from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter
 from hexdesk.storage.trades import Trade
 
 if TYPE_CHECKING:
     from hexdesk.market.library import DatasetInfo
+    from hexdesk.storage.journal import Journal  # imported by whoever opens one: SQLAlchemy costs 0.5 s at start
+
+
+JOURNAL_NOT_OPEN = "Opening the journal…"
+"""Why an order is refused (and the ticket disabled) in the moment between the first paint and the open journal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,8 @@ class TradingDesk:
     """Real funding rates for a replay whose data has them (service/funding.py); None: the rate set stays."""
     _funding_due: int = NEVER_MS
     _trade_book: TradeBook = field(default_factory=TradeBook)
+    journal_session: dict[str, Any] | None = None
+    """The journal session still to start (``open_journal``): while it is pending no order is accepted."""
 
     def __post_init__(self) -> None:
         if self.funding is not None:
@@ -82,6 +88,31 @@ class TradingDesk:
             closed = s.index_at(start) if start is not None else len(s)
             self._history[s.symbol] = _History(s, closed)
         self._record(tuple(self.exchange.events))
+
+    # --- the journal, opened after the first paint (cold start, issue 10.3) ----------------------------
+
+    @property
+    def journal_open(self) -> bool:
+        """False while the journal this desk waits for is still being opened: orders are refused until then."""
+        return self.journal_session is None
+
+    def open_journal(self, journal: Journal) -> None:
+        """Start the pending session in ``journal`` and write every event so far to it (the account opening,
+        leverage changes: whatever happened while the window was painting); from now on orders are accepted."""
+        if self.journal_session is None:
+            raise RuntimeError("this desk is not waiting for a journal")
+        self.session_id = journal.start_session(**self.journal_session)
+        self.journal = journal
+        self.journal_session = None
+        done = tuple(e for e in self.exchange.events if e.seq <= self._recorded_seq)
+        if done:
+            journal.record(self.session_id, done)
+        self._publish(DeskChange())
+
+    def _journal_not_open(self) -> Result | None:
+        if self.journal_session is None:
+            return None
+        return Result(False, rejection=Rejection(ErrorCode.NEW_ORDER_REJECTED, JOURNAL_NOT_OPEN))
 
     # --- subscriptions ---------------------------------------------------------------------------------
 
@@ -226,6 +257,9 @@ class TradingDesk:
         return self.exchange.instruments[symbol]
 
     def submit(self, request: OrderRequest) -> Result:
+        refused = self._journal_not_open()  # an order nobody could find in the journal is never accepted
+        if refused is not None:
+            return refused
         return self._after(self.exchange.submit(request))
 
     def preview(self, request: OrderRequest) -> OrderPreview | None:
@@ -359,13 +393,20 @@ def open_replay_session(
     paused: bool = False,
     name: str | None = None,
     data_dir: str | Path | None = None,
+    defer_journal: bool = False,
 ) -> TradingDesk:
     """A practice session replaying Binance candles, bundled or from the data library (hexdesk.market.library).
 
     Funding settles at 00:00/08:00/16:00 UTC at the real rate of each instant where HexDesk has the symbol's funding
     history (bundled months, library downloads), else at ``funding_rate``. A dataset with mark-price klines gives the
     engine its mark (liquidation on the mark); without, the mark is the last price.
+
+    ``defer_journal``: the journal is opened later (``TradingDesk.open_journal``, once the window has painted:
+    importing SQLAlchemy and opening the file would double the cold start); ``journal`` must then be None, and the
+    desk refuses orders until the journal is open.
     """
+    if defer_journal and journal is not None:
+        raise ValueError("defer_journal: the journal comes later, through TradingDesk.open_journal")
     from hexdesk.market.library import funding_history, load_dataset
 
     loaded = [load_dataset(name, data_dir) for name in datasets]
@@ -391,22 +432,24 @@ def open_replay_session(
             histories[s.symbol] = history
     funding = FundingFeed(histories, funding_rate) if histories else None
     label = _mode_label([d.info for d in loaded], bool(histories))
-    session_id = None
-    if journal is not None:
-        session_id = journal.start_session(
-            name=name or label,
-            mode="replay",
-            dataset=",".join(datasets),
-            start_balance=balance,
-            settings={
-                "start_ms": start,
-                "speed": speed,
-                "funding_rate": str(funding_rate),
-                "funding_history": sorted(histories),  # symbols settled at their real rates where known
-                "mark_klines": sorted(marks),
-            },
-        )
-    return TradingDesk(exchange, journal, session_id, replay, series, mode_label=label, funding=funding)
+    session: dict[str, Any] = {
+        "name": name or label,
+        "mode": "replay",
+        "dataset": ",".join(datasets),
+        "start_balance": balance,
+        "settings": {
+            "start_ms": start,
+            "speed": speed,
+            "funding_rate": str(funding_rate),
+            "funding_history": sorted(histories),  # symbols settled at their real rates where known
+            "mark_klines": sorted(marks),
+        },
+    }
+    session_id = journal.start_session(**session) if journal is not None else None
+    return TradingDesk(
+        exchange, journal, session_id, replay, series, mode_label=label, funding=funding,
+        journal_session=session if defer_journal else None,
+    )
 
 
 def _mode_label(infos: Sequence[DatasetInfo], real_funding: bool) -> str:

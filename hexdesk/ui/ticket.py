@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from hexdesk.engine.enums import MarginMode, OrderStatus, OrderType, Side, TimeInForce
 from hexdesk.engine.orders import OrderRequest
+from hexdesk.service.desk import JOURNAL_NOT_OPEN
 from hexdesk.ui import format as fmt
 from hexdesk.ui import theme
 from hexdesk.ui.number_field import NumberField, leverage_rule, percent_rule, price_rule, quantity_rule
@@ -453,6 +454,8 @@ class OrderTicket(QWidget):
 
     def blocking_problem(self) -> str | None:
         """Why Buy / Sell are disabled now (the first refused field), or None when an order can be sent."""
+        if not getattr(self.desk, "journal_open", True):  # issue 10.3: the window paints before the journal opens
+            return JOURNAL_NOT_OPEN
         problems = self.field_problems()
         return f"{problems[0][0]}: {problems[0][1]}" if problems else None
 
@@ -544,6 +547,10 @@ class OrderTicket(QWidget):
         """Recompute soon; repeated requests within the delay collapse into one recomputation."""
         if not self._preview_timer.isActive():
             self._preview_timer.start()
+
+    def journal_opened(self) -> None:
+        """The desk's journal is open: Buy / Sell follow the fields again."""
+        self._update_buttons()
 
     def refresh_price(self) -> None:
         """The last price moved: show it and schedule a preview (the main window calls this once per frame)."""
