@@ -63,7 +63,11 @@ def hexdesk_once(env: dict[str, str]) -> tuple[float, float]:
         out = subprocess.run(
             [sys.executable, "-m", "hexdesk", "--db", str(Path(tmp) / "j.db")],
             env={**env, "HEXDESK_EXIT_AFTER_PAINT": "1"},
-            capture_output=True, text=True, timeout=120, check=True, cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            cwd=ROOT,
         )
     m = PAINT.search(out.stdout)
     if m is None:
@@ -73,8 +77,12 @@ def hexdesk_once(env: dict[str, str]) -> tuple[float, float]:
 
 def finplot_once(env: dict[str, str], npz: Path) -> float | None:
     out = subprocess.run(
-        [sys.executable, "-c", FINPLOT, str(npz)], env={**env, "QT_API": "pyqt6", "PYQTGRAPH_QT_LIB": "PyQt6"},
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        [sys.executable, "-c", FINPLOT, str(npz)],
+        env={**env, "QT_API": "pyqt6", "PYQTGRAPH_QT_LIB": "PyQt6"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     m = re.search(r"first paint ([\d.]+) s", out.stdout)
     return float(m.group(1)) if m else None
@@ -86,7 +94,11 @@ def slowest_imports(env: dict[str, str], top: int = 12) -> list[tuple[float, str
         out = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "hexdesk", "--db", str(Path(tmp) / "j.db")],
             env={**env, "HEXDESK_EXIT_AFTER_PAINT": "1"},
-            capture_output=True, text=True, timeout=120, check=True, cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            cwd=ROOT,
         )
     rows = []
     for line in out.stderr.splitlines():

@@ -37,7 +37,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from hexdesk.engine import Exchange, OrderFilled, OrderRequest, Side  # noqa: E402
 from hexdesk.market.candles import CandleSeries, load_bundled  # noqa: E402
-from hexdesk.market.replay import scaled_path  # noqa: E402
+from hexdesk.market.replay import candle_ticks, scaled_path  # noqa: E402
 
 DATASET = "BTCUSDT-2025-03"
 FAST, SLOW = 20, 50
@@ -61,9 +61,14 @@ def cross_candles(closes: np.ndarray) -> list[tuple[int, bool]]:
     return [(int(k[i]), bool(above[i])) for i in flips]
 
 
-def hexdesk_run(series: CandleSeries) -> Exchange:
-    """The whole job from the loaded candles: path, signals, engine."""
+def hexdesk_run(series: CandleSeries, parts: dict[str, float] | None = None) -> Exchange:
+    """The whole job from the loaded candles: path, signals, engine. ``parts``: add the seconds spent building the
+    path, in ``on_ticks`` and in ``submit`` (an untimed run, for the breakdown)."""
+    clock = time.perf_counter
+    t0 = clock()
     path = scaled_path(series)
+    if parts is not None:
+        parts["path"] = parts.get("path", 0.0) + clock() - t0
     symbol, ts, prices, pd, liq = path.symbol, path.ts_ms, path.prices, path.price_decimals, path.liquidity
     ex = Exchange(wallet_balance=WALLET)
     ex.set_leverage(symbol, LEVERAGE)
@@ -71,7 +76,9 @@ def hexdesk_run(series: CandleSeries) -> Exchange:
     done = 0
     for k, up in cross_candles(series.scaled()[3]):
         end = 4 * k + 4  # through the close of candle k
+        t0 = clock()
         ex.on_ticks(symbol, ts[done:end], prices[done:end], pd, liq[done:end])
+        t1 = clock()
         done = end
         price = ex.last_price(symbol)
         assert price is not None
@@ -81,7 +88,32 @@ def hexdesk_run(series: CandleSeries) -> Exchange:
             ex.submit(OrderRequest.market(symbol, side, abs(pos), reduce_only=True))
         stop = (price * (1 - STOP) if up else price * (1 + STOP)) // tick_size * tick_size  # on the tick grid
         ex.submit(OrderRequest.market(symbol, side, QTY, stop_loss=stop))
+        if parts is not None:
+            parts["ticks"] = parts.get("ticks", 0.0) + t1 - t0
+            parts["orders"] = parts.get("orders", 0.0) + clock() - t1
     ex.on_ticks(symbol, ts[done:], prices[done:], pd, liq[done:])
+    return ex
+
+
+def hexdesk_reference_run(series: CandleSeries) -> Exchange:
+    """The same run through the replay's tick objects (``candle_ticks``: PriceTick, Candle, Decimals) and
+    ``Exchange.on_tick`` one tick at a time: the way before ``scaled_path`` / ``on_ticks``, the same events."""
+    ex = Exchange(wallet_balance=WALLET)
+    ex.set_leverage(series.symbol, LEVERAGE)
+    tick_size = ex.instruments[series.symbol].tick_size
+    signals = dict(cross_candles(series.scaled()[3]))
+    on_tick = ex.on_tick
+    for k, t in enumerate(candle_ticks(series)):
+        on_tick(t.symbol, t.ts_ms, t.price, mark=t.mark, bar_volume=t.liquidity)
+        up = signals.get(k // 4) if t.step == 3 else None
+        if up is None:
+            continue
+        side = Side.BUY if up else Side.SELL
+        pos = ex.position(t.symbol).quantity
+        if pos:
+            ex.submit(OrderRequest.market(t.symbol, side, abs(pos), reduce_only=True))
+        stop = (t.price * (1 - STOP) if up else t.price * (1 + STOP)) // tick_size * tick_size
+        ex.submit(OrderRequest.market(t.symbol, side, QTY, stop_loss=stop))
     return ex
 
 
@@ -147,6 +179,19 @@ def main() -> None:
     print(
         f"HexDesk        {DATASET}, {4 * len(series):,} path ticks: {hx_ms:8.1f} ms "
         f"({fills} fills, wallet {ex.account().wallet_balance:.2f} USDT)"
+    )
+    parts: dict[str, float] = {}
+    hexdesk_run(series, parts)
+    print(
+        f"  of one run: path {parts['path'] * 1000:.0f} ms, ticks (on_ticks) {parts['ticks'] * 1000:.0f} ms, "
+        f"orders (position + 2 submits a cross) {parts['orders'] * 1000:.0f} ms"
+    )
+    ref_ms, ref = _median_ms(lambda: hexdesk_reference_run(series), args.repeat)
+    assert isinstance(ref, Exchange)
+    same = [repr(e) for e in ref.events] == [repr(e) for e in ex.events]
+    print(
+        f"  the same through PriceTick + on_tick per tick:    {ref_ms:8.1f} ms "
+        f"({'identical events' if same else 'EVENTS DIFFER'}; {ref_ms / hx_ms:.1f}x slower)"
     )
     try:
         import backtesting
