@@ -50,8 +50,9 @@ __all__ = ["EventHandler", "Exchange"]
 # The candle volume range the tick fast path accepts (0, or within these; guards.tick says the same).
 _MIN_VOLUME = MIN_VOLUME
 _MAX_VOLUME = MAX_MAGNITUDE
-# on_ticks: the first run of ticks it tries to apply at once (doubled after each quiet run, halved before a gate).
-_FIRST_RUN = 8
+# on_ticks tries the whole batch at once, halves the run before a gate down to this size (then one tick through
+# on_tick), and doubles it after each quiet run.
+_MIN_RUN = 8
 _INT = {int}
 _HUGE = 10**40
 _DECIMAL = {Decimal}
@@ -235,7 +236,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         events: list[Event] = []
         on_tick = self.on_tick
         funding_at = bisect.bisect_left
-        i, size = 0, _FIRST_RUN
+        i, size = 0, max(_MIN_RUN, n)  # the whole batch first: most are quiet all through
         while i < n:
             # Funding instants end a quiet run (times in order: bisect; otherwise the run's own check catches it).
             j = min(n, i + size, funding_at(ts_ms, self._next_funding_ms, i, n))
@@ -243,7 +244,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                 i = j
                 size *= 2
                 continue
-            if size > _FIRST_RUN and j - i > 1:
+            if size > _MIN_RUN and j - i > 1:
                 size //= 2  # something in the run is not quiet: look closer
                 continue
             events.extend(on_tick(symbol, ts_ms[i], price(i), bar_volume=volumes[i]))  # type: ignore[arg-type]
