@@ -52,6 +52,51 @@ fplt.show()
 """
 
 
+# An older revision (``--before REV``: before the journal moved after the paint) timed the same way: an event filter
+# on its QApplication prints the first paint of the main window's chart and exits.
+BEFORE = r"""
+import os, sys
+def since_start():
+    with open("/proc/self/stat") as f:
+        start = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - start / os.sysconf("SC_CLK_TCK")
+import hexdesk.app as a
+run_gui = a._run_gui
+def timed_run_gui(app, *rest):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QWidget
+    import hexdesk.ui.main_window as mw
+    class Watch(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint and isinstance(obj, QWidget):
+                for w in app.topLevelWidgets():
+                    if isinstance(w, mw.MainWindow) and (obj is w.chart or w.chart.isAncestorOf(obj)):
+                        print(f"first paint {since_start():.3f} s", flush=True)
+                        os._exit(0)
+            return False
+    watch = Watch()
+    app.installEventFilter(watch)
+    return run_gui(app, *rest)
+a._run_gui = timed_run_gui
+sys.exit(a.main(sys.argv[1:]))
+"""
+
+
+def before_once(env: dict[str, str], tree: Path) -> float | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, "-c", BEFORE, "--db", str(Path(tmp) / "j.db")],
+            env={**env, "PYTHONPATH": str(tree)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp,
+        )
+    m = re.search(r"first paint ([\d.]+) s", out.stdout)
+    return float(m.group(1)) if m else None
+
+
 def _median(values: list[float]) -> float:
     values = sorted(values)
     n = len(values)
@@ -114,12 +159,25 @@ def slowest_imports(env: dict[str, str], top: int = 12) -> list[tuple[float, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7, help="runs of each, the median is printed (default 7)")
+    parser.add_argument("--before", metavar="REV", help="also time this git revision of the app (e.g. 7d57f1c)")
     args = parser.parse_args()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6", "PYQTGRAPH_QT_LIB": "PySide6"}
     env["PYTHONPATH"] = str(ROOT)
     runs = [hexdesk_once(env) for _ in range(args.repeat)]
     paint, journal = _median([r[0] for r in runs]), _median([r[1] for r in runs])
     print(f"HexDesk  first painted chart {paint * 1000:7.0f} ms (target < 500), journal open {journal * 1000:7.0f} ms")
+    if args.before:
+        with tempfile.TemporaryDirectory() as tree:
+            archive = subprocess.run(
+                ["git", "archive", args.before, "hexdesk", "resources"], cwd=ROOT, capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+            old = [before_once(env, Path(tree)) for _ in range(args.repeat)]
+        if None in old:
+            print(f"{args.before}: no first paint measured")
+        else:
+            old_paint = _median([o for o in old if o is not None])
+            print(f"{args.before:8} first painted chart {old_paint * 1000:7.0f} ms (journal opened before the window)")
     npz = ROOT / "resources" / "klines" / "BTCUSDT-2025-03.npz"
     fp = [finplot_once(env, npz) for _ in range(args.repeat)]
     if None in fp:
