@@ -21,7 +21,8 @@ a Binance error (BinanceError, or a Rejection in the Result) and changes neither
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -49,6 +50,18 @@ __all__ = ["EventHandler", "Exchange"]
 # The candle volume range the tick fast path accepts (0, or within these; guards.tick says the same).
 _MIN_VOLUME = MIN_VOLUME
 _MAX_VOLUME = MAX_MAGNITUDE
+# on_ticks tries the whole batch at once, halves the run before a gate down to this size (then one tick through
+# on_tick), and doubles it after each quiet run.
+_MIN_RUN = 8
+_INT = {int}
+_HUGE = 10**40
+_DECIMAL = {Decimal}
+_NONE = {type(None)}
+
+
+def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
+    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises)."""
+    return min(filter(None, volumes), default=_MIN_VOLUME) >= _MIN_VOLUME and max(volumes, default=ZERO) <= _MAX_VOLUME
 
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
@@ -173,6 +186,120 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         except (LookupError, TypeError, ArithmeticError, AttributeError):
             pass  # a value the fast path cannot compare: the slow path refuses it with the right code
         return self._tick_slow(symbol, ts_ms, last, mark, bar_volume)
+
+    def on_ticks(
+        self,
+        symbol: str,
+        ts_ms: Sequence[int],
+        prices: Sequence[int],
+        price_decimals: int,
+        bar_volume: Sequence[Decimal | None] | None = None,
+    ) -> tuple[Event, ...]:
+        """Many ticks of one symbol at once, without a mark (the last price is the mark): exactly what
+        ``on_tick(symbol, ts_ms[i], Decimal(prices[i]) / 10**price_decimals, bar_volume=bar_volume[i])`` in order
+        would do, the same state and the same events (returned together), for a fraction of the time.
+
+        Prices are integers scaled by ``10**price_decimals`` (a candle file's own form, ``hexdesk.market.replay.
+        ScaledPath``), so a run of ticks that reaches no gate is checked with a few integer comparisons and only
+        its last price becomes a Decimal: a quiet run changes nothing but the clock, the last price and the
+        liquidity, and a run is quiet when its lowest and highest prices (and the price before it) lie strictly
+        inside the gates the per-tick fast path uses. Anything else (a gate reached, a funding instant, a cross
+        position, the first tick, a value of another type) goes through ``on_tick`` one tick at a time, with its
+        checks: a tick it refuses raises BinanceError (counted in ``rejected_ticks``) and the ticks after it are not
+        applied, those before it are, as in the loop.
+        """
+        n = len(ts_ms)
+        if len(prices) != n or (bar_volume is not None and len(bar_volume) != n):
+            raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "ticks"))
+        if type(price_decimals) is not int or not 0 <= price_decimals <= 18:
+            raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "priceDecimals"))
+        volumes = bar_volume if bar_volume is not None else [None] * n
+        cache: dict[int, Decimal] = {}
+
+        def price(i: int) -> object:
+            p = prices[i]
+            if type(p) is not int or not -_HUGE < p < _HUGE:
+                return p  # on_tick refuses it as a malformed price (a bool, a float, an int no price can be)
+            d = cache.get(p)
+            if d is None:
+                d = cache[p] = Decimal(f"{p}e-{price_decimals}")
+            return d
+
+        # Checked once for the whole call, so a run checks only its prices and times: every time and price a
+        # Python int, every volume a Decimal in range (or all None). Otherwise each run checks its own values.
+        checked = set(map(type, ts_ms)) <= _INT and set(map(type, prices)) <= _INT
+        if checked and bar_volume is not None:
+            try:
+                checked = set(map(type, volumes)) <= _DECIMAL and _volumes_ok(volumes)
+            except ArithmeticError:  # a NaN volume: each run checks, the tick carrying it is refused
+                checked = False
+        events: list[Event] = []
+        on_tick = self.on_tick
+        funding_at = bisect.bisect_left
+        i, size = 0, max(_MIN_RUN, n)  # the whole batch first: most are quiet all through
+        while i < n:
+            # Funding instants end a quiet run (times in order: bisect; otherwise the run's own check catches it).
+            j = min(n, i + size, funding_at(ts_ms, self._next_funding_ms, i, n))
+            if j - i > 1 and self._quiet_run(symbol, ts_ms, prices, price_decimals, volumes, i, j, checked):
+                i = j
+                size *= 2
+                continue
+            if size > _MIN_RUN and j - i > 1:
+                size //= 2  # something in the run is not quiet: look closer
+                continue
+            events.extend(on_tick(symbol, ts_ms[i], price(i), bar_volume=volumes[i]))  # type: ignore[arg-type]
+            i += 1
+        return tuple(events)
+
+    def _quiet_run(
+        self,
+        symbol: str,
+        ts_ms: Sequence[int],
+        prices: Sequence[int],
+        price_decimals: int,
+        volumes: Sequence[Decimal | None],
+        i: int,
+        j: int,
+        checked: bool,
+    ) -> bool:
+        """Apply ticks ``[i:j]`` if every one of them would take the per-tick fast path without a mark and reach
+        nothing (see ``on_ticks``); False, having changed nothing, otherwise. ``checked``: the types of every value
+        and the volumes' range are known good."""
+        st = self._state.get(symbol) if type(symbol) is str else None
+        if st is None or st.last is None or st.cross_open:
+            return False
+        times, run = ts_ms[i:j], prices[i:j]
+        try:
+            if not checked:
+                if set(map(type, times)) != _INT or set(map(type, run)) != _INT:
+                    return False  # bools, floats, strings...: the per-tick path refuses them
+                vols = volumes[i:j]
+                kinds = set(map(type, vols))
+                if kinds == _DECIMAL:
+                    if not _volumes_ok(vols):  # a NaN raises: per tick, where it is refused
+                        return False
+                elif kinds != _NONE:
+                    return False
+            if not (min(times) >= 0 and max(times) < self._next_funding_ms):
+                return False
+            lo = Decimal(f"{min(run)}e-{price_decimals}")
+            hi = Decimal(f"{max(run)}e-{price_decimals}")
+            prev = st.last
+            if prev < lo:
+                lo = prev
+            if prev > hi:
+                hi = prev
+            if not (st.down_last < lo and hi < st.up_last and st.down_mark < lo and hi < st.up_mark):
+                return False
+        except (TypeError, ValueError, ArithmeticError):
+            return False
+        last_ts = max(times)
+        if last_ts > self._now:
+            self._now = last_ts
+        st.bar_volume = volumes[j - 1]
+        st.tick_ms = times[-1]
+        st.last = st.mark = Decimal(f"{run[-1]}e-{price_decimals}")
+        return True
 
     def _apply_quiet_tick(
         self, st: SymbolState, ts_ms: int, last: Decimal, mark: Decimal, bar_volume: Decimal | None

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+import numpy as np
+
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
 from hexdesk.market.liquidity import LiquidityEstimator
 
 MAX_SPEED = 100_000.0
 MAX_BATCH = 20_000
+ZERO_VOLUME = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,76 @@ def candle_ticks(
         liq = estimator.add_closed(v, interval_ms)  # known from now on: the next candle is priced with it
 
 
+@dataclass(frozen=True, slots=True)
+class ScaledPath:
+    """The 4-point path of a run of candles as plain lists, for ``Exchange.on_ticks``: no PriceTick, no Candle.
+
+    Tick ``i`` is at ``ts_ms[i]`` with the last price ``prices[i] / 10**price_decimals`` (an exact integer) and the
+    liquidity estimate ``liquidity[i]``: the same ticks, in the same order, with the same values, as
+    :func:`candle_ticks` yields for the same candles (without a mark: the engine takes the last price as the mark).
+    Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. Decimals are made only for the
+    liquidity (one per candle, shared by its four ticks); a price becomes a Decimal only where the engine needs
+    one (``Exchange.on_ticks``), which is what makes a month's back-test cheap (docs/market.md, "Speed").
+    """
+
+    symbol: str
+    ts_ms: list[int]
+    prices: list[int]
+    price_decimals: int
+    liquidity: list[Decimal]
+
+    def __len__(self) -> int:
+        return len(self.ts_ms)
+
+
+def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> list[Decimal]:
+    """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it.
+
+    Once the window is full (15 closed candles, an odd count) the median is one of the window's volumes, so for
+    1-minute candles it is taken in scaled integers (numpy) and only the medians become Decimals, built as
+    ``candle_ticks`` builds them (same value, same exponent). The first candles of a series and other intervals go
+    through the estimator itself.
+    """
+    vd, v_a = series.volume_decimals, series.scaled()[4]
+    estimator = LiquidityEstimator()
+    window = estimator.window
+    fast_from = max(start, window) if series.interval_ms == 60_000 and window % 2 else stop
+    fast_from = min(fast_from, stop)
+    out: list[Decimal] = []
+    dec = scaled_to_decimal
+    if start < fast_from:
+        for vi in v_a[max(0, start - window) : start].tolist():
+            estimator.add_closed(dec(vi, vd), series.interval_ms)
+        liq = estimator.per_minute
+        for vi in v_a[start:fast_from].tolist():
+            out.append(liq)
+            liq = estimator.add_closed(dec(vi, vd), series.interval_ms)
+    if fast_from < stop:
+        windows = np.lib.stride_tricks.sliding_window_view(v_a[fast_from - window : stop - 1], window)
+        medians = np.partition(windows, window // 2, axis=1)[:, window // 2]
+        distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few Decimals
+        decimals = [dec(m, vd) for m in distinct.tolist()]
+        out.extend(map(decimals.__getitem__, which.tolist()))
+    return out
+
+
+def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -> ScaledPath:
+    """The ticks of candles ``[start:stop]`` (the path of :func:`candle_ticks`) as a :class:`ScaledPath`."""
+    stop = len(series) if stop is None else min(stop, len(series))
+    start = max(0, min(start, stop))
+    o_a, h_a, l_a, c_a, _v = series.scaled()
+    o, h, lo, c = o_a[start:stop], h_a[start:stop], l_a[start:stop], c_a[start:stop]
+    bullish = c >= o  # the low first
+    prices = np.stack([o, np.where(bullish, lo, h), np.where(bullish, h, lo), c], axis=1).ravel()
+    times = series.open_time_ms[start:stop].astype(np.int64)
+    ts = (times[:, None] + np.asarray(step_offsets(series.interval_ms), dtype=np.int64)).ravel()
+    liq = _liquidity_per_candle(series, start, stop)
+    per_tick: list[Decimal] = [ZERO_VOLUME] * (4 * len(liq))
+    for k in range(4):
+        per_tick[k::4] = liq
+    return ScaledPath(series.symbol, ts.tolist(), prices.tolist(), series.price_decimals, per_tick)
+
+
 def _tick_key(t: PriceTick) -> tuple[int, str]:
     return t.ts_ms, t.symbol
 
@@ -185,9 +258,7 @@ class Replay:
             raise ValueError(f"mark candles for {sorted(unknown)} but no price series for them")
         self.marks: Mapping[str, CandleSeries] = MappingProxyType(marks)
         """Mark-price candles by symbol (datasets that carry them): the ticks of those symbols carry ``mark``."""
-        streams = [
-            candle_ticks(s, i, mark=marks.get(s.symbol)) for s, i in zip(self.series, self._starts, strict=True)
-        ]
+        streams = [candle_ticks(s, i, mark=marks.get(s.symbol)) for s, i in zip(self.series, self._starts, strict=True)]
         self._stream: Iterator[PriceTick] = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_tick_key)
         self._next: PriceTick | None = next(self._stream, None)
         self._last: PriceTick | None = None
