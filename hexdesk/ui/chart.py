@@ -328,8 +328,7 @@ class CandleChart(QtWidgets.QWidget):
             self._form.replace_last(bar)
             self._forming_changed()
         elif bar[0] > cur_t:
-            prev = self._form.base.row(0)
-            self._hist.append((prev[0], prev[2], prev[3], prev[4], prev[5], prev[6]))
+            self._hist.append(self._form.base.row(0))
             self._form.replace_last(bar)
             self._candles.data_changed()
             self._volume.data_changed()
