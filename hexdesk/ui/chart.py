@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, merge_bars
+from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, UtcDateAxis, merge_bars
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
 __all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "Marker", "merge_bars"]
@@ -128,7 +128,7 @@ class CandleChart(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._glw)
 
-        self._date_axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+        self._date_axis = UtcDateAxis()
         self._price_plot = self._make_plot(0, None)
         self._volume_plot = self._make_plot(1, self._date_axis)
         self._grids = [
@@ -186,7 +186,7 @@ class CandleChart(QtWidgets.QWidget):
 
     # ---- construction helpers ------------------------------------------------------------------------------
 
-    def _make_plot(self, row: int, date_axis: pg.DateAxisItem | None) -> pg.PlotItem:
+    def _make_plot(self, row: int, date_axis: UtcDateAxis | None) -> pg.PlotItem:
         """A pane with the price axis on the right. Only the bottom pane gets a (UTC) date axis; the upper pane's
         vertical grid reuses its ticks, since laying out date ticks is the costliest part of a pan frame."""
         th = self.theme

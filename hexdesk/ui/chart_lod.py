@@ -270,7 +270,7 @@ class BarLevels:
     def low_high(self, i0: int, i1: int) -> tuple[float, float] | None:
         """Lowest low and highest high of bars ``[i0, i1)``: O(pixels) whatever the range, via the pyramid."""
         b = self.base
-        i0, i1 = max(i0, 0), min(i1, len(b))
+        i0, i1 = max(int(i0), 0), min(int(i1), len(b))
         if i1 <= i0:
             return None
         j = max(0, ((i1 - i0) // _QUERY_BUCKETS).bit_length())
