@@ -263,15 +263,16 @@ class UtcDateAxis(pg.DateAxisItem):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(orientation="bottom", utcOffset=0, **kwargs)
-        self._tick_memo: dict[tuple[float, float, float], list] = {}
+        self._tick_memo: dict[tuple[int, float, float, float], list] = {}
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
-        key = (minVal, maxVal, size)
+        self.setZoomLevelForDensity((maxVal - minVal) / size)  # cheap, and tickStrings relies on its side effect
+        key = (id(self.zoomLevel), minVal, maxVal, self.minSpacing)
         hit = self._tick_memo.get(key)
         if hit is None:
             if len(self._tick_memo) > 8:
                 self._tick_memo.clear()
-            hit = self._tick_memo[key] = super().tickValues(minVal, maxVal, size)
+            hit = self._tick_memo[key] = self.zoomLevel.tickValues(minVal, maxVal, minSpc=self.minSpacing)
         return hit
 
 
