@@ -286,15 +286,18 @@ class CandleChart(QtWidgets.QWidget):
         self, t_s: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray, v: np.ndarray  # noqa: E741
     ) -> None:
         """Replace all candles. The last one becomes the forming candle (a later ``update_forming`` with its time
-        replaces it, a later time appends). The interval is inferred from the times if not set yet."""
+        replaces it, a later time appends). The interval is inferred from the times if not set yet.
+
+        Float64 arrays are adopted without a copy (a million candles load in a few ms): do not modify them
+        afterwards. The first closed candle copies the history into the chart's own growable buffer."""
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (t_s, o, h, l, c, v)]
         n = len(arrays[0])
         if any(len(a) != n for a in arrays):
             raise ValueError("t_s, o, h, l, c and v must have the same length")
-        if n > 1 and np.any(np.diff(arrays[0]) <= 0):
+        if n > 1 and not np.all(arrays[0][1:] > arrays[0][:-1]):
             raise ValueError("candle times must be strictly increasing")
         if self._interval is None and n > 1:
-            self.set_interval(float(np.median(np.diff(arrays[0]))))
+            self.set_interval(float(np.median(np.diff(arrays[0][:1001]))))  # a sample is plenty
         elif self._interval is None:
             self.set_interval(60.0)
         if n == 0:

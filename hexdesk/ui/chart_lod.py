@@ -87,51 +87,81 @@ def merge_bars(
 
 
 class OhlcvBuffer:
-    """Growable column store (amortised O(1) append) whose columns are float64 numpy views."""
+    """Growable column store (amortised O(1) append) whose columns are float64 numpy views.
 
-    __slots__ = ("_buf", "_n")
+    ``assign`` adopts the given float64 arrays without copying them (read-only views): loading a million candles
+    then costs no 48 MB copy before the first frame. The first append or in-place change copies them into an owned
+    buffer with headroom (once; amortised O(1) per appended bar like any doubling buffer).
+    """
+
+    __slots__ = ("_cols", "_n", "_owned")
 
     def __init__(self, capacity: int = 16) -> None:
-        self._buf = np.empty((6, max(capacity, 16)), dtype=np.float64)
+        self._cols = [np.empty(max(capacity, 16), dtype=np.float64) for _ in range(6)]
         self._n = 0
+        self._owned = True
 
     def __len__(self) -> int:
         return self._n
 
-    t = property(lambda self: self._buf[_T, : self._n])
+    t = property(lambda self: self._cols[_T][: self._n])
     tl = t  # a base bar is its own last member
-    o = property(lambda self: self._buf[_O, : self._n])
-    h = property(lambda self: self._buf[_H, : self._n])
-    l = property(lambda self: self._buf[_L, : self._n])  # noqa: E741
-    c = property(lambda self: self._buf[_C, : self._n])
-    v = property(lambda self: self._buf[_V, : self._n])
+    o = property(lambda self: self._cols[_O][: self._n])
+    h = property(lambda self: self._cols[_H][: self._n])
+    l = property(lambda self: self._cols[_L][: self._n])  # noqa: E741
+    c = property(lambda self: self._cols[_C][: self._n])
+    v = property(lambda self: self._cols[_V][: self._n])
+
+    @property
+    def owned(self) -> bool:
+        """False while the columns are the caller's arrays (until the first change)."""
+        return self._owned
 
     def assign(self, columns: tuple[np.ndarray, ...]) -> None:
-        """Replace the whole content with (t, o, h, l, c, v) (capacity with 25% headroom for appends)."""
-        n = len(columns[0])
-        buf = np.empty((6, max(16, n + n // 4)), dtype=np.float64)
-        for row, arr in enumerate(columns):
-            buf[row, :n] = arr
-        self._buf, self._n = buf, n
+        """Replace the whole content with (t, o, h, l, c, v), adopted as read-only float64 views (no copy when the
+        arrays already are contiguous float64; the caller must not modify them afterwards)."""
+        cols = []
+        for arr in columns:
+            view = np.ascontiguousarray(arr, dtype=np.float64).view()
+            view.flags.writeable = False
+            cols.append(view)
+        self._cols, self._n, self._owned = cols, len(cols[0]), False
+
+    def _grow(self) -> None:
+        n = self._n
+        cap = max(16, 2 * n) if self._owned else max(16, n + n // 4 + 16)
+        grown = []
+        for col in self._cols:
+            new = np.empty(cap, dtype=np.float64)
+            new[:n] = col[:n]
+            grown.append(new)
+        self._cols, self._owned = grown, True
 
     def row(self, i: int) -> tuple[float, float, float, float, float, float]:
         """Bar ``i`` as (t, o, h, l, c, v)."""
-        t, o, h, l, c, v = self._buf[:, i if i >= 0 else self._n + i].tolist()  # noqa: E741
+        j = i if i >= 0 else self._n + i
+        t, o, h, l, c, v = (float(col[j]) for col in self._cols)  # noqa: E741
         return t, o, h, l, c, v
 
     def append(self, values: tuple[float, ...]) -> None:
-        if self._n == self._buf.shape[1]:
-            grown = np.empty((6, self._n * 2), dtype=np.float64)
-            grown[:, : self._n] = self._buf[:, : self._n]
-            self._buf = grown
-        self._buf[:, self._n] = values
-        self._n += 1
+        if not self._owned or self._n == len(self._cols[0]):
+            self._grow()
+        n = self._n
+        for col, x in zip(self._cols, values, strict=True):
+            col[n] = x
+        self._n = n + 1
 
     def replace_last(self, values: tuple[float, ...]) -> None:
-        self._buf[:, self._n - 1] = values
+        if not self._owned:
+            self._grow()
+        n = self._n - 1
+        for col, x in zip(self._cols, values, strict=True):
+            col[n] = x
 
     def clear(self) -> None:
         self._n = 0
+        if not self._owned:
+            self.__init__()
 
 
 class _Level:

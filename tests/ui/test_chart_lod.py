@@ -158,3 +158,34 @@ def test_a_new_candle_while_zoomed_out_updates_only_the_tail_of_the_drawn_level(
     want = merge_bars(*(c[:50_000] for c in cols), item.last_merge_factor)
     assert last.t in (want.t[-1], *item.last_drawn.t) or item.last_drawn.tl[-1] == last.t  # closed into the tail
     assert item.last_drawn.h[-1] == want.h[-1] and item.last_drawn.l[-1] == want.l[-1]
+
+
+def test_set_history_adopts_the_arrays_and_the_first_new_candle_copies_them(chart):
+    cols = walk(1_000)
+    originals = [c.copy() for c in cols]
+    chart.set_history(*cols)
+    base = chart.history_levels.base
+    assert not base.owned  # no copy before the first frame
+    assert np.shares_memory(base.h, cols[2])
+    last = chart.candle_at_index(-1)
+    chart.update_forming(last.t + IV, last.c, last.c + 1, last.c - 1, last.c, 1.0)
+    chart.update_forming(last.t + IV, last.c, last.c + 2, last.c - 2, last.c, 2.0)
+    chart.update_forming(last.t, last.o, last.h + 5, last.l, last.c, last.v)  # a late correction of the closed one
+    assert base.owned and not np.shares_memory(base.h, cols[2])
+    for got, want in zip(cols, originals, strict=True):
+        np.testing.assert_array_equal(got, want)  # the caller's arrays were never written
+    assert chart.candle_count == 1_001
+    assert chart.candle_at_index(-2).h == last.h + 5
+
+
+def test_date_axis_labels_survive_zooming_out_and_back_in(chart):
+    cols = walk(20_000)
+    chart.set_history(*cols)
+    axis = chart._date_axis
+    for x0 in (T0, T0 + IV * 19_800, T0, T0 + IV * 19_800):  # memoised tick placement, changing zoom levels
+        chart.price_view.setXRange(x0, T0 + IV * 20_005, padding=0)
+        chart.grab()
+        lo, hi = chart.price_view.viewRange()[0]
+        ticks = axis.tickValues(lo, hi, chart.price_view.width())
+        spacing, values = next((sp, vals) for sp, vals in ticks if len(vals))
+        assert all(s for s in axis.tickStrings(values, 1.0, spacing))  # labels from the zoom level just chosen
