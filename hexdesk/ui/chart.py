@@ -160,6 +160,12 @@ class CandleChart(QtWidgets.QWidget):
         self._labels_timer.setSingleShot(True)
         self._labels_timer.setInterval(0)
         self._labels_timer.timeout.connect(self._flush_labels)
+        # set_history adopts the caller's arrays; the copy into the chart's own growable buffer (tens of ms at a
+        # million candles) is made once the first frame is on screen, not before it nor on the first live candle.
+        self._own_timer = QtCore.QTimer(self)
+        self._own_timer.setSingleShot(True)
+        self._own_timer.setInterval(250)
+        self._own_timer.timeout.connect(self._own_history)
         self._setup_crosshair()
         self.price_view.sigXRangeChanged.connect(self._on_x_range_changed)
         # A line outside the visible prices (a far liquidation price) is announced at the edge it lies beyond,
@@ -205,6 +211,10 @@ class CandleChart(QtWidgets.QWidget):
         for ax in items.values():
             ax.setPen(axis_pen)
             ax.setTextPen(axis_pen)
+        for name in ("left", "right", "top", "bottom"):
+            # no axis shows a unit label; the SI-prefix bookkeeping would re-set the (empty) label's HTML on every
+            # range change, i.e. on every new candle while following (~0.1 ms each)
+            plot.getAxis(name).enableAutoSIPrefix(False)
         right.setWidth(_RIGHT_AXIS_WIDTH)
         vb = plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)  # wheel/drag move time only; y keeps auto-fitting the visible candles
@@ -289,7 +299,8 @@ class CandleChart(QtWidgets.QWidget):
         replaces it, a later time appends). The interval is inferred from the times if not set yet.
 
         Float64 arrays are adopted without a copy (a million candles load in a few ms): do not modify them
-        afterwards. The first closed candle copies the history into the chart's own growable buffer."""
+        afterwards. The chart copies them into its own growable buffer a moment after the first frame (or on the
+        first closed candle, if that comes first)."""
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (t_s, o, h, l, c, v)]
         n = len(arrays[0])
         if any(len(a) != n for a in arrays):
@@ -306,6 +317,8 @@ class CandleChart(QtWidgets.QWidget):
         else:
             self._hist.set(*(a[:-1] for a in arrays))
             self._form.set(*(a[-1:] for a in arrays))
+            self._form.base.own()  # one bar: it is replaced by every tick
+            self._own_timer.start()
         for item in (self._candles, self._forming_candle, self._volume, self._forming_volume):
             item.data_changed()
         self.scroll_to_end(self._default_visible_bars)
@@ -344,6 +357,9 @@ class CandleChart(QtWidgets.QWidget):
             self._volume.data_changed()
         else:
             raise ValueError(f"candle time {t_s} is older than the forming candle ({cur_t})")
+
+    def _own_history(self) -> None:
+        self._hist.base.own()
 
     def _forming_changed(self) -> None:
         self._forming_candle.data_changed()

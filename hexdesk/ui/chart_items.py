@@ -7,8 +7,9 @@ Why it is built this way (see docs/chart.md for the figures):
   range, and never more bars than the plot has pixels: when a bar would be narrower than ``MIN_BAR_PX`` we merge
   ``k`` consecutive bars (``k`` a power of two, groups aligned to multiples of ``k`` so bars do not shimmer while
   panning) into one with the first open, max high, min low, last close and summed volume.
-* Merge levels are cached per ``k`` and derived from level ``k/2`` (the merge is associative), so panning or zooming
-  is a slice, and appending one closed candle updates only the last group of each cached level.
+* The merged bars come from the level-of-detail pyramid in :mod:`hexdesk.ui.chart_lod` (max high / min low /
+  summed volume per aligned bucket, kept in step lazily), so zooming out to a million candles reads only the
+  visible buckets, and a new candle touches only the last bucket of each level in use.
 * Geometry is computed with numpy straight in device pixels (so wicks are crisp 1 px lines and bodies are at least
   1 px whatever the zoom) into contiguous float64 arrays that PySide6 hands to ``QPainter::drawLines``/``drawRects``
   as C arrays: one ``drawLines`` and one ``drawRects`` per colour, no per-bar Python objects.

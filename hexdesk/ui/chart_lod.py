@@ -137,6 +137,11 @@ class OhlcvBuffer:
             grown.append(new)
         self._cols, self._owned = grown, True
 
+    def own(self) -> None:
+        """Copy adopted columns into an owned buffer with headroom now (no-op when already owned)."""
+        if not self._owned:
+            self._grow()
+
     def row(self, i: int) -> tuple[float, float, float, float, float, float]:
         """Bar ``i`` as (t, o, h, l, c, v)."""
         j = i if i >= 0 else self._n + i

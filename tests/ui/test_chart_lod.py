@@ -189,3 +189,13 @@ def test_date_axis_labels_survive_zooming_out_and_back_in(chart):
         ticks = axis.tickValues(lo, hi, chart.price_view.width())
         spacing, values = next((sp, vals) for sp, vals in ticks if len(vals))
         assert all(s for s in axis.tickStrings(values, 1.0, spacing))  # labels from the zoom level just chosen
+
+
+def test_the_adopted_history_is_copied_shortly_after_loading(chart, qtbot):
+    cols = walk(1_000)
+    chart.set_history(*cols)
+    base = chart.history_levels.base
+    assert not base.owned
+    qtbot.waitUntil(lambda: base.owned, timeout=2_000)  # after the first frame, before any live candle
+    assert not np.shares_memory(base.h, cols[2])
+    np.testing.assert_array_equal(base.h, cols[2][:-1])
