@@ -161,7 +161,7 @@ class CandleChart(QtWidgets.QWidget):
         self._labels_timer.setInterval(0)
         self._labels_timer.timeout.connect(self._flush_labels)
         # set_history adopts the caller's arrays; the copy into the chart's own growable buffer (tens of ms at a
-        # million candles) is made once the first frame is on screen, not before it nor on the first live candle.
+        # million candles) starts once the first frame is on screen and goes in ~1 ms slices between frames.
         self._own_timer = QtCore.QTimer(self)
         self._own_timer.setSingleShot(True)
         self._own_timer.setInterval(250)
@@ -318,7 +318,7 @@ class CandleChart(QtWidgets.QWidget):
             self._hist.set(*(a[:-1] for a in arrays))
             self._form.set(*(a[-1:] for a in arrays))
             self._form.base.own()  # one bar: it is replaced by every tick
-            self._own_timer.start()
+            self._own_timer.start(250)
         for item in (self._candles, self._forming_candle, self._volume, self._forming_volume):
             item.data_changed()
         self.scroll_to_end(self._default_visible_bars)
@@ -359,7 +359,9 @@ class CandleChart(QtWidgets.QWidget):
             raise ValueError(f"candle time {t_s} is older than the forming candle ({cur_t})")
 
     def _own_history(self) -> None:
-        self._hist.base.own()
+        """One idle-time slice of the history copy (~1 ms), until it is the chart's own."""
+        if not self._hist.base.own(65_536):
+            self._own_timer.start(0)
 
     def _forming_changed(self) -> None:
         self._forming_candle.data_changed()

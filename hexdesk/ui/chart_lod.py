@@ -90,16 +90,19 @@ class OhlcvBuffer:
     """Growable column store (amortised O(1) append) whose columns are float64 numpy views.
 
     ``assign`` adopts the given float64 arrays without copying them (read-only views): loading a million candles
-    then costs no 48 MB copy before the first frame. The first append or in-place change copies them into an owned
-    buffer with headroom (once; amortised O(1) per appended bar like any doubling buffer).
+    then costs no 48 MB copy before the first frame. ``own(rows)`` copies them into an owned buffer with headroom in
+    slices (the chart does it between frames after loading); an append or in-place change finishes that copy first
+    (once; amortised O(1) per appended bar like any doubling buffer).
     """
 
-    __slots__ = ("_cols", "_n", "_owned")
+    __slots__ = ("_cols", "_copied", "_n", "_owned", "_pending")
 
     def __init__(self, capacity: int = 16) -> None:
         self._cols = [np.empty(max(capacity, 16), dtype=np.float64) for _ in range(6)]
         self._n = 0
         self._owned = True
+        self._pending: list[np.ndarray] | None = None  # owned columns being filled by own(rows)
+        self._copied = 0
 
     def __len__(self) -> int:
         return self._n
@@ -125,22 +128,38 @@ class OhlcvBuffer:
             view = np.ascontiguousarray(arr, dtype=np.float64).view()
             view.flags.writeable = False
             cols.append(view)
-        self._cols, self._n, self._owned = cols, len(cols[0]), False
+        self._cols, self._n, self._owned, self._pending = cols, len(cols[0]), False, None
 
     def _grow(self) -> None:
+        if not self._owned:
+            self.own()
+            if self._n < len(self._cols[0]):
+                return
         n = self._n
-        cap = max(16, 2 * n) if self._owned else max(16, n + n // 4 + 16)
         grown = []
         for col in self._cols:
-            new = np.empty(cap, dtype=np.float64)
+            new = np.empty(max(16, 2 * n), dtype=np.float64)
             new[:n] = col[:n]
             grown.append(new)
-        self._cols, self._owned = grown, True
+        self._cols = grown
 
-    def own(self) -> None:
-        """Copy adopted columns into an owned buffer with headroom now (no-op when already owned)."""
-        if not self._owned:
-            self._grow()
+    def own(self, rows: int | None = None) -> bool:
+        """Copy adopted columns into an owned buffer with headroom, ``rows`` more at a time (None: all the rest
+        now), so the copy can be spread over idle moments; returns True once the buffer is owned."""
+        if self._owned:
+            return True
+        n = self._n
+        if self._pending is None:
+            cap = max(16, n + n // 4 + 16)
+            self._pending, self._copied = [np.empty(cap, dtype=np.float64) for _ in range(6)], 0
+        s = self._copied
+        e = n if rows is None else min(n, s + rows)
+        for new, col in zip(self._pending, self._cols, strict=True):
+            new[s:e] = col[s:e]
+        self._copied = e
+        if e == n:
+            self._cols, self._owned, self._pending = self._pending, True, None
+        return self._owned
 
     def row(self, i: int) -> tuple[float, float, float, float, float, float]:
         """Bar ``i`` as (t, o, h, l, c, v)."""
@@ -158,7 +177,7 @@ class OhlcvBuffer:
 
     def replace_last(self, values: tuple[float, ...]) -> None:
         if not self._owned:
-            self._grow()
+            self.own()
         n = self._n - 1
         for col, x in zip(self._cols, values, strict=True):
             col[n] = x
@@ -166,7 +185,7 @@ class OhlcvBuffer:
     def clear(self) -> None:
         self._n = 0
         if not self._owned:
-            self.__init__()
+            self.__init__()  # drop the adopted arrays
 
 
 class _Level:

@@ -199,3 +199,17 @@ def test_the_adopted_history_is_copied_shortly_after_loading(chart, qtbot):
     qtbot.waitUntil(lambda: base.owned, timeout=2_000)  # after the first frame, before any live candle
     assert not np.shares_memory(base.h, cols[2])
     np.testing.assert_array_equal(base.h, cols[2][:-1])
+
+
+def test_owning_in_slices_then_appending_mid_copy_keeps_every_bar():
+    from hexdesk.ui.chart_lod import OhlcvBuffer
+
+    cols = walk(1_000)
+    buf = OhlcvBuffer()
+    buf.assign(tuple(cols))
+    assert buf.own(300) is False and buf.own(300) is False  # 600 of 1,000 rows copied
+    buf.append((cols[0][-1] + IV, 1.0, 2.0, 0.5, 1.5, 3.0))  # finishes the copy, then appends
+    assert buf.owned and len(buf) == 1_001
+    for got, want in zip((buf.t, buf.o, buf.h, buf.l, buf.c, buf.v), cols, strict=True):
+        np.testing.assert_array_equal(got[:1_000], want)
+    assert buf.row(-1) == (cols[0][-1] + IV, 1.0, 2.0, 0.5, 1.5, 3.0)
