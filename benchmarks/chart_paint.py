@@ -98,13 +98,15 @@ ROWS = [
 ]
 
 
-def idle(app: QtWidgets.QApplication, seconds: float = 0.6) -> None:
+def idle(app: QtWidgets.QApplication, until: Callable[[], bool] = lambda: True, seconds: float = 1.0) -> float:
     """Let the event loop run as it does while a trader looks at a freshly loaded chart (the chart copies the adopted
-    history in ~1 ms slices then); both libraries get the same idle time after loading."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    history in ~1 ms slices then), at least ``seconds`` and until ``until()``; both libraries get this after loading.
+    Returns how long it took."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds or (not until() and time.perf_counter() - start < 10):
         app.processEvents()
         time.sleep(0.002)
+    return time.perf_counter() - start
 
 
 def bench_ours(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Figures:
@@ -131,7 +133,7 @@ def bench_ours(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Fig
 
     f.create = median_of(create, setup=dispose)
     w = charts[-1]
-    idle(app)
+    idle(app, lambda: w.history_levels.base.owned)
     assert w.history_levels.base.owned
     t_first, t_last = float(data[0][0]), float(data[0][-1])
 
