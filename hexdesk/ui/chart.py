@@ -201,7 +201,7 @@ class CandleChart(QtWidgets.QWidget):
         items: dict[str, pg.AxisItem] = {"right": right}
         if date_axis is not None:
             items["bottom"] = date_axis
-        plot = self._glw.addPlot(row=row, col=0, axisItems=items)
+        plot = self._glw.addPlot(row=row, col=0, axisItems=items, enableMenu=False)  # no context menus to build
         plot.hideAxis("left")
         plot.showAxis("right")
         if date_axis is None:
