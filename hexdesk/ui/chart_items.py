@@ -34,7 +34,7 @@ BODY_FRACTION = 0.7  # body width as a fraction of the bar's time slot
 
 BarKind = Literal["candle", "volume"]
 
-__all__ = ["BarLevels", "BarsItem", "GridLines", "MergedBars", "OhlcvBuffer", "UtcDateAxis", "merge_bars"]
+__all__ = ["BarLevels", "BarsItem", "GridLines", "MergedBars", "OhlcvBuffer", "UtcDateAxis", "merge_bars", "volume_ceiling"]
 
 def _ptr(arr: np.ndarray, klass: type) -> object:
     """Wrap a C-contiguous (n, 4) float64 array as ``klass*`` so QPainter reads it as a C array (no copies)."""
@@ -43,6 +43,19 @@ def _ptr(arr: np.ndarray, klass: type) -> object:
 
 def _qcolor(color: str | QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor(color)
+
+
+def volume_ceiling(v: float) -> float:
+    """``v`` rounded up to the next eighth of its power of two (at most 12.5% headroom).
+
+    The forming candle's volume grows with every trade; fitting it exactly would rescale the volume pane, its axis and
+    its grid (and re-prepare the history's volume bars) on every tick. Quantised, the pane rescales only when the
+    volume outgrows a step.
+    """
+    if not v > 0 or not math.isfinite(v):
+        return v
+    step = 2.0 ** math.floor(math.log2(v)) / 8
+    return math.ceil(v / step) * step
 
 
 class BarsItem(pg.GraphicsObject):
@@ -155,7 +168,7 @@ class BarsItem(pg.GraphicsObject):
         if orthoRange is not None and orthoRange[0] is not None and vb is not None and vb.width() > 0:
             k = self.merge_factor(vb.width() / max(orthoRange[1] - orthoRange[0], 1e-9))
         vmax = self._levels.max_volume(k, i0 // k, (i1 - 1) // k + 1)
-        return None if vmax is None else (0.0, vmax)
+        return None if vmax is None else (0.0, volume_ceiling(vmax))
 
     # ---- painting ------------------------------------------------------------------------------------------
 

@@ -213,3 +213,32 @@ def test_owning_in_slices_then_appending_mid_copy_keeps_every_bar():
     for got, want in zip((buf.t, buf.o, buf.h, buf.l, buf.c, buf.v), cols, strict=True):
         np.testing.assert_array_equal(got[:1_000], want)
     assert buf.row(-1) == (cols[0][-1] + IV, 1.0, 2.0, 0.5, 1.5, 3.0)
+
+
+def test_volume_ceiling_leaves_at_most_an_eighth_of_headroom_and_moves_in_steps():
+    from hexdesk.ui.chart_items import volume_ceiling
+
+    for v in (0.001, 0.37, 1.0, 5.5, 31.9, 1234.5, 8.0e6):
+        top = volume_ceiling(v)
+        assert v <= top <= v * 1.125
+    # 40 -> 44 (step 32/8 = 4): every volume in (40, 44] shares one ceiling, so the pane does not rescale per tick
+    assert {volume_ceiling(v) for v in (40.5, 41.0, 42.7, 44.0)} == {44.0}
+    assert volume_ceiling(44.01) == 48.0
+    assert volume_ceiling(0.0) == 0.0
+
+
+def test_growing_forming_volume_rescales_the_volume_pane_only_per_step(chart):
+    cols = walk(2_000)
+    cols[5][:] = 10.0  # flat history volume: the forming candle decides the pane's top
+    chart.set_history(*cols)
+    last = chart.candle_at_index(-1)
+
+    def pane_top_after(volume: float) -> float:
+        chart.update_forming(last.t, last.o, last.h, last.l, last.c, volume)
+        chart.grab()
+        return chart.volume_view.viewRange()[1][1]
+
+    first = pane_top_after(41.0)
+    assert pane_top_after(42.0) == first and pane_top_after(43.9) == first  # same step: no rescale
+    higher = pane_top_after(90.0)
+    assert higher > first and higher >= 90.0
