@@ -34,7 +34,16 @@ BODY_FRACTION = 0.7  # body width as a fraction of the bar's time slot
 
 BarKind = Literal["candle", "volume"]
 
-__all__ = ["BarLevels", "BarsItem", "GridLines", "MergedBars", "OhlcvBuffer", "UtcDateAxis", "merge_bars", "volume_ceiling"]
+__all__ = [
+    "BarLevels",
+    "BarsItem",
+    "GridLines",
+    "MergedBars",
+    "OhlcvBuffer",
+    "UtcDateAxis",
+    "merge_bars",
+    "volume_ceiling",
+]
 
 def _ptr(arr: np.ndarray, klass: type) -> object:
     """Wrap a C-contiguous (n, 4) float64 array as ``klass*`` so QPainter reads it as a C array (no copies)."""
