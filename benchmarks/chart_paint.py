@@ -9,14 +9,17 @@ frame costs; a live tick normally repaints only the dirty region. Figures are me
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")  # finplot goes through pyqtgraph: bind both to PySide6
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
@@ -49,7 +52,7 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
         t = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples)
+    return float(np.median(samples))  # (benchmarks/statistics.py shadows the stdlib module here)
 
 
 def render(widget: QtWidgets.QWidget, image: QtGui.QImage) -> None:
@@ -57,91 +60,248 @@ def render(widget: QtWidgets.QWidget, image: QtGui.QImage) -> None:
     QtWidgets.QWidget.render(widget, image)  # (pyqtgraph's GraphicsView overrides render() with another signature)
 
 
-def bench_hexdesk(app: QtWidgets.QApplication, n: int, repeat: int) -> None:
-    data = synth(n)
-    w = CandleChart()
-    w.resize(W, H)
-    w.show()
-    app.processEvents()
+REPEAT = 7  # medians of 7: the machine is shared and noisy, and every figure is compared within one run
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Wall time (what a user waits) and this process's CPU time (what the work costs; steadier on a shared machine
+    where other processes take the cores), both in ms."""
+
+    wall: float = math.nan
+    cpu: float = math.nan
+
+    def scaled(self, factor: float) -> Sample:
+        return Sample(self.wall * factor, self.cpu * factor)
+
+
+def median_of(fn: Callable[[], object], repeat: int = REPEAT, setup: Callable[[], object] | None = None) -> Sample:
+    """Median wall and CPU time (ms) of ``fn``; ``setup`` runs untimed before each sample."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append((time.process_time() - c) * 1000)
+        walls.append((time.perf_counter() - t) * 1000)
+    # (np.median: benchmarks/statistics.py shadows the stdlib module here)
+    return Sample(float(np.median(walls)), float(np.median(cpus)))
+
+
+@dataclass
+class Figures:
+    """One library's figures at one history length (ms; ``new_alone_us`` in µs)."""
+
+    create: Sample = Sample()  # build the widget, hand it the history, first full frame
+    first_zoom_out: Sample = Sample()  # the very first zoom fully out + frame (cold levels)
+    zoom_out: Sample = Sample()  # zoom fully out + frame (median; zoomed back in between, untimed)
+    live: Sample = Sample()  # update the forming candle + next frame
+    first_new_candle: Sample = Sample()  # the first one after loading (+ frame): one-off costs show here
+    new_candle: Sample = Sample()  # a new candle (append, follow) + next frame
+    new_alone_us: Sample = Sample()  # a new candle without the frame
+
+
+ROWS = [
+    ("create + first frame", "create", 50.0),
+    ("first zoom fully out + frame", "first_zoom_out", 16.0),
+    ("zoom fully out + frame", "zoom_out", 16.0),
+    ("live update + frame", "live", 2.5),
+    ("first new candle + frame", "first_new_candle", None),
+    ("new candle + frame", "new_candle", None),
+]
+
+
+def idle(app: QtWidgets.QApplication, until: Callable[[], bool] = lambda: True, seconds: float = 1.0) -> float:
+    """Let the event loop run as it does while a trader looks at a freshly loaded chart (the chart copies the adopted
+    history in ~1 ms slices then), at least ``seconds`` and until ``until()``; both libraries get this after loading.
+    Returns how long it took."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds or (not until() and time.perf_counter() - start < 10):
+        app.processEvents()
+        time.sleep(0.002)
+    return time.perf_counter() - start
+
+
+def bench_ours(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Figures:
+    f = Figures()
     img = QtGui.QImage(W, H, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-    w.set_interval(60)
-    t = time.perf_counter()
-    w.set_history(*data)
-    set_ms = (time.perf_counter() - t) * 1000
-    render(w, img)
-    hist = w.history_item
+    n = len(data[0])
+    charts: list[CandleChart] = []
 
-    def full() -> None:
+    def create() -> None:
+        w = CandleChart()
+        w.resize(W, H)
+        w.show()
+        w.set_interval(60)
+        w.set_history(*data)
+        render(w, img)
+        charts.append(w)
+
+    def dispose() -> None:
+        while charts:
+            w = charts.pop()
+            w.close()
+            w.deleteLater()
+        app.processEvents()
+
+    f.create = median_of(create, setup=dispose)
+    w = charts[-1]
+    idle(app, lambda: w.history_levels.base.owned)
+    assert w.history_levels.base.owned
+    t_first, t_last = float(data[0][0]), float(data[0][-1])
+
+    def zoom_out() -> None:
+        w.price_view.setXRange(t_first, t_last + 60 * 6, padding=0)
         render(w, img)
 
-    recent = median_ms(full, repeat)
-
-    t_first = T0
-    t_last = float(data[0][-1])
-    w.price_view.setXRange(t_first, t_last + 60, padding=0)
-    render(w, img)
-    zoomed_k, zoomed_bars = hist.last_merge_factor, hist.last_drawn_bars
-    all_cached = median_ms(full, repeat)
-
-    pan_step = [0.0]
-
-    def pan_and_render() -> None:  # cache miss every frame: slice the merge level and rebuild the geometry
-        pan_step[0] += 60 * 37
-        w.price_view.setXRange(t_first - pan_step[0], t_last + 60 - pan_step[0], padding=0)
+    def zoom_in() -> None:
+        w.scroll_to_end(150)
         render(w, img)
 
-    all_pan = median_ms(pan_and_render, repeat)
+    f.first_zoom_out = median_of(zoom_out, repeat=1)
+    f.zoom_out = median_of(zoom_out, setup=zoom_in)
+    zoom_in()
 
-    w.scroll_to_end(150)
-    render(w, img)
-    before = hist.prepare_count
     last = w.candle_at_index(-1)
-    price = [last.c]
     step = [0]
 
     def tick() -> None:  # trades inside the candle's range: the y scale stays put, as for most real ticks
         step[0] += 1
-        price[0] = last.l + (last.h - last.l) * ((step[0] * 7) % 11) / 10
-        w.update_forming(last.t, last.o, last.h, last.l, price[0], last.v + step[0])
-
-    tick_ms = median_ms(tick, repeat * 10)
+        price = last.l + (last.h - last.l) * ((step[0] * 7) % 11) / 10
+        w.update_forming(last.t, last.o, last.h, last.l, price, last.v + step[0])
 
     def tick_and_render() -> None:
         tick()
         render(w, img)
 
-    tick_render = median_ms(tick_and_render, repeat)
-    history_prepares_during_ticks = hist.prepare_count - before
-
-    # Real event-loop repaint: 50 ticks queued, then let Qt paint once (only the dirty region).
-    def burst_and_event_loop() -> None:
-        for _ in range(50):
-            tick()
-        app.processEvents()
-
-    burst = median_ms(burst_and_event_loop, repeat)
-
+    f.live = median_of(tick_and_render)
     next_t = [last.t]
 
-    def new_candle_and_render() -> None:
+    def new_candle() -> None:
         next_t[0] += 60
-        w.update_forming(next_t[0], price[0], price[0] + 3, price[0] - 3, price[0] + 1, 1.0)
+        w.update_forming(next_t[0], last.c, last.c + 3, last.c - 3, last.c + 1, 1.0)
+
+    def new_candle_and_render() -> None:
+        new_candle()
         render(w, img)
 
-    append_render = median_ms(new_candle_and_render, repeat)
-    print(f"HexDesk CandleChart, {n:,} candles, {W}x{H} offscreen")
-    print(f"  set_history                                   {set_ms:8.2f} ms")
-    print(f"  full repaint, last 150 candles                {recent:8.2f} ms")
-    print(f"  full repaint, all {n:,} visible (k={zoomed_k}, {zoomed_bars} bars) {all_cached:8.2f} ms")
-    print(f"  pan + full repaint, all visible (cache miss)  {all_pan:8.2f} ms")
-    print(f"  update_forming alone                          {tick_ms * 1000:8.1f} µs")
-    print(f"  update_forming + full repaint                 {tick_render:8.2f} ms")
-    print(f"  50 x update_forming + one event-loop repaint  {burst:8.2f} ms")
-    print(f"  new candle (append, follow) + full repaint    {append_render:8.2f} ms")
-    print(f"  history geometry rebuilds during {repeat * 11} ticks: {history_prepares_during_ticks}")
-    w.close()
-    w.deleteLater()
-    app.processEvents()
+    f.first_new_candle = median_of(new_candle_and_render, repeat=1)
+    f.new_candle = median_of(new_candle_and_render)
+    f.new_alone_us = median_of(new_candle, repeat=101).scaled(1000)
+    assert w.candle_count == n + 8 + 101
+    dispose()
+    return f
+
+
+def bench_finplot(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Figures | None:
+    """finplot on the same candles: price pane + volume pane, as its own examples build a live chart."""
+    try:
+        import finplot as fp
+        import pandas as pd
+    except ImportError:
+        return None
+    f = Figures()
+    img = QtGui.QImage(W, H, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    t, o, h, low, c, v = data
+    df = pd.DataFrame({"time": (t * 1000).astype("int64"), "open": o, "close": c, "high": h, "low": low, "volume": v})
+    state: dict[str, object] = {}
+
+    def create() -> None:
+        ax, axv = fp.create_plot("bench", rows=2, init_zoom_periods=150, maximize=False)
+        candles = fp.candlestick_ochl(df[["time", "open", "close", "high", "low"]], ax=ax)
+        volume = fp.volume_ocv(df[["time", "open", "close", "volume"]], ax=axv)
+        fp.show(qt_exec=False)
+        win = fp.windows[0]
+        win.resize(W, H)
+        render(win, img)
+        state.update(ax=ax, candles=candles, volume=volume, win=win)
+
+    def dispose() -> None:
+        fp.close()
+        app.processEvents()
+
+    f.create = median_of(create, setup=dispose)
+    idle(app)
+    ax, candles, volume, win = state["ax"], state["candles"], state["volume"], state["win"]
+    n = len(df)
+
+    def zoom_out() -> None:
+        ax.vb.update_y_zoom(0, n + 5)
+        render(win, img)
+
+    def zoom_in() -> None:
+        ax.vb.update_y_zoom(n - 150, n + 5)
+        render(win, img)
+
+    f.first_zoom_out = median_of(zoom_out, repeat=1)
+    f.zoom_out = median_of(zoom_out, setup=zoom_in)
+    zoom_in()
+    live = df.copy()
+    step = [0]
+    lo, hi = float(live["low"].iloc[-1]), float(live["high"].iloc[-1])
+
+    def tick_and_render() -> None:  # finplot's realtime examples hand update_data the whole frame
+        step[0] += 1
+        live.iloc[-1, live.columns.get_loc("close")] = lo + (hi - lo) * ((step[0] * 7) % 11) / 10
+        live.iloc[-1, live.columns.get_loc("volume")] += 1
+        candles.update_data(live[["time", "open", "close", "high", "low"]])
+        volume.update_data(live[["time", "open", "close", "volume"]])
+        render(win, img)
+
+    f.live = median_of(tick_and_render)
+    frames = [live]
+
+    def new_candle() -> None:
+        cur = frames[0]
+        row = cur.iloc[[-1]].copy()
+        row["time"] += 60_000
+        cur = pd.concat([cur, row], ignore_index=True)
+        frames[0] = cur
+        candles.update_data(cur[["time", "open", "close", "high", "low"]])
+        volume.update_data(cur[["time", "open", "close", "volume"]])
+
+    def new_candle_and_render() -> None:
+        new_candle()
+        render(win, img)
+
+    f.first_new_candle = median_of(new_candle_and_render, repeat=1)
+    f.new_candle = median_of(new_candle_and_render)
+    f.new_alone_us = median_of(new_candle).scaled(1000)
+    dispose()
+    return f
+
+
+def report(n: int, ours: Figures, theirs: Figures | None) -> None:
+    ver = ""
+    if theirs is not None:
+        from importlib.metadata import version
+
+        ver = f" {version('finplot')}"
+    print(f"{n:,} 1-minute candles, {W}x{H} offscreen, medians of {REPEAT} (ms); wall time, then CPU time")
+    print(f"  {'':30}{'HexDesk':>9}{'finplot' + ver:>15}{'ratio':>8} |{'HexDesk':>9}{'finplot':>10}{'ratio':>8}"
+          "  target (wall)")
+    rows = [*ROWS, ("new candle alone (µs)", "new_alone_us", None)]
+    for label, attr, target in rows:
+        a = getattr(ours, attr)
+        b = getattr(theirs, attr) if theirs is not None else Sample()
+        cells = []
+        for kind, width in (("wall", 15), ("cpu", 10)):
+            x, y = getattr(a, kind), getattr(b, kind)
+            ratio = f"{y / x:7.1f}x" if theirs is not None and x > 0 else "       -"
+            cells.append(f"{x:9.2f}{y:{width}.2f}{ratio:>8}")
+        tgt = "" if target is None else f"< {target:g}" + ("  ok" if a.wall < target else "  missed")
+        print(f"  {label:30}{cells[0]} |{cells[1]}  {tgt}")
+    print("  (ratio = finplot / HexDesk: above 1 means HexDesk is faster)")
+
+
+def bench_sizes(app: QtWidgets.QApplication, sizes: list[int], with_finplot: bool) -> None:
+    for n in sizes:
+        data = synth(n)
+        ours = bench_ours(app, data)
+        theirs = bench_finplot(app, data) if with_finplot else None
+        report(n, ours, theirs)
+        print()
 
 
 class ExampleCandlestickItem(pg.GraphicsObject):
@@ -259,18 +419,16 @@ def bench_batching(repeat: int, bars: int = 1600) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 200_000])
-    ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--example-size", type=int, default=100_000, help="0 skips the pyqtgraph example comparison")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
+    ap.add_argument("--no-finplot", action="store_true", help="skip finplot (installed by the `bench` extra)")
+    ap.add_argument("--extras", action="store_true", help="also the pyqtgraph-example and batching comparisons")
     args = ap.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    for n in args.sizes:
-        bench_hexdesk(app, n, args.repeat)
+    bench_sizes(app, args.sizes, not args.no_finplot)
+    if args.extras:
+        bench_example(app, 100_000, 5)
         print()
-    if args.example_size:
-        bench_example(app, args.example_size, args.repeat)
-        print()
-    bench_batching(args.repeat)
+        bench_batching(30)
 
 
 if __name__ == "__main__":

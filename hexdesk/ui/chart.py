@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, merge_bars
+from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, UtcDateAxis, merge_bars
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
 __all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "Marker", "merge_bars"]
@@ -128,7 +128,7 @@ class CandleChart(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._glw)
 
-        self._date_axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+        self._date_axis = UtcDateAxis()
         self._price_plot = self._make_plot(0, None)
         self._volume_plot = self._make_plot(1, self._date_axis)
         self._grids = [
@@ -160,6 +160,12 @@ class CandleChart(QtWidgets.QWidget):
         self._labels_timer.setSingleShot(True)
         self._labels_timer.setInterval(0)
         self._labels_timer.timeout.connect(self._flush_labels)
+        # set_history adopts the caller's arrays; the copy into the chart's own growable buffer (tens of ms at a
+        # million candles) starts once the first frame is on screen and goes in ~1 ms slices between frames.
+        self._own_timer = QtCore.QTimer(self)
+        self._own_timer.setSingleShot(True)
+        self._own_timer.setInterval(250)
+        self._own_timer.timeout.connect(self._own_history)
         self._setup_crosshair()
         self.price_view.sigXRangeChanged.connect(self._on_x_range_changed)
         # A line outside the visible prices (a far liquidation price) is announced at the edge it lies beyond,
@@ -186,7 +192,7 @@ class CandleChart(QtWidgets.QWidget):
 
     # ---- construction helpers ------------------------------------------------------------------------------
 
-    def _make_plot(self, row: int, date_axis: pg.DateAxisItem | None) -> pg.PlotItem:
+    def _make_plot(self, row: int, date_axis: UtcDateAxis | None) -> pg.PlotItem:
         """A pane with the price axis on the right. Only the bottom pane gets a (UTC) date axis; the upper pane's
         vertical grid reuses its ticks, since laying out date ticks is the costliest part of a pan frame."""
         th = self.theme
@@ -195,7 +201,7 @@ class CandleChart(QtWidgets.QWidget):
         items: dict[str, pg.AxisItem] = {"right": right}
         if date_axis is not None:
             items["bottom"] = date_axis
-        plot = self._glw.addPlot(row=row, col=0, axisItems=items)
+        plot = self._glw.addPlot(row=row, col=0, axisItems=items, enableMenu=False)  # no context menus to build
         plot.hideAxis("left")
         plot.showAxis("right")
         if date_axis is None:
@@ -205,6 +211,10 @@ class CandleChart(QtWidgets.QWidget):
         for ax in items.values():
             ax.setPen(axis_pen)
             ax.setTextPen(axis_pen)
+        for name in ("left", "right", "top", "bottom"):
+            # no axis shows a unit label; the SI-prefix bookkeeping would re-set the (empty) label's HTML on every
+            # range change, i.e. on every new candle while following (~0.1 ms each)
+            plot.getAxis(name).enableAutoSIPrefix(False)
         right.setWidth(_RIGHT_AXIS_WIDTH)
         vb = plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)  # wheel/drag move time only; y keeps auto-fitting the visible candles
@@ -286,15 +296,19 @@ class CandleChart(QtWidgets.QWidget):
         self, t_s: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray, v: np.ndarray  # noqa: E741
     ) -> None:
         """Replace all candles. The last one becomes the forming candle (a later ``update_forming`` with its time
-        replaces it, a later time appends). The interval is inferred from the times if not set yet."""
+        replaces it, a later time appends). The interval is inferred from the times if not set yet.
+
+        Float64 arrays are adopted without a copy (a million candles load in a few ms): do not modify them
+        afterwards. The chart copies them into its own growable buffer a moment after the first frame (or on the
+        first closed candle, if that comes first)."""
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (t_s, o, h, l, c, v)]
         n = len(arrays[0])
         if any(len(a) != n for a in arrays):
             raise ValueError("t_s, o, h, l, c and v must have the same length")
-        if n > 1 and np.any(np.diff(arrays[0]) <= 0):
+        if n > 1 and not np.all(arrays[0][1:] > arrays[0][:-1]):
             raise ValueError("candle times must be strictly increasing")
         if self._interval is None and n > 1:
-            self.set_interval(float(np.median(np.diff(arrays[0]))))
+            self.set_interval(float(np.median(np.diff(arrays[0][:1001]))))  # a sample is plenty
         elif self._interval is None:
             self.set_interval(60.0)
         if n == 0:
@@ -303,6 +317,8 @@ class CandleChart(QtWidgets.QWidget):
         else:
             self._hist.set(*(a[:-1] for a in arrays))
             self._form.set(*(a[-1:] for a in arrays))
+            self._form.base.own()  # one bar: it is replaced by every tick
+            self._own_timer.start(250)
         for item in (self._candles, self._forming_candle, self._volume, self._forming_volume):
             item.data_changed()
         self.scroll_to_end(self._default_visible_bars)
@@ -328,8 +344,7 @@ class CandleChart(QtWidgets.QWidget):
             self._form.replace_last(bar)
             self._forming_changed()
         elif bar[0] > cur_t:
-            prev = self._form.base.row(0)
-            self._hist.append((prev[0], prev[2], prev[3], prev[4], prev[5], prev[6]))
+            self._hist.append(self._form.base.row(0))
             self._form.replace_last(bar)
             self._candles.data_changed()
             self._volume.data_changed()
@@ -342,6 +357,11 @@ class CandleChart(QtWidgets.QWidget):
             self._volume.data_changed()
         else:
             raise ValueError(f"candle time {t_s} is older than the forming candle ({cur_t})")
+
+    def _own_history(self) -> None:
+        """One idle-time slice of the history copy (~1 ms), until it is the chart's own."""
+        if not self._hist.base.own(65_536):
+            self._own_timer.start(0)
 
     def _forming_changed(self) -> None:
         self._forming_candle.data_changed()

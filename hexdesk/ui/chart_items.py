@@ -7,8 +7,9 @@ Why it is built this way (see docs/chart.md for the figures):
   range, and never more bars than the plot has pixels: when a bar would be narrower than ``MIN_BAR_PX`` we merge
   ``k`` consecutive bars (``k`` a power of two, groups aligned to multiples of ``k`` so bars do not shimmer while
   panning) into one with the first open, max high, min low, last close and summed volume.
-* Merge levels are cached per ``k`` and derived from level ``k/2`` (the merge is associative), so panning or zooming
-  is a slice, and appending one closed candle updates only the last group of each cached level.
+* The merged bars come from the level-of-detail pyramid in :mod:`hexdesk.ui.chart_lod` (max high / min low /
+  summed volume per aligned bucket, kept in step lazily), so zooming out to a million candles reads only the
+  visible buckets, and a new candle touches only the last bucket of each level in use.
 * Geometry is computed with numpy straight in device pixels (so wicks are crisp 1 px lines and bodies are at least
   1 px whatever the zoom) into contiguous float64 arrays that PySide6 hands to ``QPainter::drawLines``/``drawRects``
   as C arrays: one ``drawLines`` and one ``drawRects`` per colour, no per-bar Python objects.
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import shiboken6
 
+from hexdesk.ui.chart_lod import BarLevels, MergedBars, OhlcvBuffer, merge_bars
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
 MIN_BAR_PX = 2.0  # below this slot width (in pixels) consecutive bars are merged
@@ -33,164 +34,16 @@ BODY_FRACTION = 0.7  # body width as a fraction of the bar's time slot
 
 BarKind = Literal["candle", "volume"]
 
-# Row order in OhlcvBuffer: open time, open time of the last merged member, open, high, low, close, volume.
-_T, _TL, _O, _H, _L, _C, _V = range(7)
-
-
-@dataclass(frozen=True, slots=True)
-class MergedBars:
-    """Result of :func:`merge_bars`: one row per group of ``k`` consecutive input bars."""
-
-    t: np.ndarray  # open time of the first member
-    tl: np.ndarray  # open time of the last member (the merged bar spans t .. tl + interval)
-    o: np.ndarray
-    h: np.ndarray
-    l: np.ndarray  # noqa: E741  (OHLC naming)
-    c: np.ndarray
-    v: np.ndarray
-
-
-def merge_bars(
-    t: np.ndarray,
-    o: np.ndarray,
-    h: np.ndarray,
-    l: np.ndarray,  # noqa: E741
-    c: np.ndarray,
-    v: np.ndarray,
-    k: int,
-    tl: np.ndarray | None = None,
-) -> MergedBars:
-    """Merge groups ``[0:k], [k:2k], ...`` of bars: first open, max high, min low, last close, summed volume.
-
-    Groups are aligned to multiples of ``k`` from index 0 (the last one may be partial) so the same bar always lands
-    in the same group whatever part of the history is visible. ``tl`` (last-member open time) defaults to ``t``;
-    pass it when merging already merged bars, which makes level ``2k`` exactly ``merge_bars(level_k, 2)``.
-    """
-    if k < 1:
-        raise ValueError(f"merge factor must be >= 1, got {k}")
-    n = len(t)
-    if tl is None:
-        tl = t
-    starts = np.arange(0, n, k)
-    ends = np.minimum(starts + k, n) - 1
-    if n == 0:
-        empty = np.empty(0, dtype=np.float64)
-        return MergedBars(empty, empty, empty, empty, empty, empty, empty)
-    return MergedBars(
-        t=t[starts],
-        tl=tl[ends],
-        o=o[starts],
-        h=np.maximum.reduceat(h, starts),
-        l=np.minimum.reduceat(l, starts),
-        c=c[ends],
-        v=np.add.reduceat(v, starts),
-    )
-
-
-class OhlcvBuffer:
-    """Growable column store (amortised O(1) append) whose columns are float64 numpy views."""
-
-    __slots__ = ("_buf", "_n")
-
-    def __init__(self, capacity: int = 16) -> None:
-        self._buf = np.empty((7, max(capacity, 16)), dtype=np.float64)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def column(self, row: int) -> np.ndarray:
-        return self._buf[row, : self._n]
-
-    t = property(lambda self: self._buf[_T, : self._n])
-    tl = property(lambda self: self._buf[_TL, : self._n])
-    o = property(lambda self: self._buf[_O, : self._n])
-    h = property(lambda self: self._buf[_H, : self._n])
-    l = property(lambda self: self._buf[_L, : self._n])  # noqa: E741
-    c = property(lambda self: self._buf[_C, : self._n])
-    v = property(lambda self: self._buf[_V, : self._n])
-
-    def assign(self, bars: MergedBars) -> None:
-        """Replace the whole content (capacity with 25% headroom for appends)."""
-        n = len(bars.t)
-        self._buf = np.empty((7, max(16, n + n // 4)), dtype=np.float64)
-        for row, arr in enumerate((bars.t, bars.tl, bars.o, bars.h, bars.l, bars.c, bars.v)):
-            self._buf[row, :n] = arr
-        self._n = n
-
-    def row(self, i: int) -> tuple[float, ...]:
-        return tuple(float(x) for x in self._buf[:, i if i >= 0 else self._n + i])
-
-    def append(self, values: tuple[float, ...]) -> None:
-        if self._n == self._buf.shape[1]:
-            grown = np.empty((7, self._n * 2), dtype=np.float64)
-            grown[:, : self._n] = self._buf[:, : self._n]
-            self._buf = grown
-        self._buf[:, self._n] = values
-        self._n += 1
-
-    def replace_last(self, values: tuple[float, ...]) -> None:
-        self._buf[:, self._n - 1] = values
-
-    def clear(self) -> None:
-        self._n = 0
-
-
-class BarLevels:
-    """The bars plus lazily built merge levels (k = 2, 4, 8, ...), kept in step on single-bar appends."""
-
-    def __init__(self) -> None:
-        self.base = OhlcvBuffer()
-        self._levels: dict[int, OhlcvBuffer] = {}
-        self.rebuild_count = 0  # full (O(n)) preparations: set() only; tests assert appends never do this
-
-    def __len__(self) -> int:
-        return len(self.base)
-
-    def set(self, t: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray, v: np.ndarray) -> None:  # noqa: E741
-        self.base.assign(MergedBars(t, t, o, h, l, c, v))
-        self._levels.clear()
-        self.rebuild_count += 1
-
-    def clear(self) -> None:
-        self.base.clear()
-        self._levels.clear()
-
-    def level(self, k: int) -> OhlcvBuffer:
-        """Bars merged by ``k`` (a power of two); level 1 is the base itself."""
-        if k <= 1:
-            return self.base
-        lv = self._levels.get(k)
-        if lv is None:
-            src = self.level(k // 2)
-            lv = OhlcvBuffer()
-            lv.assign(merge_bars(src.t, src.o, src.h, src.l, src.c, src.v, 2, tl=src.tl))
-            self._levels[k] = lv
-        return lv
-
-    def append(self, bar: tuple[float, float, float, float, float, float]) -> None:
-        """Append one bar (t, o, h, l, c, v); each cached level recomputes or appends only its last group."""
-        t, o, h, l, c, v = bar  # noqa: E741
-        self.base.append((t, t, o, h, l, c, v))
-        self._refresh_tails()
-
-    def replace_last(self, bar: tuple[float, float, float, float, float, float]) -> None:
-        t, o, h, l, c, v = bar  # noqa: E741
-        self.base.replace_last((t, t, o, h, l, c, v))
-        self._refresh_tails()
-
-    def _refresh_tails(self) -> None:
-        n = len(self.base)
-        b = self.base
-        for k, lv in self._levels.items():
-            g = (n - 1) // k
-            s = g * k
-            row = (b.t[s], b.t[n - 1], b.o[s], b.h[s:n].max(), b.l[s:n].min(), b.c[n - 1], b.v[s:n].sum())
-            if g < len(lv):
-                lv.replace_last(row)
-            else:
-                lv.append(row)
-
+__all__ = [
+    "BarLevels",
+    "BarsItem",
+    "GridLines",
+    "MergedBars",
+    "OhlcvBuffer",
+    "UtcDateAxis",
+    "merge_bars",
+    "volume_ceiling",
+]
 
 def _ptr(arr: np.ndarray, klass: type) -> object:
     """Wrap a C-contiguous (n, 4) float64 array as ``klass*`` so QPainter reads it as a C array (no copies)."""
@@ -199,6 +52,19 @@ def _ptr(arr: np.ndarray, klass: type) -> object:
 
 def _qcolor(color: str | QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor(color)
+
+
+def volume_ceiling(v: float) -> float:
+    """``v`` rounded up to the next eighth of its power of two (at most 12.5% headroom).
+
+    The forming candle's volume grows with every trade; fitting it exactly would rescale the volume pane, its axis and
+    its grid (and re-prepare the history's volume bars) on every tick. Quantised, the pane rescales only when the
+    volume outgrows a step.
+    """
+    if not v > 0 or not math.isfinite(v):
+        return v
+    step = 2.0 ** math.floor(math.log2(v)) / 8
+    return math.ceil(v / step) * step
 
 
 class BarsItem(pg.GraphicsObject):
@@ -238,6 +104,7 @@ class BarsItem(pg.GraphicsObject):
         self.paint_count = 0
         self.last_merge_factor = 1
         self.last_drawn_bars = 0
+        self.last_drawn: MergedBars | None = None
 
     # ---- data ----------------------------------------------------------------------------------------------
 
@@ -262,11 +129,9 @@ class BarsItem(pg.GraphicsObject):
         if len(b) == 0:
             return QtCore.QRectF()
         x0 = float(b.t[0])
-        x1 = float(b.tl[-1]) + self._interval
-        if self._kind == "candle":
-            y0, y1 = float(b.l.min()), float(b.h.max())
-        else:
-            y0, y1 = 0.0, float(b.v.max())
+        x1 = float(b.t[-1]) + self._interval
+        lo, hi, vmax = self._levels.extent()  # running extremes: O(1) per new candle, no rescan
+        y0, y1 = (lo, hi) if self._kind == "candle" else (0.0, vmax)
         return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def _update_bounds(self) -> None:
@@ -291,12 +156,13 @@ class BarsItem(pg.GraphicsObject):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None):
         """pyqtgraph auto-range hook: y follows only the bars in ``orthoRange`` (the visible x range)."""
         b = self._levels.base
-        if len(b) == 0:
+        n = len(b)
+        if n == 0:
             return None
         if ax == 0:
-            return (float(b.t[0]), float(b.tl[-1]) + self._interval)
+            return (float(b.t[0]), float(b.t[-1]) + self._interval)
         if orthoRange is None or orthoRange[0] is None:
-            i0, i1 = 0, len(b)
+            i0, i1 = 0, n
         else:
             t = b.t
             i0 = int(np.searchsorted(t, orthoRange[0] - self._interval, "right"))
@@ -304,17 +170,14 @@ class BarsItem(pg.GraphicsObject):
             if i1 <= i0:
                 return None
         if self._kind == "candle":  # merging keeps the extremes, so the base bars give the drawn range
-            return (float(b.l[i0:i1].min()), float(b.h[i0:i1].max()))
+            return self._levels.low_high(i0, i1)
         # merged volume bars are sums, so fit the level that will be drawn at this zoom
         vb = self.getViewBox()
         k = 1
         if orthoRange is not None and orthoRange[0] is not None and vb is not None and vb.width() > 0:
             k = self.merge_factor(vb.width() / max(orthoRange[1] - orthoRange[0], 1e-9))
-        if k > 1:
-            lv = self._levels.level(k)
-            i0, i1 = i0 // k, (i1 - 1) // k + 1
-            return (0.0, float(lv.v[i0:i1].max()))
-        return (0.0, float(b.v[i0:i1].max()))
+        vmax = self._levels.max_volume(k, i0 // k, (i1 - 1) // k + 1)
+        return None if vmax is None else (0.0, volume_ceiling(vmax))
 
     # ---- painting ------------------------------------------------------------------------------------------
 
@@ -332,16 +195,18 @@ class BarsItem(pg.GraphicsObject):
         self.prepare_count += 1
         iv = self._interval
         k = self.merge_factor(abs(sx))
-        lv = self._levels.level(k)
-        margin = 2 * k * iv
-        i0 = max(int(np.searchsorted(lv.t, x0 - margin - k * iv, "left")), 0)
-        i1 = int(np.searchsorted(lv.t, x1 + margin, "right"))
+        levels = self._levels
+        t = levels.base.t
+        i0 = max(int(np.searchsorted(t, x0 - iv, "left")) - 2 * k, 0)
+        i1 = int(np.searchsorted(t, x1, "right")) + 2 * k
+        lv = levels.bars(k, i0 // k, (i1 - 1) // k + 1)  # only the visible buckets, ~1 per 2 px
         self.last_merge_factor = k
-        self.last_drawn_bars = max(i1 - i0, 0)
-        left = lv.t[i0:i1]
-        right = lv.tl[i0:i1] + iv
-        o = lv.o[i0:i1]
-        c = lv.c[i0:i1]
+        self.last_drawn_bars = len(lv)
+        self.last_drawn = lv  # the (merged) bars behind the last prepared geometry, for tests
+        left = lv.t
+        right = lv.tl + iv
+        o = lv.o
+        c = lv.c
         up = c >= o
         xc = np.floor((left + right) * (0.5 * sx) + dx)  # pixel column of the wick
         bw = np.maximum(np.rint((right - left) * (abs(sx) * BODY_FRACTION)), 1.0)
@@ -359,11 +224,11 @@ class BarsItem(pg.GraphicsObject):
             lines = np.empty((m, 4), dtype=np.float64)
             lines[:, 0] = xc + 0.5
             lines[:, 2] = xc + 0.5
-            lines[:, 1] = lv.h[i0:i1] * sy + dy
-            lines[:, 3] = lv.l[i0:i1] * sy + dy
+            lines[:, 1] = lv.h * sy + dy
+            lines[:, 3] = lv.l * sy + dy
         else:
             base = round(dy)
-            top = np.rint(lv.v[i0:i1] * sy + dy)
+            top = np.rint(lv.v * sy + dy)
             rects[:, 1] = top
             rects[:, 3] = base - top
             lines = np.empty((0, 4), dtype=np.float64)
@@ -410,6 +275,28 @@ class BarsItem(pg.GraphicsObject):
                 p.setBrush(brush)
                 p.drawRects(_ptr(rects, QtCore.QRectF), len(rects))
         p.restore()
+
+
+class UtcDateAxis(pg.DateAxisItem):
+    """pyqtgraph's date axis in UTC whose tick placement is memoised per (range, size).
+
+    ``DateAxisItem.tickValues`` walks a QDateTime time-zone round trip per candidate tick (~0.2 ms each): ~10 ms of a
+    zoomed-out frame here, asked twice a frame (the axis and the grid) and again on every frame that did not move.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(orientation="bottom", utcOffset=0, **kwargs)
+        self._tick_memo: dict[tuple[int, float, float, float], list] = {}
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        self.setZoomLevelForDensity((maxVal - minVal) / size)  # cheap, and tickStrings relies on its side effect
+        key = (id(self.zoomLevel), minVal, maxVal, self.minSpacing)
+        hit = self._tick_memo.get(key)
+        if hit is None:
+            if len(self._tick_memo) > 8:
+                self._tick_memo.clear()
+            hit = self._tick_memo[key] = self.zoomLevel.tickValues(minVal, maxVal, minSpc=self.minSpacing)
+        return hit
 
 
 _TICK_MEMO: weakref.WeakKeyDictionary[pg.AxisItem, tuple[tuple[float, float, float], list[float]]] = (
