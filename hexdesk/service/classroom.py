@@ -22,8 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hexdesk.engine import (
     BinanceError,
     Exchange,
@@ -34,12 +32,12 @@ from hexdesk.engine import (
     Side,
     TimeInForce,
 )
+from hexdesk.market import blind
 from hexdesk.market.candles import CandleSeries, load_bundled
 from hexdesk.market.replay import PriceTick, Replay
 
 RESULT_FORMAT = "hexdesk-class-result/1"
 DAY_MS = 86_400_000
-BLIND_EPOCH_MS = 978_307_200_000  # 2001-01-01 00:00 UTC: blind scenarios start on a date that says nothing
 FUNDING_RATE = Decimal("0.0001")  # flat 0.01% per 8 h: real funding history would give the period away
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -86,17 +84,16 @@ class Scenario:
             return raw
         shift = self._shift_ms(raw)
         factor = self.price_factor()
-        return [_transform(s, shift, factor) for s in raw]
+        return [blind.disguise(s, shift, factor) for s in raw]
 
     def price_factor(self) -> Decimal:
         """Blind mode's price multiplier, 0.500 to 2.000 in steps of 0.001 (1 when not blind)."""
         if not self.blind:
             return Decimal(1)
-        return Decimal(random.Random(self.blind_seed).randint(500, 2000)) / 1000
+        return blind.price_factor(self.blind_seed)
 
     def _shift_ms(self, raw: Sequence[CandleSeries]) -> int:
-        first = min(s.first_open_ms for s in raw)
-        return BLIND_EPOCH_MS - (first - first % DAY_MS) if self.blind else 0
+        return blind.shift_ms(raw) if self.blind else 0
 
     def start_ms(self, series: Sequence[CandleSeries] | None = None) -> int:
         """Where the replay starts (in the students' time): fixed, or drawn with the seed among whole minutes."""
@@ -116,18 +113,6 @@ class Scenario:
 
     def end_ms(self, start: int) -> int:
         return start + self.length_minutes * 60_000
-
-
-def _transform(s: CandleSeries, shift: int, factor: Decimal) -> CandleSeries:
-    """Times + shift; prices × factor, rounded half-even to the series' decimals (integers: exact and portable)."""
-    num = int(factor * 1000)
-
-    def scale(col: np.ndarray) -> np.ndarray:
-        return (col.astype(np.int64) * num + 500) // 1000
-
-    o, h, lo, c = (scale(getattr(s, f"_{k}")) for k in ("o", "h", "l", "c"))
-    return CandleSeries(s.symbol, s.interval, s.open_time_ms + shift, o, h, lo, c, s._v,
-                        price_decimals=s.price_decimals, volume_decimals=s.volume_decimals)
 
 
 # -- parsing and validation ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ receive one ``DeskChange`` saying what changed. No Qt here: the UI subscribes, t
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -570,6 +571,7 @@ def open_replay_session(
     name: str | None = None,
     data_dir: str | Path | None = None,
     blind: bool = False,
+    blind_seed: int | None = None,
 ) -> TradingDesk:
     """A practice session replaying Binance candles, bundled or from the data library (hexdesk.market.library).
 
@@ -577,7 +579,9 @@ def open_replay_session(
     history (bundled months, library downloads), else at ``funding_rate``. A dataset with mark-price klines gives the
     engine its mark (liquidation on the mark); without, the mark is the last price.
     """
-    data = load_replay_data(datasets, funding_rate, data_dir)
+    if blind and blind_seed is None:
+        blind_seed = random.SystemRandom().randrange(1 << 31)
+    data = load_replay_data(datasets, funding_rate, data_dir, blind_seed if blind else None)
     series, marks, histories, label = data.series, data.marks, data.histories, data.label
     first = min(s.first_open_ms for s in series)
     start = start_ms if start_ms is not None else first + HISTORY_MS
@@ -607,6 +611,7 @@ def open_replay_session(
                 "funding_rate": str(funding_rate),
                 "funding_history": sorted(histories),  # symbols settled at their real rates where known
                 "mark_klines": sorted(marks),
+                **({"blind_seed": blind_seed} if blind else {}),  # a resumed blind session disguises alike
             },
             blind=blind,
             speed=speed,
@@ -631,14 +636,29 @@ class ReplayData:
 
 
 def load_replay_data(
-    datasets: Sequence[str], funding_rate: Decimal, data_dir: str | Path | None = None
+    datasets: Sequence[str],
+    funding_rate: Decimal,
+    data_dir: str | Path | None = None,
+    blind_seed: int | None = None,
 ) -> ReplayData:
-    """Load ``datasets`` (bundled or from the data library) with their mark klines and funding history."""
+    """Load ``datasets`` (bundled or from the data library) with their mark klines and funding history.
+
+    ``blind_seed``: a blind replay (hexdesk.market.blind): dates moved to 2001 and prices rescaled by the seed's
+    factor, the real funding history left out (its rates and times would give the period away: the flat
+    ``funding_rate`` settles instead), and a label that names no month.
+    """
+    from hexdesk.market import blind
     from hexdesk.market.library import funding_history, load_dataset
 
     loaded = [load_dataset(name, data_dir) for name in datasets]
     series = [d.series for d in loaded]
     marks = {d.series.symbol: d.mark for d in loaded if d.mark is not None}
+    if blind_seed is not None:
+        shift, factor = blind.shift_ms(series), blind.price_factor(blind_seed)
+        series = [blind.disguise(s, shift, factor) for s in series]
+        marks = {sym: blind.disguise(m, shift, factor) for sym, m in marks.items()}
+        label = f"Blind replay · {', '.join(s.symbol for s in series)} · dates and prices disguised"
+        return ReplayData(series, marks, {}, funding_rate, label)
     histories = {}
     for s in series:
         history = funding_history(s.symbol, data_dir)

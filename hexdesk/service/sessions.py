@@ -121,7 +121,8 @@ def resume_session(journal: Journal, session_id: int, *, paused: bool = True) ->
     datasets = tuple(summary.dataset.split(","))
     settings = summary.settings
     funding_rate = Decimal(str(settings.get("funding_rate", DEFAULT_FUNDING_RATE)))
-    data = load_replay_data(datasets, funding_rate)
+    blind_seed = settings.get("blind_seed") if summary.blind else None
+    data = load_replay_data(datasets, funding_rate, blind_seed=None if blind_seed is None else int(blind_seed))
     series = data.series
     state = point.state or {}
     market = MarketState.from_json(state["market"]) if state.get("market") else None
@@ -183,8 +184,11 @@ class SessionManager:
     def new(self, spec: SessionSpec | None = None) -> TradingDesk:
         spec = spec or SessionSpec()
         start = spec.start_ms
-        if start is None and spec.blind:
-            start = _random_start(load_replay_data(spec.datasets, spec.funding_rate).series, spec.seed)
+        seed = None
+        if spec.blind:
+            seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(1 << 31)
+            if start is None:  # drawn in the disguised time the trader sees
+                start = _random_start(load_replay_data(spec.datasets, spec.funding_rate, blind_seed=seed).series, seed)
         return open_replay_session(
             self.journal,
             spec.datasets,
@@ -194,6 +198,7 @@ class SessionManager:
             start_ms=start,
             name=spec.name,
             blind=spec.blind,
+            blind_seed=seed,
         )
 
     def open(self, session_id: int, *, paused: bool = True) -> TradingDesk:
@@ -226,6 +231,7 @@ class SessionManager:
             speed=float(settings.get("speed", DEFAULT_SPEED)),
             funding_rate=Decimal(str(settings.get("funding_rate", DEFAULT_FUNDING_RATE))),
             blind=old.blind,
+            seed=settings.get("blind_seed"),  # the reset replays the same disguised data from the same start
         )
         self.journal.archive_session(session_id)
         desk = self.new(spec)

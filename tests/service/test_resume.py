@@ -129,6 +129,33 @@ def test_blind_session_starts_at_a_seeded_random_minute(tmp_path: Path) -> None:
         assert j.session(a.session_id).blind  # type: ignore[arg-type]
 
 
+def test_a_blind_session_hides_the_period_and_resumes_disguised_alike(tmp_path: Path) -> None:
+    from hexdesk.market import blind
+    from hexdesk.market.candles import load_bundled
+
+    real = load_bundled("BTCUSDT-2025-03")
+    with Journal.open(tmp_path / "j.db") as j:
+        m = SessionManager(j)
+        desk = m.new(SessionSpec(datasets=("BTCUSDT-2025-03",), blind=True, seed=7))
+        seen = desk.history("BTCUSDT")
+        # the first day becomes 2001-01-01 (00:00 UTC = 978,307,200,000 ms; the time of day is kept): the chart's
+        # dates say nothing of March 2025
+        day = 86_400_000
+        assert seen.first_open_ms // day == 978_307_200_000 // day and desk.clock_ms < 1_000_000_000_000
+        # every price x the seed's factor (0.500..2.000), rounded to the series' decimals: the first close by hand
+        factor = blind.price_factor(7)
+        assert seen.candle(0).close == (real.candle(0).close * factor).quantize(real.candle(0).close)
+        assert "2025" not in desk.mode_label and "disguised" in desk.mode_label
+        assert desk.funding is None  # the real funding history would give the month away
+        gen = desk.replay.ticks()
+        desk.feed([next(gen) for _ in range(8)])
+        clock, last = desk.clock_ms, desk.last_price("BTCUSDT")
+        desk.close()
+        again = m.open(desk.session_id)  # type: ignore[arg-type]
+        assert again.history("BTCUSDT").first_open_ms == seen.first_open_ms
+        assert again.last_price("BTCUSDT") == last and again.clock_ms == clock
+
+
 # --- the journal cannot write ----------------------------------------------------------------------------------
 
 
