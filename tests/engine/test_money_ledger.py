@@ -218,29 +218,46 @@ def test_isolated_fee_comes_from_the_cross_wallet_so_the_isolated_wallet_is_the_
 
 
 def test_isolated_fee_comes_from_the_isolated_wallet_when_the_cross_wallet_is_empty() -> None:
-    # Wallet 60; isolated long 0.02 @ 60,000 at 20x: IM 1,200 / 20 = 60 takes the whole cross wallet. The fee
-    # 1,200 × 0.0005 = 0.6 cannot come from the (empty) cross wallet, so the isolated wallet pays it: iso 59.4,
-    # cross 0, wallet 59.4 (not 60: a fee is never paid from nothing).
-    ex = exact_exchange("60")
+    # The fee falls on the isolated wallet only when the cross wallet cannot pay it. Since an isolated fill must
+    # post its full margin plus its fee from the cross wallet (-2019 otherwise), an *opening* fill can no longer
+    # empty it; a reduction can, when the last price has run far from the mark (live feeds), so the position is
+    # not liquidated (LP is on the mark) but the close realizes nearly all of the released margin.
+    # Wallet 60.6; isolated long 0.02 @ 60,000 at 20x: IM 1,200 / 20 = 60, fee 1,200 × 0.0005 = 0.6: needs
+    # 60.6 ≤ 60.6 → cross 0, iso 60. LP = (1,200 − 60) / (0.02 × 0.996) = 57,228.9..., mark stays at 60,000.
+    ex = exact_exchange("60.6")
     ex.on_tick(BTC, 1, D("60000"))
-    (fill,) = _fills(_market(ex, BUY, "0.02"))
-    assert fill.fee == D("0.6")
-    assert _wallets(ex) == (0, D("59.4"))
-    assert ex.account().wallet_balance == D("59.4")
+    _market(ex, BUY, "0.02")
+    assert _wallets(ex) == (0, D("60"))
+    # Last 57,010, mark 60,000: sell 0.01 (half). Realized 0.01 × (57,010 − 60,000) = −29.9; released
+    # 60 × 0.01 / 0.02 = 30 → back 0.1 → cross 0.1. Fee 0.01 × 57,010 × 0.0005 = 0.28505: the cross wallet pays its
+    # 0.1, the isolated wallet the other 0.18505 → iso 30 − 0.18505 = 29.81495, cross 0. Total
+    # 60.6 − 0.6 − 29.9 − 0.28505 = 29.81495: no fee paid from nothing, no insurance fund.
+    ex.on_tick(BTC, 2, D("57010"), mark=D("60000"))
+    (fill,) = _fills(_market(ex, SELL, "0.01"))
+    assert (fill.fee, fill.realized_pnl) == (D("0.28505"), D("-29.9"))
+    assert _wallets(ex) == (0, D("29.81495"))
+    assert ex.account().wallet_balance == D("29.81495")
     assert ex.account().insurance_fund_cover == 0
-    # Closing at the entry: release 59.4, realized 0, fee 0.6 → cross 58.8 = 60 − 2 × 0.6.
-    _market(ex, SELL, "0.02")
-    assert _wallets(ex) == (D("58.8"), 0)
+    assert ex.position(BTC).is_open
 
 
 def test_a_small_isolated_wallet_still_pays_the_fee_the_cross_wallet_cannot() -> None:
-    # Wallet 0.8; isolated long 0.002 @ 60,000 at 150x posts 120 / 150 = 0.8 (all of it); the fee
-    # 120 × 0.0005 = 0.06 comes from the isolated wallet (0.74 left), not from the insurance fund.
-    ex = exact_exchange("0.8")
+    # The same path for a short at 150x. Opening a market short costs max(last × 1.0015, mark) × qty / leverage
+    # (docs/engine.md, issue 6 8f): 60,090 × 0.002 / 150 = 0.8012, plus the fee at that price 0.06009 = 0.86129 —
+    # the wallet. The fill posts 120 / 150 = 0.8 and pays 120 × 0.0005 = 0.06 → cross 0.00129, iso 0.8.
+    ex = exact_exchange("0.86129")
     ex.on_tick(BTC, 1, D("60000"))
     ex.set_leverage(BTC, 150)
-    _market(ex, BUY, "0.002")
-    assert _wallets(ex) == (0, D("0.74"))
+    _market(ex, SELL, "0.002")
+    assert _wallets(ex) == (D("0.00129"), D("0.8"))
+    # Last 60,390, mark 60,000 (short LP (0.8 + 120) / (0.002 × 1.004) = 60,159.3..., not reached on the mark).
+    # Buy back 0.001 reduce-only: realized 0.001 × (60,000 − 60,390) = −0.39; released 0.4 → back 0.01 → cross
+    # 0.01129; fee 0.001 × 60,390 × 0.0005 = 0.030195 → the cross wallet pays 0.01129, the isolated wallet
+    # 0.018905 → iso 0.4 − 0.018905 = 0.381095, cross 0; not the insurance fund.
+    ex.on_tick(BTC, 2, D("60390"), mark=D("60000"))
+    result = ex.submit(OrderRequest.market(BTC, BUY, D("0.001"), reduce_only=True))
+    assert result.ok, result.rejection
+    assert _wallets(ex) == (0, D("0.381095"))
     assert ex.account().insurance_fund_cover == 0
 
 
