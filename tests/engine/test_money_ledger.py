@@ -423,3 +423,20 @@ def test_available_balance_of_a_cross_short() -> None:
     assert ex.account().available_balance == D("7000")
     ex.on_tick(BTC, 2, D("61000"))
     assert ex.account().available_balance == D("5950")
+
+
+def test_a_cross_fill_may_be_backed_by_unrealized_profit() -> None:
+    # Only isolated margin must come out of the cross wallet without unrealized profit; a cross order needs only
+    # cost ≤ available balance, which counts the cross UPNL (§1.5, docs/engine.md "Available balance").
+    # Cross, fees off, wallet 1,000: long 0.1 @ 60,000 at 20x (IM 300). Mark 80,000: UPNL 0.1 × 20,000 = 2,000,
+    # available 1,000 + 2,000 − 0.1 × 80,000 / 20 = 2,600. Buy 0.3 more @ 80,000: IM 24,000 / 20 = 1,200 ≤ 2,600,
+    # though more than the wallet could post to an isolated position (1,000 − MM 0.4% × 8,000 = 968).
+    # Position 0.4, entry (6,000 + 24,000) / 0.4 = 75,000; the cross wallet stays 1,000 (nothing is posted).
+    ex = exact_exchange("1000", fees=False, mode=CROSS)
+    ex.on_tick(BTC, 1, D("60000"))
+    _market(ex, BUY, "0.1")
+    ex.on_tick(BTC, 2, D("80000"))
+    _market(ex, BUY, "0.3")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("0.4"), D("75000"))
+    assert ex.account().cross_wallet_balance == D("1000")
