@@ -440,3 +440,26 @@ def test_a_cross_fill_may_be_backed_by_unrealized_profit() -> None:
     pos = ex.position(BTC)
     assert (pos.quantity, pos.entry_price) == (D("0.4"), D("75000"))
     assert ex.account().cross_wallet_balance == D("1000")
+
+
+def test_an_isolated_flip_is_paid_for_by_the_margin_its_closing_part_releases() -> None:
+    # Fees off, wallet 451. Cross ETH long 1 @ 3,000 at 20x (IM 150, nothing posted). Isolated BTC long 0.1 @ 60,000
+    # at 20x posts 300 → cross wallet 151, iso 300. ETH to 3,600: UPNL +600, so the available balance is
+    # 151 + 600 − 3,600 / 20 = 571, but what the cross wallet can post to isolated margin is only
+    # 151 − ETH's MM 0.4% × 3,600 = 136.6 (profit is not money yet).
+    # Selling 0.2 BTC flips it: the closing 0.1 hands back its 300 (realized 0) before the opening 0.1 posts 300,
+    # so it needs 300 − 300 = 0 of the 136.6 (validation: cost at max(60,000 × 1.0015, mark) = 300.45 ≤ 571, and
+    # ≤ 136.6 + the release 300 + 0.1 × 90 at that price). Not counting the release, 300 > 136.6: -2019.
+    # After: BTC short 0.1 @ 60,000, iso 300, cross wallet still 151.
+    ex = exact_exchange("451", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("151"), D("300"))
+    ex.on_tick(ETH, 2, D("3600"))
+    _market(ex, SELL, "0.2")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("-0.1"), D("60000"))
+    assert _wallets(ex) == (D("151"), D("300"))
