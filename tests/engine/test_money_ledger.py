@@ -463,3 +463,33 @@ def test_an_isolated_flip_is_paid_for_by_the_margin_its_closing_part_releases() 
     pos = ex.position(BTC)
     assert (pos.quantity, pos.entry_price) == (D("-0.1"), D("60000"))
     assert _wallets(ex) == (D("151"), D("300"))
+
+
+def test_an_isolated_flip_at_a_loss_gets_back_only_the_margin_left_after_it() -> None:
+    # Fees off, no spread, wallet 890. Cross ETH long 1 @ 3,000 at 20x (nothing posted); isolated BTC long 0.1 @
+    # 60,000 at 10x posts 600 → cross wallet 290. ETH to 3,600 (UPNL +600, MM 14.4): available
+    # 290 + 600 − 180 = 710; what the cross wallet can post to isolated margin 290 − 14.4 = 275.6.
+    # BTC to 57,000 with a liquidity estimate of 0: a market order fills at the fill model's bound,
+    # 57,000 × (1 − 0.2%) = 56,886 (docs/fill-model.md). Selling 0.2 BTC there: the closing 0.1 realizes
+    # 0.1 × (56,886 − 60,000) = −311.4, so it hands back 600 − 311.4 = 288.6; the opening 0.1 at 10x needs
+    # 5,688.6 / 10 = 568.86: 568.86 − 288.6 = 280.26 > 275.6 → -2019, nothing changes.
+    # (Validation at the last price lets it through: cost at 57,000 × 1.0015 = 570.855, release at 57,000
+    # 600 − 300 = 300, 570.855 − 300 = 270.855 ≤ 275.6; the fills' real prices decide.)
+    ex = exact_exchange("890", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    ex.set_leverage(BTC, 10)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("290"), D("600"))
+    ex.on_tick(ETH, 2, D("3600"))
+    ex.on_tick(BTC, 2, D("57000"), bar_volume=D(0))
+    result = ex.submit(OrderRequest.market(BTC, SELL, D("0.2")))
+    assert result.rejection is not None and result.rejection.code is ErrorCode.MARGIN_NOT_SUFFICIENT
+    assert ex.position(BTC).quantity == D("0.1")
+    assert _wallets(ex) == (D("290"), D("600"))
+    # 0.19 leaves a short of only 0.09 (needs 511.974 − 288.6 = 223.374 ≤ 275.6): accepted, at 56,886.
+    _market(ex, SELL, "0.19")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("-0.09"), D("56886"))
