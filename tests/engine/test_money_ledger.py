@@ -493,3 +493,28 @@ def test_an_isolated_flip_at_a_loss_gets_back_only_the_margin_left_after_it() ->
     _market(ex, SELL, "0.19")
     pos = ex.position(BTC)
     assert (pos.quantity, pos.entry_price) == (D("-0.09"), D("56886"))
+
+
+def test_an_isolated_flip_filled_in_levels_releases_the_margin_pro_rata_level_by_level() -> None:
+    # As above, but wallet 886 (cross wallet 286 after the BTC long, free 286 − 14.4 = 271.6) and a liquidity
+    # estimate of 0.5 BTC a minute: a market order walks levels of 10% × 0.5 = 0.05 BTC, level k paying an
+    # impact of 0.005 × 0.05k / 0.5 (docs/fill-model.md), rounded down to the tick for a SELL:
+    # 57,000 × (1 − 0.0005) = 56,971.5; × (1 − 0.001) = 56,943; × (1 − 0.0015) = 56,914.5; × (1 − 0.002) = 56,886.
+    # Selling 0.2: level 1 closes half the long, releasing 600 × 0.05 / 0.1 = 300 with 0.05 × (56,971.5 − 60,000)
+    # = −151.425 → 148.575 back; level 2 closes the rest, 300 − 152.85 = 147.15 back (295.725 in all); levels 3 and
+    # 4 open 0.05 at 56,914.5 and 0.05 at 56,886: 284.5725 + 284.43 = 569.0025 at 10x.
+    # 569.0025 − 295.725 = 273.2775 > 271.6 → -2019 (validation's 270.855 would have let it through).
+    ex = exact_exchange("886", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    ex.set_leverage(BTC, 10)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("286"), D("600"))
+    ex.on_tick(ETH, 2, D("3600"))
+    ex.on_tick(BTC, 2, D("57000"), bar_volume=D("0.5"))
+    result = ex.submit(OrderRequest.market(BTC, SELL, D("0.2")))
+    assert result.rejection is not None and result.rejection.code is ErrorCode.MARGIN_NOT_SUFFICIENT
+    assert ex.position(BTC).quantity == D("0.1")
+    assert _wallets(ex) == (D("286"), D("600"))
