@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from hexdesk.engine import DefaultFillModel, MarginMode, OrderRequest, Side, TimeInForce, default_instruments
 from hexdesk.engine.account import money
-from hexdesk.engine.risk import PreviewContext, RiskWarning, loss_at_liquidation, preview_order, size_position
+from hexdesk.engine.risk import (
+    PreviewContext,
+    RiskWarning,
+    loss_at_liquidation,
+    preview_order,
+    size_order,
+    size_position,
+)
 from tests.engine._exchange_helpers import BTC, D, exact_exchange
 
 INST = default_instruments()[BTC]
@@ -240,3 +249,30 @@ def test_sizer_warns_above_the_maximum_order_quantity() -> None:
     s = size_position(INST, D("100000000"), D("60000"), D("59990"), leverage=1)
     assert s.quantity == D("14246.028")
     assert W.ABOVE_MAX_QTY in s.warnings
+
+
+def test_sizer_refuses_no_equity_but_sizes_a_small_one() -> None:
+    # Nothing to risk a percentage of: equity 0 is refused; 0.5 USDT is a (small) equity: 1% = 0.005 → 0 BTC.
+    req = OrderRequest.market(BTC, Side.BUY, None, stop_loss=D("59000"))
+    with pytest.raises(ValueError, match="equity"):
+        size_order(req, _ctx(equity=D(0)))
+    assert size_order(req, _ctx(equity=D("0.5"))).quantity == 0
+
+
+def test_preview_with_a_take_profit_and_no_stop_has_no_reward_to_risk() -> None:
+    # No stop: no loss at the stop, so no r-multiple; the take-profit's net profit still shows. EXACT, no fees:
+    # long 0.1 @ 60,000, take-profit 61,000 → 0.1 × 1,000 = 100.
+    p = preview_order(OrderRequest.market(BTC, Side.BUY, D("0.1"), take_profit=D("61000")),
+                      _ctx(instrument=NO_FEES, fill_model=EXACT))
+    assert (p.loss_at_stop, p.r_multiple, p.profit_at_take_profit) == (None, None, D("100"))
+
+
+def test_cross_loss_at_liquidation_counts_the_other_positions_maintenance_margin_in_the_clearance_cap() -> None:
+    # No fees, no spread, cross 6x, wallet 10,080, the other cross positions' MM (TMM1) 120: BUY 1 @ 59,760:
+    # LP = (59,760 − (10,080 − 120)) / 0.996 = 49,800 / 0.996 = 50,000. Loss there: 59,760 − 50,000 = 9,760 plus
+    # the clearance fee min(1.25% × 50,000 = 625, margin left = MM 200 + TMM1 120 = 320) = 320 → 10,080.
+    c = _ctx(instrument=NO_FEES, last_price=D("59760"), mark_price=D("59760"), leverage=6, fill_model=EXACT,
+             margin_mode=MarginMode.CROSS, cross_wallet_balance=D("10080"), other_maintenance=D("120"))
+    p = preview_order(OrderRequest.market(BTC, Side.BUY, D("1")), c)
+    assert p.liquidation_price == D("50000")
+    assert p.loss_at_liquidation == D("10080")
