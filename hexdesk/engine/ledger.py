@@ -252,10 +252,9 @@ class Ledger(ExchangeCore):
         """Funding at a settlement instant for the position open at that instant, at the mark known then.
 
         Isolated: paid from / credited to the position's isolated wallet (it is part of what backs the position,
-        §1.2); cross: the cross wallet.
+        §1.2); cross: the cross wallet. Called by the funding clock only for a priced symbol (so its mark is known)
+        with a position and a rate; an amount that rounds to 0 moves nothing.
         """
-        if not st.qty or not st.funding_rate or st.mark is None:
-            return
         amount = money(funding_amount(st.qty, st.mark, st.funding_rate))
         if not amount:
             return

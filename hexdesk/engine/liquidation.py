@@ -139,4 +139,5 @@ class Liquidations(ExchangeCore):
                 PositionLiquidated, st.symbol, MarginMode.CROSS, Side.BUY if qty > 0 else Side.SELL, size, entry,
                 mark, price, fee, -realized, ZERO, fill,
             )
-        self._cover_cross_shortfall(states[0].symbol if states else "", "liquidation")
+        # No insurance-fund cover here: cross_close_prices makes Σ realized = −cross wallet exactly, so the cross
+        # wallet ends at 0; the gap beyond bankruptcy is the fund's own P&L (the negative shares), not cover.

@@ -498,7 +498,7 @@ def preview_order(request: OrderRequest, ctx: PreviewContext) -> OrderPreview:
 
     # The wallet that backs the resulting position.
     if isolated:
-        wallet = after.iso_wallet if new_size else ZERO
+        wallet = after.iso_wallet  # read only when a position remains (the LP and bankruptcy price below)
         other_mm, other_upnl = ZERO, ZERO
     else:
         wallet = ctx.cross_wallet_balance + after.realized - entry_fee

@@ -218,29 +218,46 @@ def test_isolated_fee_comes_from_the_cross_wallet_so_the_isolated_wallet_is_the_
 
 
 def test_isolated_fee_comes_from_the_isolated_wallet_when_the_cross_wallet_is_empty() -> None:
-    # Wallet 60; isolated long 0.02 @ 60,000 at 20x: IM 1,200 / 20 = 60 takes the whole cross wallet. The fee
-    # 1,200 × 0.0005 = 0.6 cannot come from the (empty) cross wallet, so the isolated wallet pays it: iso 59.4,
-    # cross 0, wallet 59.4 (not 60: a fee is never paid from nothing).
-    ex = exact_exchange("60")
+    # The fee falls on the isolated wallet only when the cross wallet cannot pay it. Since an isolated fill must
+    # post its full margin plus its fee from the cross wallet (-2019 otherwise), an *opening* fill can no longer
+    # empty it; a reduction can, when the last price has run far from the mark (live feeds), so the position is
+    # not liquidated (LP is on the mark) but the close realizes nearly all of the released margin.
+    # Wallet 60.6; isolated long 0.02 @ 60,000 at 20x: IM 1,200 / 20 = 60, fee 1,200 × 0.0005 = 0.6: needs
+    # 60.6 ≤ 60.6 → cross 0, iso 60. LP = (1,200 − 60) / (0.02 × 0.996) = 57,228.9..., mark stays at 60,000.
+    ex = exact_exchange("60.6")
     ex.on_tick(BTC, 1, D("60000"))
-    (fill,) = _fills(_market(ex, BUY, "0.02"))
-    assert fill.fee == D("0.6")
-    assert _wallets(ex) == (0, D("59.4"))
-    assert ex.account().wallet_balance == D("59.4")
+    _market(ex, BUY, "0.02")
+    assert _wallets(ex) == (0, D("60"))
+    # Last 57,010, mark 60,000: sell 0.01 (half). Realized 0.01 × (57,010 − 60,000) = −29.9; released
+    # 60 × 0.01 / 0.02 = 30 → back 0.1 → cross 0.1. Fee 0.01 × 57,010 × 0.0005 = 0.28505: the cross wallet pays its
+    # 0.1, the isolated wallet the other 0.18505 → iso 30 − 0.18505 = 29.81495, cross 0. Total
+    # 60.6 − 0.6 − 29.9 − 0.28505 = 29.81495: no fee paid from nothing, no insurance fund.
+    ex.on_tick(BTC, 2, D("57010"), mark=D("60000"))
+    (fill,) = _fills(_market(ex, SELL, "0.01"))
+    assert (fill.fee, fill.realized_pnl) == (D("0.28505"), D("-29.9"))
+    assert _wallets(ex) == (0, D("29.81495"))
+    assert ex.account().wallet_balance == D("29.81495")
     assert ex.account().insurance_fund_cover == 0
-    # Closing at the entry: release 59.4, realized 0, fee 0.6 → cross 58.8 = 60 − 2 × 0.6.
-    _market(ex, SELL, "0.02")
-    assert _wallets(ex) == (D("58.8"), 0)
+    assert ex.position(BTC).is_open
 
 
 def test_a_small_isolated_wallet_still_pays_the_fee_the_cross_wallet_cannot() -> None:
-    # Wallet 0.8; isolated long 0.002 @ 60,000 at 150x posts 120 / 150 = 0.8 (all of it); the fee
-    # 120 × 0.0005 = 0.06 comes from the isolated wallet (0.74 left), not from the insurance fund.
-    ex = exact_exchange("0.8")
+    # The same path for a short at 150x. Opening a market short costs max(last × 1.0015, mark) × qty / leverage
+    # (docs/engine.md, issue 6 8f): 60,090 × 0.002 / 150 = 0.8012, plus the fee at that price 0.06009 = 0.86129 —
+    # the wallet. The fill posts 120 / 150 = 0.8 and pays 120 × 0.0005 = 0.06 → cross 0.00129, iso 0.8.
+    ex = exact_exchange("0.86129")
     ex.on_tick(BTC, 1, D("60000"))
     ex.set_leverage(BTC, 150)
-    _market(ex, BUY, "0.002")
-    assert _wallets(ex) == (0, D("0.74"))
+    _market(ex, SELL, "0.002")
+    assert _wallets(ex) == (D("0.00129"), D("0.8"))
+    # Last 60,390, mark 60,000 (short LP (0.8 + 120) / (0.002 × 1.004) = 60,159.3..., not reached on the mark).
+    # Buy back 0.001 reduce-only: realized 0.001 × (60,000 − 60,390) = −0.39; released 0.4 → back 0.01 → cross
+    # 0.01129; fee 0.001 × 60,390 × 0.0005 = 0.030195 → the cross wallet pays 0.01129, the isolated wallet
+    # 0.018905 → iso 0.4 − 0.018905 = 0.381095, cross 0; not the insurance fund.
+    ex.on_tick(BTC, 2, D("60390"), mark=D("60000"))
+    result = ex.submit(OrderRequest.market(BTC, BUY, D("0.001"), reduce_only=True))
+    assert result.ok, result.rejection
+    assert _wallets(ex) == (0, D("0.381095"))
     assert ex.account().insurance_fund_cover == 0
 
 
@@ -406,3 +423,98 @@ def test_available_balance_of_a_cross_short() -> None:
     assert ex.account().available_balance == D("7000")
     ex.on_tick(BTC, 2, D("61000"))
     assert ex.account().available_balance == D("5950")
+
+
+def test_a_cross_fill_may_be_backed_by_unrealized_profit() -> None:
+    # Only isolated margin must come out of the cross wallet without unrealized profit; a cross order needs only
+    # cost ≤ available balance, which counts the cross UPNL (§1.5, docs/engine.md "Available balance").
+    # Cross, fees off, wallet 1,000: long 0.1 @ 60,000 at 20x (IM 300). Mark 80,000: UPNL 0.1 × 20,000 = 2,000,
+    # available 1,000 + 2,000 − 0.1 × 80,000 / 20 = 2,600. Buy 0.3 more @ 80,000: IM 24,000 / 20 = 1,200 ≤ 2,600,
+    # though more than the wallet could post to an isolated position (1,000 − MM 0.4% × 8,000 = 968).
+    # Position 0.4, entry (6,000 + 24,000) / 0.4 = 75,000; the cross wallet stays 1,000 (nothing is posted).
+    ex = exact_exchange("1000", fees=False, mode=CROSS)
+    ex.on_tick(BTC, 1, D("60000"))
+    _market(ex, BUY, "0.1")
+    ex.on_tick(BTC, 2, D("80000"))
+    _market(ex, BUY, "0.3")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("0.4"), D("75000"))
+    assert ex.account().cross_wallet_balance == D("1000")
+
+
+def test_an_isolated_flip_is_paid_for_by_the_margin_its_closing_part_releases() -> None:
+    # Fees off, wallet 451. Cross ETH long 1 @ 3,000 at 20x (IM 150, nothing posted). Isolated BTC long 0.1 @ 60,000
+    # at 20x posts 300 → cross wallet 151, iso 300. ETH to 3,600: UPNL +600, so the available balance is
+    # 151 + 600 − 3,600 / 20 = 571, but what the cross wallet can post to isolated margin is only
+    # 151 − ETH's MM 0.4% × 3,600 = 136.6 (profit is not money yet).
+    # Selling 0.2 BTC flips it: the closing 0.1 hands back its 300 (realized 0) before the opening 0.1 posts 300,
+    # so it needs 300 − 300 = 0 of the 136.6 (validation: cost at max(60,000 × 1.0015, mark) = 300.45 ≤ 571, and
+    # ≤ 136.6 + the release 300 + 0.1 × 90 at that price). Not counting the release, 300 > 136.6: -2019.
+    # After: BTC short 0.1 @ 60,000, iso 300, cross wallet still 151.
+    ex = exact_exchange("451", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("151"), D("300"))
+    ex.on_tick(ETH, 2, D("3600"))
+    _market(ex, SELL, "0.2")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("-0.1"), D("60000"))
+    assert _wallets(ex) == (D("151"), D("300"))
+
+
+def test_an_isolated_flip_at_a_loss_gets_back_only_the_margin_left_after_it() -> None:
+    # Fees off, no spread, wallet 890. Cross ETH long 1 @ 3,000 at 20x (nothing posted); isolated BTC long 0.1 @
+    # 60,000 at 10x posts 600 → cross wallet 290. ETH to 3,600 (UPNL +600, MM 14.4): available
+    # 290 + 600 − 180 = 710; what the cross wallet can post to isolated margin 290 − 14.4 = 275.6.
+    # BTC to 57,000 with a liquidity estimate of 0: a market order fills at the fill model's bound,
+    # 57,000 × (1 − 0.2%) = 56,886 (docs/fill-model.md). Selling 0.2 BTC there: the closing 0.1 realizes
+    # 0.1 × (56,886 − 60,000) = −311.4, so it hands back 600 − 311.4 = 288.6; the opening 0.1 at 10x needs
+    # 5,688.6 / 10 = 568.86: 568.86 − 288.6 = 280.26 > 275.6 → -2019, nothing changes.
+    # (Validation at the last price lets it through: cost at 57,000 × 1.0015 = 570.855, release at 57,000
+    # 600 − 300 = 300, 570.855 − 300 = 270.855 ≤ 275.6; the fills' real prices decide.)
+    ex = exact_exchange("890", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    ex.set_leverage(BTC, 10)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("290"), D("600"))
+    ex.on_tick(ETH, 2, D("3600"))
+    ex.on_tick(BTC, 2, D("57000"), bar_volume=D(0))
+    result = ex.submit(OrderRequest.market(BTC, SELL, D("0.2")))
+    assert result.rejection is not None and result.rejection.code is ErrorCode.MARGIN_NOT_SUFFICIENT
+    assert ex.position(BTC).quantity == D("0.1")
+    assert _wallets(ex) == (D("290"), D("600"))
+    # 0.19 leaves a short of only 0.09 (needs 511.974 − 288.6 = 223.374 ≤ 275.6): accepted, at 56,886.
+    _market(ex, SELL, "0.19")
+    pos = ex.position(BTC)
+    assert (pos.quantity, pos.entry_price) == (D("-0.09"), D("56886"))
+
+
+def test_an_isolated_flip_filled_in_levels_releases_the_margin_pro_rata_level_by_level() -> None:
+    # As above, but wallet 886 (cross wallet 286 after the BTC long, free 286 − 14.4 = 271.6) and a liquidity
+    # estimate of 0.5 BTC a minute: a market order walks levels of 10% × 0.5 = 0.05 BTC, level k paying an
+    # impact of 0.005 × 0.05k / 0.5 (docs/fill-model.md), rounded down to the tick for a SELL:
+    # 57,000 × (1 − 0.0005) = 56,971.5; × (1 − 0.001) = 56,943; × (1 − 0.0015) = 56,914.5; × (1 − 0.002) = 56,886.
+    # Selling 0.2: level 1 closes half the long, releasing 600 × 0.05 / 0.1 = 300 with 0.05 × (56,971.5 − 60,000)
+    # = −151.425 → 148.575 back; level 2 closes the rest, 300 − 152.85 = 147.15 back (295.725 in all); levels 3 and
+    # 4 open 0.05 at 56,914.5 and 0.05 at 56,886: 284.5725 + 284.43 = 569.0025 at 10x.
+    # 569.0025 − 295.725 = 273.2775 > 271.6 → -2019 (validation's 270.855 would have let it through).
+    ex = exact_exchange("886", fees=False)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_margin_mode(ETH, CROSS)
+    ex.set_leverage(BTC, 10)
+    _market(ex, BUY, "1", ETH)
+    _market(ex, BUY, "0.1")
+    assert _wallets(ex) == (D("286"), D("600"))
+    ex.on_tick(ETH, 2, D("3600"))
+    ex.on_tick(BTC, 2, D("57000"), bar_volume=D("0.5"))
+    result = ex.submit(OrderRequest.market(BTC, SELL, D("0.2")))
+    assert result.rejection is not None and result.rejection.code is ErrorCode.MARGIN_NOT_SUFFICIENT
+    assert ex.position(BTC).quantity == D("0.1")
+    assert _wallets(ex) == (D("286"), D("600"))

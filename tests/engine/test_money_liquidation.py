@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from hexdesk.engine import (
+    FundingSettled,
     InsuranceFundCovered,
     LiquidityRole,
     MarginMode,
@@ -293,3 +294,23 @@ def test_cross_close_prices_sum_to_exactly_the_cross_wallet_whatever_the_roundin
     out = cross_close_prices(positions, D("43.96477028"))
     assert sum((realized for _, realized, _ in out), D(0)) == D("-43.96477028")
     assert all(realized == money(realized) for _, realized, _ in out)
+
+
+def test_funding_that_brings_the_cross_margin_ratio_to_exactly_100_percent_liquidates() -> None:
+    # §: "Liquidation happens when [the margin ratio MM / margin balance] reaches 100%" — equality included.
+    # Cross, fees off, wallet 42: long 0.1 BTC @ 60,000 at 150x (IM 6,000 / 150 = 40 ≤ 42). MM 0.4% × 6,000 = 24,
+    # margin balance 42: ratio 57%. Funding rate +0.3% (BTCUSDT's cap): the long pays 0.1 × 60,000 × 0.003 = 18 at
+    # 08:00 → margin balance 24 = MM: ratio exactly 100% → liquidated. The clock reaches 08:00 by an ETH tick (no
+    # ETH position), so the check after funding is the only one that can see it.
+    ex = exact_exchange("42", fees=False, mode=MarginMode.CROSS)
+    ex.on_tick(BTC, 1, D("60000"))
+    ex.on_tick(ETH, 1, D("3000"))
+    ex.set_leverage(BTC, 150)
+    ex.set_funding_rate(BTC, D("0.003"))
+    assert ex.submit(OrderRequest.market(BTC, Side.BUY, D("0.1"))).ok
+    events = ex.on_tick(ETH, 8 * 3_600_000, D("3000"))
+    assert [e.amount for e in of_type(events, FundingSettled)] == [D("-18")]
+    (liq,) = of_type(events, PositionLiquidated)
+    assert liq.symbol == BTC
+    assert not ex.position(BTC).is_open
+    assert ex.account().cross_wallet_balance == 0
