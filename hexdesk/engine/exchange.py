@@ -359,7 +359,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
     def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
         """The rate the next settlements of ``symbol`` use (clamped to the symbol's cap and floor, §2)."""
         st = self._symbol(symbol)
-        rate = guards.number(rate, "fundingRate")
+        rate = guards.funding_rate(rate)
         inst = st.instrument
         st.funding_rate = clamp_rate(rate, inst.funding_rate_floor, inst.funding_rate_cap)
 

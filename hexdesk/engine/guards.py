@@ -145,6 +145,15 @@ def amount(value: object) -> Decimal:
     return x
 
 
+def funding_rate(value: object) -> Decimal:
+    """A funding rate: a finite Decimal within ±1 (100% a settlement; Binance caps real rates far inside that, and
+    the engine clamps to the symbol's cap), else -1102 fundingRate: an absurd value is refused, not clamped."""
+    x = number(value, "fundingRate")
+    if x.copy_abs() > 1:
+        fail(ErrorCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "fundingRate")
+    return x
+
+
 # -- orders --------------------------------------------------------------------------------------------------
 
 

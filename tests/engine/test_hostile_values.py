@@ -373,11 +373,19 @@ def test_transfer_margin_refuses_what_no_wallet_holds(amount: Any, code: ErrorCo
     assert _fingerprint(ex) == before
 
 
-def test_set_funding_rate_refuses_nan() -> None:
+@pytest.mark.parametrize("rate", ["NaN", "sNaN", "Infinity", "1e21", "-1E+1000000", "1.5"])
+def test_set_funding_rate_refuses_what_no_market_pays(rate: str) -> None:
     ex = _ready()
-    with pytest.raises(BinanceError):
-        ex.set_funding_rate(BTC, D("NaN"))
+    with pytest.raises(BinanceError) as info:
+        ex.set_funding_rate(BTC, D(rate))
+    assert info.value.code is ErrorCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED
     assert ex.funding_rate(BTC) == 0
+
+
+def test_a_rate_beyond_the_cap_is_clamped_as_binance_caps_it() -> None:
+    ex = _ready()
+    ex.set_funding_rate(BTC, D("0.01"))  # 1% per 8 h: beyond BTCUSDT's 0.3% cap (reference §2)
+    assert ex.funding_rate(BTC) == D("0.003")
 
 
 @pytest.mark.parametrize(
