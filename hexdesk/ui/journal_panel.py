@@ -128,10 +128,11 @@ class JournalPanel(QWidget):
         form.addRow(self.saveStatus)
         form_box.setMinimumWidth(200)  # 300 when there is room; less on a small window rather than a wider one
         form_box.setMaximumWidth(300)
-        row.addWidget(form_box)
+        row.addWidget(form_box, 1)
 
         self.notesInput = QPlainTextEdit(objectName="notesInput")
         self.notesInput.setPlaceholderText("Why you took it, how you managed it, what you would do again…")
+        self.notesInput.setMinimumWidth(160)  # narrower is unreadable: the panel scrolls sideways instead
         row.addWidget(_titled("Notes", self.notesInput), 1)
 
         right = QVBoxLayout()
