@@ -155,8 +155,7 @@ class _FieldsScroll(QScrollArea):
         fields = self.widget()
         width = self.width() - 2 * self.frameWidth()
         height = fields.heightForWidth(width) if fields.hasHeightForWidth() else -1  # wrapped labels, as shown
-        return QSize(super().sizeHint().width(),
-                     (height if height > 0 else fields.sizeHint().height()) + 2 * self.frameWidth())
+        return QSize(super().sizeHint().width(), max(height, fields.sizeHint().height()) + 2 * self.frameWidth())
 
     def minimumSizeHint(self) -> QSize:
         return QSize(super().minimumSizeHint().width(), 60)
