@@ -35,6 +35,7 @@ TOOLTIPS: dict[str, str] = {
     "stopLossInput": "Stop-loss trigger price: a reduce-only order placed when the entry fills",
     "marginAmount": "USDT to move into (Add) or out of (Remove) the position's isolated margin",
     "qt_tableview_cornerbutton": "Select every row",
+    "qt_menubar_ext_button": "More menus (the ones the window is too narrow to show)",
 }
 
 

@@ -81,7 +81,17 @@ class JournalPanel(QWidget):
     # --- layout ----------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        row = QHBoxLayout(self)
+        # The fields sit in a scroll area: on a small window (800x600) the bottom tabs are short and narrow, and the
+        # journal's natural size must not set the main window's minimum size; it scrolls instead.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        body = QWidget(objectName="journalBody")
+        scroll = QScrollArea(objectName="journalScroll")
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        row = QHBoxLayout(body)
         row.setContentsMargins(8, 6, 8, 6)
         row.setSpacing(10)
 
@@ -94,9 +104,14 @@ class JournalPanel(QWidget):
         self.setupInput = QComboBox(objectName="setupInput", editable=True)
         self.setupInput.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setupInput.lineEdit().setPlaceholderText("e.g. breakout retest")
+        self.setupInput.setToolTip("The setup you traded: type a new one or pick one you named before")
+        self.setupInput.lineEdit().setToolTip(self.setupInput.toolTip())
         self.tagsInput = QLineEdit(objectName="tagsInput", placeholderText="comma, separated")
+        self.tagsInput.setToolTip("Tags for this trade, separated by commas (the statistics group trades by them)")
         self.mistakesInput = QLineEdit(objectName="mistakesInput", placeholderText="e.g. moved the stop")
+        self.mistakesInput.setToolTip("What you did against your plan on this trade")
         self.emotionInput = QComboBox(objectName="emotionInput")
+        self.emotionInput.setToolTip("How you felt while you took and managed the trade")
         self.emotionInput.addItems(list(EMOTIONS))
         self.ratingInput = QComboBox(objectName="ratingInput")
         self.ratingInput.addItems(list(RATINGS))
@@ -111,11 +126,13 @@ class JournalPanel(QWidget):
         self.saveStatus.setStyleSheet(f"color: {theme.RED};")
         self.saveStatus.hide()
         form.addRow(self.saveStatus)
-        form_box.setFixedWidth(300)
-        row.addWidget(form_box)
+        form_box.setMinimumWidth(200)  # 300 when there is room; less on a small window rather than a wider one
+        form_box.setMaximumWidth(300)
+        row.addWidget(form_box, 1)
 
         self.notesInput = QPlainTextEdit(objectName="notesInput")
         self.notesInput.setPlaceholderText("Why you took it, how you managed it, what you would do again…")
+        self.notesInput.setMinimumWidth(160)  # narrower is unreadable: the panel scrolls sideways instead
         row.addWidget(_titled("Notes", self.notesInput), 1)
 
         right = QVBoxLayout()

@@ -117,7 +117,9 @@ class MainWindow(QMainWindow):
         self.replay_bar = ReplayBar(desk)
         self.account_panel = AccountPanel(desk)
         self.chart = CandleChart()
-        self.chart.setMinimumSize(400, 260)
+        # 400x216: with the chart toolbar (32 px) above it and the status bar below the window, the window's
+        # minimum stays under 760x500, so it fits an 800x600 screen with its frame and a task bar.
+        self.chart.setMinimumSize(400, 216)
         self.ticket = OrderTicket(desk)
         self.positions_table = PositionsTable(desk)
         self.orders_table = OpenOrdersTable(desk)

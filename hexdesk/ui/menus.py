@@ -72,7 +72,7 @@ def build_menus(window: MainWindow) -> Menus:
     view.setToolTipsVisible(True)
     help_menu = bar.addMenu("&Help")
     shortcuts = _action(window, "&Keyboard shortcuts", keys(QKeySequence.StandardKey.HelpContents, "F1"),
-                        lambda: show_shortcuts(window))
+                        lambda: open_shortcut_sheet(window))
     about = _action(window, "&About HexDesk", None, lambda: show_about(window))
     help_menu.addAction(shortcuts)
     help_menu.addAction(about)
@@ -139,6 +139,13 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
         if keys:
             rows.append((keys, action.text().replace("&", "").rstrip("…")))
     return sorted(set(rows), key=lambda r: r[1])
+
+
+def open_shortcut_sheet(window: QWidget) -> QDialog:
+    """Help > Keyboard shortcuts and F1: the desktop's F1 sheet (hexdesk.ui.shortcuts), which reads the window's
+    actions when it opens, so shortcuts other modules add (learn, statistics, sessions, theme) are listed too."""
+    desktop = getattr(window, "desktop", None)
+    return desktop.keys.show_sheet() if desktop is not None else show_shortcuts(window)
 
 
 def show_shortcuts(window: QWidget) -> QDialog:

@@ -142,14 +142,23 @@ def sheet_rows(window: QWidget, table: tuple[Shortcut, ...] = SHORTCUTS) -> list
             portable = seq.toString()
             if portable and portable not in seen:
                 seen.add(portable)
-                what = action.toolTip() or action.text()
-                rows.append((key_text(seq), what.replace("&", "").rstrip("…").strip()))
+                rows.append((key_text(seq), _what(action)))
     for shortcut in window.findChildren(QShortcut):
         portable = shortcut.key().toString()
         if portable and portable not in seen:
             seen.add(portable)
             rows.append((key_text(shortcut.key()), shortcut.whatsThis() or shortcut.objectName() or portable))
     return rows
+
+
+def _what(action: QAction) -> str:
+    """What an action's key does: its tooltip (it says more than the menu text), or, while the action is disabled
+    and its tooltip says why, the menu text and the reason ("New session — sessions need the journal...")."""
+    text = action.text().replace("&", "").rstrip("…").strip()
+    tip = action.toolTip().replace("&", "").rstrip("…").strip()
+    if not action.isEnabled() and tip and tip != text:
+        return f"{text} — {tip[0].lower()}{tip[1:]}"
+    return tip or text
 
 
 class ShortcutSheet(QDialog):

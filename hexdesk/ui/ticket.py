@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -131,6 +132,43 @@ class TicketInputs:
     stop_loss: Decimal | None
 
 
+class _FieldsScroll(QScrollArea):
+    """The ticket's fields: as tall as they are when the window has room, scrolling when it has not."""
+
+    def __init__(self, fields: QWidget) -> None:
+        super().__init__(objectName="ticketFieldsScroll")
+        self.setWidget(fields)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # never taller than the fields
+        self.viewport().setAutoFillBackground(False)  # the ticket's own background, as the pinned buttons have
+        fields.setAutoFillBackground(False)
+        fields.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the fields changed height (a warning line): the ticket lays out again
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        fields = self.widget()
+        width = self.width() - 2 * self.frameWidth()
+        height = fields.heightForWidth(width) if fields.hasHeightForWidth() else -1  # wrapped labels, as shown
+        return QSize(super().sizeHint().width(), max(height, fields.sizeHint().height()) + 2 * self.frameWidth())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), 60)
+
+
+class _Pinned(QWidget):
+    """Buy / Sell and the lines about them. Its wrapping labels keep their two-line size hint: asked for a height for
+    a width, Qt's box layout would squeeze the fields' scroll area under its size hint and pad the rest."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class OrderTicket(QWidget):
     """Symbol, margin mode, leverage, order type, size (typed or sized by risk), TP/SL, a live preview, Buy/Sell."""
 
@@ -153,10 +191,32 @@ class OrderTicket(QWidget):
 
     # --- layout ----------------------------------------------------------------------------------------
 
+    def hasHeightForWidth(self) -> bool:
+        """No: the window's scroll area would then size the ticket to its wrapped labels' full height, and the
+        pinned Buy / Sell would scroll off a short window. The fields scroll inside instead."""
+        return False
+
+    def heightForWidth(self, _width: int) -> int:  # QScrollArea asks it when the layout wraps
+        return -1
+
     def _build(self) -> None:
-        col = QVBoxLayout(self)
-        col.setContentsMargins(12, 10, 12, 10)
+        # The fields scroll; Buy / Sell, why they are disabled and the last result stay pinned under them, so on a
+        # short window (800x600) the buttons are always on screen.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 10)
+        outer.setSpacing(0)
+        fields = QWidget(objectName="ticketFields")
+        col = QVBoxLayout(fields)
+        col.setContentsMargins(12, 10, 12, 0)
         col.setSpacing(6)
+        self.fieldsScroll = _FieldsScroll(fields)
+        outer.addWidget(self.fieldsScroll)
+        pinned_box = _Pinned(objectName="ticketButtons")
+        pinned = QVBoxLayout(pinned_box)
+        pinned.setContentsMargins(12, 0, 12, 0)
+        pinned.setSpacing(6)
+        outer.addWidget(pinned_box)
+        outer.setAlignment(Qt.AlignmentFlag.AlignTop)  # room to spare goes below the buttons
 
         self.symbolInput = QComboBox(objectName="symbolInput")
         self.symbolInput.addItems(self.desk.symbols)
@@ -258,7 +318,7 @@ class OrderTicket(QWidget):
 
         self.blockedLabel = QLabel("", objectName="blockedLabel", wordWrap=True)
         self.blockedLabel.setStyleSheet(f"color: {theme.MUTED}; font-size: 11px;")
-        col.addWidget(self.blockedLabel)
+        pinned.addWidget(self.blockedLabel)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
         self.buyButton = QPushButton(BUTTON_TEXT[Side.BUY], objectName="buyButton")
@@ -268,11 +328,10 @@ class OrderTicket(QWidget):
             # a disabled Buy must not look like one that works (the theme colours the buttons by name)
             b.setStyleSheet(f"QPushButton:disabled {{ background: {theme.PANEL_ALT}; color: {theme.MUTED}; }}")
             buttons.addWidget(b)
-        col.addLayout(buttons)
+        pinned.addLayout(buttons)
         self.statusLabel = QLabel("", objectName="statusLabel", wordWrap=True)
         self.statusLabel.setMinimumHeight(32)
-        col.addWidget(self.statusLabel)
-        col.addStretch(1)
+        pinned.addWidget(self.statusLabel)
 
         self.symbolInput.currentTextChanged.connect(self._load_symbol)
         self.marginModeInput.currentTextChanged.connect(self._on_margin_mode)

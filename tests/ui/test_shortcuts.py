@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit, QMessageBox
 
 from hexdesk.engine.enums import OrderType, Side
@@ -162,3 +162,20 @@ def test_every_control_has_a_tooltip(qtbot, window, desk):
                 + window.findChildren(QComboBox))
     missing = [(type(w).__name__, w.objectName()) for w in controls if not w.toolTip().strip()]
     assert missing == [], missing
+
+
+def test_help_menu_opens_the_f1_sheet_with_every_modules_keys(qtbot, window):
+    """Help > Keyboard shortcuts and F1 are one sheet; it reads the window's actions when it opens, so the keys other
+    modules add (learn, statistics, sessions, theme) are on it."""
+    window.menus.shortcuts.trigger()
+    sheet = window.desktop.sheet
+    assert sheet is not None and sheet.isVisible()
+    rows = dict(sheet.rows())
+    for key in ("Ctrl+L", "Ctrl+Shift+S", "Ctrl+N", "Ctrl+O", "Ctrl+Shift+L", "Ctrl+Q"):
+        assert shortcuts.key_text(key) in rows, key
+    assert rows[shortcuts.key_text("Ctrl+Shift+L")].startswith("Switch between the dark and the light theme")
+    late = QAction("Late arrival", window)  # an action added after the window was built is listed too
+    late.setShortcut(QKeySequence("Ctrl+Alt+J"))
+    window.addAction(late)
+    window.menus.shortcuts.trigger()
+    assert dict(window.desktop.sheet.rows())[shortcuts.key_text("Ctrl+Alt+J")] == "Late arrival"
