@@ -153,6 +153,8 @@ def resume_session(journal: Journal, session_id: int, *, paused: bool = True) ->
     replay.speed = point.speed or float(settings.get("speed", DEFAULT_SPEED))
     if paused:
         replay.pause()
+    else:
+        replay.resume()  # the cursor replay was put back paused (Replay.put_back): the caller wants it playing
     desk = TradingDesk(
         exchange, journal, session_id, replay, series, mode_label=data.label, _recorded_seq=last_seq,
         _last_tick=applied, funding=data.funding_feed(),

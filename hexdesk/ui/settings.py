@@ -1,5 +1,7 @@
 """What the desktop remembers between runs (issue 10.4): window geometry and state, splitter sizes, the ticket's
-symbol, order type, size-by-risk and risk %, each symbol's leverage, the replay speed and the theme.
+symbol, order type, size-by-risk and risk %, each symbol's leverage and the theme. The replay speed is not here:
+it belongs to the session (journaled with its replay position and resumed with it; ``--speed`` and the session
+dialog set it), so a speed left over from another session never slows or races the one on screen.
 
 Kept with QSettings in an INI file under the organisation "HexDesk" (``~/.config/HexDesk/HexDesk.ini`` on Linux,
 ``%APPDATA%\\HexDesk`` on Windows), so it is one readable file on every platform; tests point
@@ -83,7 +85,6 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
         s.setValue("ticket/riskPct", str(risk))
     for symbol in desk.symbols:
         s.setValue(f"leverage/{symbol}", int(desk.leverage(symbol)))
-    s.setValue("replay/speed", float(desk.speed))
     from hexdesk.ui import theme
 
     s.setValue("view/theme", theme.current_name())
@@ -139,13 +140,6 @@ def _restore_trading(window: MainWindow, s: QSettings) -> None:
         risk = None
     if risk is not None and risk.is_finite():
         ticket.riskInput.setValue(risk)
-    speed = s.value("replay/speed")
-    try:
-        if speed is not None and float(speed) > 0:
-            desk.set_speed(float(speed))
-            window.replay_bar.refresh()
-    except (TypeError, ValueError):
-        pass
 
 
 def _int(value: object) -> int | None:

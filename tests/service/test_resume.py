@@ -156,6 +156,20 @@ def test_a_blind_session_hides_the_period_and_resumes_disguised_alike(tmp_path: 
         assert again.last_price("BTCUSDT") == last and again.clock_ms == clock
 
 
+def test_a_session_resumed_to_play_plays_and_keeps_its_speed(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.db") as j:
+        m = SessionManager(j)
+        desk = m.new(SessionSpec(datasets=("BTCUSDT-2025-03",), speed=300.0))
+        gen = desk.replay.ticks()
+        desk.feed([next(gen) for _ in range(12)])  # three candles: the position is stored at each close
+        desk.close()
+        playing = m.open(desk.session_id, paused=False)  # type: ignore[arg-type]
+        assert not playing.paused and playing.speed == 300.0  # as a start plays (the app's resume)
+        playing.close()
+        waiting = m.open(desk.session_id)  # type: ignore[arg-type]
+        assert waiting.paused  # the session dialog's default: Play when ready
+
+
 # --- the journal cannot write ----------------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ def test_settings_file_is_the_private_temporary_one():
     assert "HexDesk" in path and "qsettings" in path  # tests/conftest.py moved the INI scope to a temp dir
 
 
-def test_round_trip_of_window_ticket_leverage_speed_and_splitters(qtbot, store):
+def test_round_trip_of_window_ticket_leverage_and_splitters_but_not_the_sessions_speed(qtbot, store):
     first = make_window(qtbot)
     first.resize(770, 600)
     first.move(20, 30)
@@ -55,7 +55,7 @@ def test_round_trip_of_window_ticket_leverage_speed_and_splitters(qtbot, store):
     assert second.ticket.riskInput.value() == Decimal("0.75")
     assert second.desk.leverage("ETHUSDT") == 7
     assert second.ticket.leverageInput.value() == 7  # the ticket shows the restored leverage
-    assert "speed 300" in second.desk.replay_calls
+    assert not any(c.startswith("speed") for c in second.desk.replay_calls)  # the speed is the session's own
     assert second.notifications.parentWidget().sizes() == wanted_sizes
 
 
