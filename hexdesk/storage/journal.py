@@ -121,6 +121,11 @@ _E = TypeVar("_E", bound=Enum)
 _V = TypeVar("_V")
 
 
+def _resume_json(resume: Mapping[str, Any] | None) -> str | None:
+    """The resume state as stored: canonical JSON (sorted keys, no spaces), so equal states store equal text."""
+    return None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -601,7 +606,7 @@ class Journal:
         position = replay_ms is not None or speed is not None or resume is not None
         if not batch and not position:
             return
-        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
+        resume_json = _resume_json(resume)
         with self._write() as conn:
             totals = conn.execute(
                 select(_sessions.c.realized_pnl, _sessions.c.fees, _sessions.c.funding).where(
@@ -657,7 +662,7 @@ class Journal:
         self, session_id: int, replay_ms: int | None, speed: float | None, resume: Mapping[str, Any] | None = None
     ) -> None:
         """Store where the replay stands (also written inside ``record()`` when given there)."""
-        resume_json = None if resume is None else json.dumps(resume, sort_keys=True, separators=(",", ":"))
+        resume_json = _resume_json(resume)
         with self._write() as conn:
             self._require_session(conn, session_id)
             self._write_position(conn, session_id, replay_ms, speed, resume_json)
