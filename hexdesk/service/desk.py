@@ -32,13 +32,13 @@ from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.funding import FundingFeed
 from hexdesk.service.trades import TradeBook
 from hexdesk.storage.errors import JournalWriteError
-from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter
 from hexdesk.storage.trades import Trade
 from hexdesk.storage.views import ScreenshotRow, SessionSummary, TradeNote
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # sqlmodel / SQLAlchemy load with the journal, after the first paint (issue 10.3)
     from hexdesk.market.library import DatasetInfo
+    from hexdesk.storage.journal import Journal
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hexdesk.market.binance import LiveSettings, why_not_live
-from hexdesk.market.recorder import LiveRecorder, seed_from_recording
 from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk
-from hexdesk.service.live import LiveFeed, open_live_session
-from hexdesk.storage.journal import Journal
+
+if TYPE_CHECKING:  # the live client (httpx, websockets) and the journal load when needed, not at start (issue 10.3)
+    from hexdesk.market.binance import LiveSettings
+    from hexdesk.market.recorder import LiveRecorder
+    from hexdesk.service.live import LiveFeed
+    from hexdesk.storage.journal import Journal
 
 __all__ = [
     "DEFAULT_LIVE_SYMBOLS",
@@ -87,6 +90,8 @@ def start_probe(
     """Ask Binance on a worker thread now (None when the answer is not needed: ``--offline``)."""
     if request is ModeRequest.OFFLINE:
         return None
+    from hexdesk.market.binance import why_not_live
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hexdesk-probe")
     future = pool.submit(lambda: asyncio.run(why_not_live(settings, timeout_s=timeout_s)))
     pool.shutdown(wait=False)
@@ -148,6 +153,9 @@ def open_live(
 ) -> LiveSession:
     """A journaled live session on 1-minute candles whose history starts from what was recorded before (the REST
     backfill then loads only the gap) and whose closed candles and mark prices are recorded to the data library."""
+    from hexdesk.market.recorder import LiveRecorder, seed_from_recording
+    from hexdesk.service.live import open_live_session
+
     desk, feed = open_live_session(
         journal, tuple(symbols), "1m", settings=settings, balance=balance, clock_ms=clock_ms
     )
