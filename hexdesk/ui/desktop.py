@@ -53,14 +53,23 @@ class DeskKeys:
         if self.window.desk.paused:
             self.window.desk.step()
 
+    def held(self) -> bool:
+        """Orders are held (the journal is still opening, ui/shell.py): say why instead of trading."""
+        reason = self.window.orders_held
+        if reason:
+            self.window.show_message(reason, "info")
+        return bool(reason)
+
     def buy_focus(self) -> None:
-        self.window.ticket.choose_side(Side.BUY)
+        if not self.held():
+            self.window.ticket.choose_side(Side.BUY)
 
     def sell_focus(self) -> None:
-        self.window.ticket.choose_side(Side.SELL)
+        if not self.held():
+            self.window.ticket.choose_side(Side.SELL)
 
     def send(self) -> object:
-        return self.window.ticket.submit_from_enter()
+        return None if self.held() else self.window.ticket.submit_from_enter()
 
     def clear_ticket(self) -> None:
         self.window.ticket.clear_order()
@@ -68,6 +77,8 @@ class DeskKeys:
     def close_position(self) -> QMessageBox | None:
         """Ask first (a market close cannot be undone), then close the ticket symbol's position at market."""
         window, symbol = self.window, self.window.ticket.symbol
+        if self.held():
+            return None
         position = window.desk.position(symbol)
         if not position.is_open:
             window.show_message(f"No {symbol} position to close", "info")
@@ -92,6 +103,8 @@ class DeskKeys:
     def cancel_orders(self) -> int:
         """Cancel every open order of the ticket's symbol; returns how many were cancelled."""
         window, symbol = self.window, self.window.ticket.symbol
+        if self.held():
+            return 0
         done = 0
         for order in [o for o in window.desk.open_orders() if o.symbol == symbol]:
             done += bool(window.desk.cancel(symbol, order.order_id).ok)

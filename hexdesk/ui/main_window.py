@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self._frame.timeout.connect(self._refresh_dirty)
         self.timeframe = "1m"  # issue 8.7: the chart's timeframe (the desk and the engine stay on 1m)
         self._forming_agg = FormingAggregator(self.timeframe)
+        self.orders_held: str | None = None  # why no order can be sent now (the start-up shell: hold_orders)
 
         self.resize(1600, 960)
         theme.apply(self)
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
     def _bind(self) -> None:
         """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
         desk = self.desk
+        self.orders_held = getattr(desk, "opening", None)  # the start-up shell's desk holds orders (ui/shell.py)
         self.setWindowTitle(f"HexDesk — {desk.mode_label}")
         self._reports_seen = len(desk.liquidation_reports)
         self._ended = desk.finished
@@ -428,13 +430,17 @@ class MainWindow(QMainWindow):
 
     def _refresh_journal_state(self) -> None:
         """The journal's write failure shown while it lasts: the red line, a notice when it starts and ends, and
-        the ticket disabled (the desk refuses orders then anyway)."""
+        the ticket disabled (the desk refuses orders then anyway). While orders are held (the journal is still
+        opening) the same line says so, in the muted colour, and the ticket is disabled too."""
         ok = self.desk.journal_available
         problem = self.desk.journal_problem or "The journal cannot be written."
-        self.journal_banner.setText("" if ok else problem)
-        self.journal_banner.setVisible(not ok)
-        self.ticket.setEnabled(ok)
-        self.ticket.setToolTip("" if ok else problem)
+        held = self.orders_held if ok else None
+        why = problem if not ok else held
+        self.journal_banner.setText(why or "")
+        self.journal_banner.setVisible(why is not None)
+        self.journal_banner.setStyleSheet(f"color: {theme.MUTED if held else theme.RED}; padding: 4px 8px;")
+        self.ticket.setEnabled(why is None)
+        self.ticket.setToolTip(why or "")
         if ok is not self._journal_ok:
             ts = self.desk.clock_ms or 0
             self.notify(Notice(ts, f"{hhmm(ts)} {problem}", "alert", important=True) if not ok else
@@ -599,6 +605,18 @@ class MainWindow(QMainWindow):
             action.toggled.emit(action.isChecked())
         self._bind()
         self.session_switched.emit(old, desk)
+
+    def open_desk(self, desk: TradingDesk, sessions: SessionManager | None = None) -> None:
+        """The journal is open (issue 10.3): show its session instead of the start-up shell's and take orders. Every
+        panel is rebuilt for ``desk`` (``switch_session``), so a shell that guessed another dataset, clock or symbol
+        is simply reloaded; the ticket keeps the shell's symbol when the session has it."""
+        symbol = self.ticket.symbol
+        if sessions is not None:
+            self.sessions = sessions
+        self.switch_session(desk)
+        update_file_menu(self)
+        if symbol in desk.symbols and symbol != self.ticket.symbol:
+            self.ticket.set_symbol(symbol)
 
     def _connect_transfer(self) -> None:
         """File > Import / Export open the dialogs of ``hexdesk.ui.import_export``."""

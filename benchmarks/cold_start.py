@@ -1,0 +1,210 @@
+"""Cold start to the first painted chart (issue 10.3): HexDesk against finplot, fresh processes, medians of N.
+
+Run: ``.venv/bin/python benchmarks/cold_start.py [--runs 7] [--no-finplot] [--no-breakdown]``
+
+Each figure is the time from just before the parent spawns the process (``time.monotonic()``) to the end of the
+first real paint of the chart's viewport with its candles drawn, in offscreen mode, as the child reports it
+(``time.monotonic()`` too: CLOCK_MONOTONIC is system-wide on Linux, so both clocks are one). So it includes the
+interpreter's own start, every import, the window, the data and the paint.
+
+* HexDesk, fresh journal: ``hexdesk --offline --db NEW`` with an empty settings directory (a first run).
+* HexDesk, resume: a journal holding a session the app resumes, and the settings its last run left (the shell
+  guesses from them), copied afresh for every run.
+* finplot 1.9.7: import, a candlestick + volume plot of the same candles HexDesk's first chart shows, first paint;
+  in its own process with QT_API / PYQTGRAPH_QT_LIB unset (it brings PyQt6), window resized to HexDesk's size.
+
+HexDesk's child is ``hexdesk`` with ``HEXDESK_EXIT_AFTER_FIRST_PAINT=1``: it prints when the chart was painted and
+when orders were accepted (the journal open, the session handed to the window), then exits. The import breakdown
+(medians of fresh ``python -c "import X"`` processes, each including the interpreter's start) says what a start
+cannot go below. The machine is shared: compare figures of one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# benchmarks/statistics.py would shadow the standard library's module (hexdesk.market.liquidity uses it)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+PREFIX = "HEXDESK_COLD_START"
+SIZE = (800, 600)  # the offscreen platform's screen: HexDesk's window is fitted to it; finplot's is resized to it
+
+FINPLOT_CHILD = r"""
+import sys, time
+import numpy as np
+import pandas as pd
+import finplot as fplt
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+z = np.load(sys.argv[1])
+df = pd.DataFrame({k: z[k] for k in ("time", "open", "close", "high", "low", "volume")})
+ax, axv = fplt.create_plot("cold start", rows=2, init_zoom_periods=150, maximize=False)
+fplt.candlestick_ochl(df[["time", "open", "close", "high", "low"]], ax=ax)
+fplt.volume_ocv(df[["time", "open", "close", "volume"]], ax=axv)
+win = fplt.windows[0]
+app = QtWidgets.QApplication.instance()
+
+class FirstPaint(QtCore.QObject):
+    pending = False
+    def eventFilter(self, obj, event):
+        if not self.pending and event.type() == QtCore.QEvent.Type.Paint:
+            self.pending = True
+            QtCore.QTimer.singleShot(0, self.done)
+        return False
+    def done(self):
+        print(f"PREFIX first_paint={time.monotonic():.6f} binding={pg.Qt.QT_LIB}", flush=True)
+        app.quit()
+
+probe = FirstPaint()
+win.viewport().installEventFilter(probe)
+win.resize(WIDTH, HEIGHT)
+fplt.show(qt_exec=False)
+app.exec()
+""".replace("PREFIX", PREFIX).replace("WIDTH", str(SIZE[0])).replace("HEIGHT", str(SIZE[1]))
+
+
+@dataclass
+class Start:
+    first_paint: float  # s after the spawn
+    orders: float = math.nan  # s after the spawn: the journal open, orders accepted (HexDesk only)
+    note: str = ""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("HEXDESK_DB", "QT_QPA_PLATFORM")}
+    env.update(QT_QPA_PLATFORM="offscreen", **extra)
+    return env
+
+
+def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, dict[str, str]]:
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith(PREFIX)), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"{cmd[:3]}... failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
+    fields = dict(item.split("=", 1) for item in line.split()[1:])
+    return t0, fields
+
+
+def hexdesk_start(db: Path, config: Path) -> Start:
+    env = _env(HEXDESK_EXIT_AFTER_FIRST_PAINT="1", XDG_CONFIG_HOME=str(config),
+               QT_API="pyside6", PYQTGRAPH_QT_LIB="PySide6")
+    t0, f = _spawn([PYTHON, "-m", "hexdesk", "--offline", "--db", str(db)], env)
+    note = f"{f['candles']} candles, {'shell first' if f['shell'] == '1' else 'no shell'}"
+    return Start(float(f["first_paint"]) - t0, float(f["orders_accepted"]) - t0, note)
+
+
+def finplot_start(candles: Path) -> Start:
+    env = {k: v for k, v in _env().items() if k not in ("QT_API", "PYQTGRAPH_QT_LIB")}
+    t0, f = _spawn([PYTHON, "-c", FINPLOT_CHILD, str(candles)], env)
+    return Start(float(f["first_paint"]) - t0, note=f"binding {f['binding']}")
+
+
+def first_chart_candles(path: Path) -> int:
+    """The candles a fresh HexDesk shows first (BTCUSDT-2025-03's first day, shown as history), for finplot."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from hexdesk.market.candles import load_bundled
+    from hexdesk.service.desk import DEFAULT_DATASETS, HISTORY_MS
+
+    s = load_bundled(DEFAULT_DATASETS[0])
+    s = s.slice(0, s.index_at(s.first_open_ms + HISTORY_MS))
+    f = {name: np.asarray(getattr(s, name), dtype=np.float64) for name in ("open", "high", "low", "close", "volume")}
+    np.savez(path, time=np.asarray(s.open_time_ms, dtype=np.int64), **f)
+    return len(s)
+
+
+def median(starts: list[Start], field: str) -> float:
+    return statistics.median(getattr(s, field) for s in starts)
+
+
+def import_breakdown(runs: int) -> None:
+    """Fresh processes importing one thing each (interpreter start included), PySide6 bound for pyqtgraph."""
+    env = _env(QT_API="pyside6", PYQTGRAPH_QT_LIB="PySide6")
+    print("\nImports alone (fresh process each, interpreter start included; median of", runs, "):")
+    for what in ("pass", "import numpy", "import PySide6.QtWidgets", "import PySide6.QtWidgets, numpy",
+                 "import pyqtgraph", "import hexdesk.ui.main_window", "import sqlmodel",
+                 "import hexdesk.storage.journal"):
+        samples = []
+        for _ in range(runs):
+            t0 = time.monotonic()
+            subprocess.run([PYTHON, "-c", what], env=env, check=True, cwd=ROOT)
+            samples.append(time.monotonic() - t0)
+        print(f"  {what:<40} {statistics.median(samples) * 1000:7.0f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=7, help="processes per figure (median); default 7")
+    ap.add_argument("--no-finplot", action="store_true", help="skip finplot (installed by the `bench` extra)")
+    ap.add_argument("--no-breakdown", action="store_true", help="skip the import breakdown")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="hexdesk-cold-"))
+    try:
+        # A journal holding a session to resume, and the settings its run left (as a user's second start).
+        seed_db, seed_cfg = tmp / "seed.db", tmp / "seed-config"
+        subprocess.run([PYTHON, "-m", "hexdesk", "--offline", "--db", str(seed_db), "--close-after", "1"],
+                       env=_env(XDG_CONFIG_HOME=str(seed_cfg)), check=True, capture_output=True, cwd=ROOT)
+        candles = tmp / "candles.npz"
+        n = first_chart_candles(candles)
+        fresh: list[Start] = []
+        resume: list[Start] = []
+        theirs: list[Start] = []
+        for i in range(args.runs):  # interleaved: a load spike on the shared machine hits every contender alike
+            fresh.append(hexdesk_start(tmp / f"fresh{i}.db", tmp / f"fresh-config{i}"))
+            db, cfg = tmp / f"resume{i}.db", tmp / f"resume-config{i}"
+            shutil.copy(seed_db, db)
+            shutil.copytree(seed_cfg, cfg)
+            resume.append(hexdesk_start(db, cfg))
+            if not args.no_finplot:
+                theirs.append(finplot_start(candles))
+        print(f"Cold start to the first painted chart, median of {args.runs} fresh processes, offscreen "
+              f"{SIZE[0]}x{SIZE[1]} (finplot: the same {n} candles)")
+        print(f"  {'':34}{'first paint':>12}{'orders accepted':>17}")
+        rows = [("HexDesk, fresh journal", fresh), ("HexDesk, resuming a session", resume)]
+        for name, starts in rows:
+            print(f"  {name:<34}{median(starts, 'first_paint') * 1000:9.0f} ms"
+                  f"{median(starts, 'orders') * 1000:14.0f} ms   ({starts[0].note})")
+        for name, starts in rows:
+            after = statistics.median(s.orders - s.first_paint for s in starts)
+            print(f"  {name}: orders accepted {after * 1000:.0f} ms after the first paint")
+        if theirs:
+            ver = ""
+            try:
+                from importlib.metadata import version
+
+                ver = " " + version("finplot")
+            except Exception:  # only the label
+                pass
+            f_ms = median(theirs, "first_paint") * 1000
+            print(f"  {'finplot' + ver:<34}{f_ms:9.0f} ms   ({theirs[0].note})")
+            for name, starts in rows:
+                print(f"  ratio finplot / {name}: {f_ms / (median(starts, 'first_paint') * 1000):.2f}"
+                      " (above 1: HexDesk paints first)")
+        target = 500
+        for name, starts in rows:
+            ms = median(starts, "first_paint") * 1000
+            print(f"  target under {target} ms, {name}: {'met' if ms < target else 'NOT met'} ({ms:.0f} ms)")
+        if not args.no_breakdown:
+            import_breakdown(max(3, args.runs // 2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
