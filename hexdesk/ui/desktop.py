@@ -8,11 +8,12 @@ restores the remembered settings (settings.py) and saves them again when the win
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMenu, QMessageBox, QTabBar, QWidget
 
 from hexdesk.engine.enums import Side
 from hexdesk.ui import settings, shortcuts, theme
@@ -118,6 +119,20 @@ class DeskKeys:
         return sheet
 
 
+class ChartOrders(ChartTrading):
+    """Trading from the chart (ui/chart_context.py), except while orders are held (the journal is still opening,
+    ui/shell.py): the right-click menu then says why instead of offering orders."""
+
+    def menu_for(self, price: Decimal) -> QMenu:
+        reason = self.window.orders_held
+        if not reason:
+            return super().menu_for(price)
+        menu = QMenu(self.window)
+        menu.setObjectName("chartContextMenu")
+        menu.addAction(reason).setEnabled(False)
+        return menu
+
+
 class Desktop(QObject):
     """The desktop habits of one main window (see the module docstring)."""
 
@@ -131,7 +146,7 @@ class Desktop(QObject):
         self._store: QSettings | None = None
         self.keys = DeskKeys(self)
         self.actions = shortcuts.install(window, self.keys)
-        self.chart_trading = ChartTrading(window)
+        self.chart_trading = ChartOrders(window)
         window.positions_table.margin_requested.connect(self.adjust_margin)
         self.theme_action = QAction("Light theme", window, checkable=True)
         self.theme_action.setObjectName("lightThemeAction")
@@ -149,7 +164,7 @@ class Desktop(QObject):
         shortcuts and actions outlive the switch)."""
         window = self.window
         self.chart_trading.deleteLater()
-        self.chart_trading = ChartTrading(window)
+        self.chart_trading = ChartOrders(window)
         window.positions_table.margin_requested.connect(self.adjust_margin)
         settings.splitters(window)
         fit_small_screens(window)

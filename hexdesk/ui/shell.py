@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["OPENING", "FirstPaint", "ShellDesk", "ShellGuess", "guess", "open_shell", "remember_session"]
 
 OPENING = "Opening the journal… orders are accepted as soon as it is open."
+
+#: What the first paint must not wait for: the journal's libraries, the live client's, the asyncio bridge.
+DEFERRED_MODULES = ("sqlmodel", "sqlalchemy", "alembic", "httpx", "websockets", "qasync")
 
 #: QSettings keys (ui/settings.py's file) of what the last run showed, read by the next start's shell.
 DATASETS_KEY = "startup/datasets"
@@ -170,12 +174,14 @@ def open_shell(shown: ShellGuess) -> ShellDesk | None:
 class FirstPaint(QObject):
     """When ``chart`` was first painted with candles: a real paint event of its view's viewport, done (the time is
     taken on the event loop's next turn, once the paint has finished). ``at`` is ``time.monotonic()`` then: the
-    clock the benchmark's parent shares (CLOCK_MONOTONIC is system-wide on Linux)."""
+    clock the benchmark's parent shares (CLOCK_MONOTONIC is system-wide on Linux); ``loaded`` the modules of
+    :data:`DEFERRED_MODULES` already imported then (none, unless something imports them too early)."""
 
     def __init__(self, chart: CandleChart) -> None:
         super().__init__(chart)
         self.chart = chart
         self.at: float | None = None
+        self.loaded: tuple[str, ...] = ()
         self._pending = False
         self._loop: QEventLoop | None = None
         self.viewport = chart.price_view.scene().views()[0].viewport()
@@ -194,6 +200,7 @@ class FirstPaint(QObject):
 
     def _painted(self) -> None:
         self.at = time.monotonic()
+        self.loaded = tuple(m for m in DEFERRED_MODULES if m in sys.modules)
         self.viewport.removeEventFilter(self)
         if self._loop is not None:
             self._loop.quit()
