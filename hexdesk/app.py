@@ -221,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         return opened
     journal, desk = opened
     try:
+        if getattr(args, "closed_at_start", False):  # the trader closed the shell while the journal opened
+            desk.close()
+            return 0
         return _run_gui(app, args, desk, window)
     finally:
         journal.close()
@@ -283,6 +286,7 @@ def _paint_shell(args: argparse.Namespace) -> MainWindow | None:
     from hexdesk.ui.main_window import MainWindow
 
     window = MainWindow(desk)
+    window.closed.connect(lambda: setattr(args, "closed_at_start", True))  # (the session's own handler comes later)
     args.first_paint = shell.FirstPaint(window.chart)
     if remembered is not None:
         _fit_to_screen(window)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from hexdesk.engine.enums import MarginMode, OrderType, Side
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.ui import format as fmt
-from hexdesk.ui import import_export, theme
+from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
@@ -53,6 +53,8 @@ from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from hexdesk.engine.fills import Fill
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
@@ -619,21 +621,22 @@ class MainWindow(QMainWindow):
             self.ticket.set_symbol(symbol)
 
     def _connect_transfer(self) -> None:
-        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export``."""
-        self.export_requested.connect(lambda: import_export.export_dialog(self, self.desk))
-        self.import_requested.connect(lambda: import_export.import_dialog(
+        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export`` (imported when first used: not
+        needed for the first paint)."""
+        self.export_requested.connect(lambda: _import_export().export_dialog(self, self.desk))
+        self.import_requested.connect(lambda: _import_export().import_dialog(
             self, self.desk.journal, on_imported=self.show_imported))
         update_file_menu(self)
 
     def export_session(self, kind: ExportKind, path: Path | str) -> int | None:
         """Export this session (trades / fills / orders CSV, or a backup) to ``path``: File > Export without the
         file dialog. The row count, or None when it failed (the error is shown)."""
-        return import_export.export_dialog(self, self.desk, kind, path)
+        return _import_export().export_dialog(self, self.desk, kind, path)
 
     def import_session(self, path: Path | str) -> ImportOutcome | None:
         """Import a backup or a Binance trade history from ``path`` into a new session: File > Import without the
         file dialog; then ``show_imported``."""
-        return import_export.import_dialog(self, self.desk.journal, path, on_imported=self.show_imported)
+        return _import_export().import_dialog(self, self.desk.journal, path, on_imported=self.show_imported)
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask yes / no (tests replace this)."""
@@ -798,6 +801,12 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+def _import_export() -> ModuleType:
+    from hexdesk.ui import import_export
+
+    return import_export
 
 
 def chart_png(widget: QWidget) -> bytes:
