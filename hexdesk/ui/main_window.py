@@ -45,8 +45,6 @@ from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
-from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
-from hexdesk.ui.statistics_view import ALL_SESSIONS, StatisticsView
 from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
@@ -60,6 +58,8 @@ if TYPE_CHECKING:
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
     from hexdesk.ui.learn_window import LearnWindow
+    from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer  # (dialogs load when first opened)
+    from hexdesk.ui.statistics_view import StatisticsView
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -383,6 +383,8 @@ class MainWindow(QMainWindow):
 
     def show_statistics(self) -> StatisticsView:
         """Open (or raise) the Statistics window over this desk's trades."""
+        from hexdesk.ui.statistics_view import StatisticsView
+
         if self.statistics_view is None or self.statistics_view.desk is not self.desk:
             self.statistics_view = StatisticsView(self.desk)
         else:
@@ -654,6 +656,8 @@ class MainWindow(QMainWindow):
             if self.confirm("Imported", f"{outcome.message}\n\nOpen “{outcome.name}” now?"):
                 self.switch_session(self.sessions.open(outcome.session_id))
             return
+        from hexdesk.ui.statistics_view import ALL_SESSIONS
+
         self.show_statistics().scope_box.setCurrentText(ALL_SESSIONS)
         dialog = self.open_sessions("list")
         if dialog is not None:
@@ -671,6 +675,8 @@ class MainWindow(QMainWindow):
             return None
         if self.session_dialog is not None:
             self.session_dialog.close()
+        from hexdesk.ui.session_dialog import SessionDialog
+
         dialog = SessionDialog(self.sessions, self.desk.session_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.tabs.setCurrentIndex(1 if tab == "new" else 0)
@@ -698,6 +704,8 @@ class MainWindow(QMainWindow):
         if equity >= start * WIPE_OUT_SHARE:
             return False
         self._wipe_out_offered = True
+        from hexdesk.ui.session_dialog import WipeOutOffer
+
         offer = WipeOutOffer(equity, start, self)
         offer.newButton.setEnabled(self.sessions is not None)
         if self.sessions is None:

@@ -188,3 +188,16 @@ def test_the_chart_is_painted_before_the_journal_libraries_are_even_imported(tmp
     with Journal.open(db) as j:
         (session,) = j.sessions()  # the journal was opened after the paint, and the session started in it
         assert session.is_active
+
+
+def test_a_corrupt_journal_after_the_shell_is_reported_left_untouched_and_the_shell_closes(tmp_path, qapp, capsys):
+    from hexdesk import app
+
+    db = tmp_path / "j.db"
+    db.write_bytes(b"not a journal" * 100)
+    before = db.read_bytes()
+    assert app.main(["--offline", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "not an SQLite database" in err and "left untouched" in err and "Traceback" not in err
+    assert db.read_bytes() == before  # never overwritten
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
