@@ -13,7 +13,6 @@ prints when the chart was first painted and when orders were accepted, and exits
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import re
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, NoReturn
 from hexdesk import __version__
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from PySide6.QtWidgets import QApplication
@@ -373,6 +373,8 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, win
     window.show()
     if os.environ.get(PROBE_ENV):
         return _report_start(args, window)
+    import asyncio  # (after the first paint: the replay's asyncio and qasync are not needed to paint)
+
     import qasync
 
     loop = qasync.QEventLoop(app)
@@ -472,6 +474,8 @@ async def _session(app: QApplication, window: MainWindow, args: argparse.Namespa
     """Run the shown desk's replay until the window closes, or until the screenshot is taken. A session switch
     (File > New / Open session, an imported backup opened) stops the old desk's replay, closes the old desk
     (it stays resumable) and runs the new one's."""
+    import asyncio
+
     desk = window.desk
     opened = getattr(args, "opened_desk", desk)
     if desk is not opened:  # switched before this task began (a timer that fired first): that desk is shown
@@ -507,12 +511,16 @@ async def _session(app: QApplication, window: MainWindow, args: argparse.Namespa
 
 async def _settled(session: asyncio.Task[int]) -> int:
     """Wait for a cancelled session to finish its clean-up (it stops the replay task)."""
+    import asyncio
+
     await asyncio.gather(session, return_exceptions=True)
     return 0
 
 
 async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
     """Let the replay run, open a demonstration position (so its lines show), render the window to PNG."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]

@@ -9,8 +9,6 @@ a stream handshake) and replays otherwise; ``--offline`` (or an explicit ``--dat
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +19,8 @@ from typing import TYPE_CHECKING
 from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk
 
 if TYPE_CHECKING:  # the live client (httpx, websockets) and the journal load when needed, not at start (issue 10.3)
+    import concurrent.futures
+
     from hexdesk.market.binance import LiveSettings
     from hexdesk.market.recorder import LiveRecorder
     from hexdesk.service.live import LiveFeed
@@ -90,6 +90,9 @@ def start_probe(
     """Ask Binance on a worker thread now (None when the answer is not needed: ``--offline``)."""
     if request is ModeRequest.OFFLINE:
         return None
+    import asyncio
+    import concurrent.futures
+
     from hexdesk.market.binance import why_not_live
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hexdesk-probe")
@@ -107,6 +110,8 @@ def choose_mode(
     :class:`LiveUnavailable` with one line saying why."""
     if request is ModeRequest.OFFLINE or probe is None:
         return ModeChoice(Mode.REPLAY)
+    import concurrent.futures
+
     try:
         reason = probe.result(timeout=timeout_s + 1.0)
     except concurrent.futures.TimeoutError:
@@ -129,6 +134,8 @@ class LiveSession:
     recorder: LiveRecorder | None
 
     async def run(self) -> None:
+        import asyncio
+
         flusher = asyncio.create_task(self.recorder.run()) if self.recorder is not None else None
         try:
             await self.feed.run()
