@@ -403,8 +403,9 @@ def _report_start(args: argparse.Namespace, window: MainWindow) -> int:
     painted = args.first_paint.wait()  # already painted when the shell was shown; else the window's first paint
     candles = window.chart.candle_count
     loaded = ",".join(args.first_paint.loaded) or "none"
-    print(f"{PROBE_PREFIX} first_paint={painted:.6f} orders_accepted={accepted:.6f} candles={candles} "
-          f"shell={int(args.shell)} loaded_before_paint={loaded}", flush=True)
+    cpu = args.first_paint.cpu if args.first_paint.cpu is not None else math.nan
+    print(f"{PROBE_PREFIX} first_paint={painted:.6f} orders_accepted={accepted:.6f} cpu_at_paint={cpu:.6f} "
+          f"candles={candles} shell={int(args.shell)} loaded_before_paint={loaded}", flush=True)
     window.desk.close()
     return 0
 

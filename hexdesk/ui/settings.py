@@ -129,7 +129,7 @@ def restore(window: MainWindow, settings: QSettings | None = None) -> None:
     if isinstance(name, str):
         from hexdesk.ui import theme
 
-        if name in theme.PALETTES:
+        if name in theme.PALETTES and name != theme.current_name():  # re-styling every widget costs ~0.1 s
             theme.switch(window, name)
 
 
