@@ -138,6 +138,11 @@ def test_the_metadata_requires_every_third_party_module_the_package_imports(whee
 def test_the_installed_wheel_starts_replays_and_screenshots_outside_the_source_tree(
     venv: Path, tmp_path: Path
 ) -> None:
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import hexdesk; print(hexdesk.__file__)"],
+        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(venv), where  # what the console script imports, as it runs it
     shot, db = tmp_path / "out.png", tmp_path / "j.sqlite"
     run = subprocess.run(
         [str(venv / "bin" / "hexdesk"), "--offline", "--screenshot", "out.png", "--replay-seconds", "2",
