@@ -37,9 +37,9 @@ from hexdesk.engine import (
     Side,
 )
 from hexdesk.engine.events import AccountOpened, Event
-from hexdesk.service.lessons import LESSONS_DIR
+from hexdesk.market.paths import EXERCISES
 
-EXERCISES_DIR = LESSONS_DIR / "exercises"
+EXERCISES_DIR = EXERCISES  # the bundled exercises (resources/lessons/exercises; see market/paths.py)
 GOAL_KINDS = frozenset({
     "isolated_position", "stop_loss_placed", "risk_within_pct", "market_fill", "maker_fill",
     "closed_without_liquidation", "compare_modes",

@@ -15,9 +15,10 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from hexdesk.market.paths import LESSONS
 from hexdesk.service.lesson_examples import EXAMPLES, Example, ExampleContext
 
-LESSONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "lessons"
+LESSONS_DIR = LESSONS  # the bundled pages (installed with the wheel as hexdesk.resources; see market/paths.py)
 GROUPS = ("Positions & Risk", "Orders", "Costs")
 REQUIRED_SECTIONS = ("## What it is", "## Why it matters", "## Worked example")
 PLACEHOLDER = re.compile(r"\{\{example:([a-z_]+)\}\}")
