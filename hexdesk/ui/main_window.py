@@ -45,7 +45,7 @@ from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
-from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
+from hexdesk.ui.status import ModeStatus, disable_replay_controls, hold_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
@@ -207,6 +207,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.mode_status, 1)
         if is_live(desk):
             disable_replay_controls(self.replay_bar)
+        opening = getattr(desk, "opening", None)
+        if opening:  # the start-up shell: nothing plays before the journal's session is open (ui/shell.py)
+            hold_replay_controls(self.replay_bar, opening)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
         self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart

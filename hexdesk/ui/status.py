@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the live client (httpx, websockets) loads with a live sessi
     from hexdesk.service import LiveFeed, TradingDesk
     from hexdesk.ui.replay_bar import ReplayBar
 
-__all__ = ["LIVE_PREFIX", "ModeStatus", "disable_replay_controls", "is_live", "live_text"]
+__all__ = ["LIVE_PREFIX", "ModeStatus", "disable_replay_controls", "hold_replay_controls", "is_live", "live_text"]
 
 LIVE_PREFIX = "Live · Binance USDⓈ-M futures"
 
@@ -116,6 +116,19 @@ def disable_replay_controls(bar: ReplayBar) -> None:
             w.setVisible(False)
         bar.clockLabel.setText("Live prices")
         bar.clockLabel.setToolTip(why)
+
+    bar.refresh = refresh  # type: ignore[method-assign]
+    refresh()
+
+
+def hold_replay_controls(bar: ReplayBar, why: str) -> None:
+    """The start-up shell's replay bar (ui/shell.py): nothing plays before the session is open, so the controls are
+    disabled, in place (the bar keeps its layout), and say why; the session's own bar replaces this one."""
+
+    def refresh() -> None:
+        for w in (bar.playButton, bar.stepButton, bar.jumpHourButton, bar.jumpDayButton, bar.speedInput):
+            w.setEnabled(False)
+            w.setToolTip(why)
 
     bar.refresh = refresh  # type: ignore[method-assign]
     refresh()

@@ -78,6 +78,8 @@ def test_the_shell_shows_the_first_day_of_the_default_session_and_holds_orders(s
     assert not w.ticket.isEnabled() and w.ticket.toolTip() == shell.OPENING
     assert "Opening the journal" in w.windowTitle()
     assert not w.replay_bar.playButton.isHidden()  # a shell is a replay waiting for its journal, not a live desk
+    for control in (w.replay_bar.playButton, w.replay_bar.stepButton, w.replay_bar.speedInput):
+        assert not control.isEnabled() and control.toolTip() == shell.OPENING  # nothing plays before it is open
 
 
 def test_nothing_is_sent_before_the_journal_is_open_and_the_reason_is_shown(qtbot, shell_window):
@@ -111,6 +113,7 @@ def test_once_the_journal_is_open_the_same_keys_trade_and_the_order_is_journaled
         w.open_desk(desk, sessions)
         assert w.desk is desk and w.sessions is sessions and w.orders_held is None
         assert w.ticket.isEnabled() and not w.journal_banner.isVisible()
+        assert w.replay_bar.playButton.isEnabled() and w.replay_bar.speedInput.isEnabled()
         assert "Opening the journal" not in w.windowTitle()
         w.chart.setFocus()
         assert any(t.startswith("Buy limit at") or t.startswith("Sell limit at") for t in right_click_menu(w))
