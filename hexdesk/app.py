@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     dpi.prepare()  # issue 10.7: fractional high-DPI scale factors unrounded (before the QApplication)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
+    # The session, not Qt, decides when the program ends (see _run_gui); so does the start: closing the shell while
+    # the journal opens ends the program once it is open (``closed_at_start``), not Qt's loop under it.
+    app.setQuitOnLastWindowClosed(False)
     args.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
     if args.mode is None:
         return 2

@@ -204,3 +204,22 @@ def test_a_corrupt_journal_after_the_shell_is_reported_left_untouched_and_the_sh
     assert "not an SQLite database" in err and "left untouched" in err and "Traceback" not in err
     assert db.read_bytes() == before  # never overwritten
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
+def test_closing_the_shell_while_the_journal_opens_ends_the_program(tmp_path, qapp, monkeypatch):
+    from hexdesk import app
+
+    wait = shell.FirstPaint.wait
+
+    def close_then_wait(self: shell.FirstPaint, timeout_ms: int = 3000) -> float:
+        at = wait(self, timeout_ms)
+        self.chart.window().close()  # the trader closes the window before the journal is open
+        return at
+
+    monkeypatch.setattr(shell.FirstPaint, "wait", close_then_wait)
+    db = tmp_path / "j.db"
+    assert app.main(["--offline", "--db", str(db)]) == 0
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    with Journal.open(db) as j:
+        (session,) = j.sessions()  # opened, then left where it stood: resumable next time
+        assert session.is_active
