@@ -13,6 +13,10 @@ interpreter's own start, every import, the window, the data and the paint.
 * finplot 1.9.7: import, a candlestick + volume plot of the same candles HexDesk's first chart shows, first paint;
   in its own process with QT_API / PYQTGRAPH_QT_LIB unset (it brings PyQt6), window resized to HexDesk's size.
 
+``--baseline-src DIR`` adds an earlier HexDesk for a before / after in the same run: DIR holds its sources (e.g.
+``git archive fa13ef8 | tar -x -C DIR``, the commit before issue 10.3), which had no probe, so its MainWindow.show is
+hooked to report the first paint the same way.
+
 Children run with bytecode caches, as an installed copy does (the script compiles hexdesk/ first and unsets
 PYTHONDONTWRITEBYTECODE for them).
 
@@ -81,6 +85,44 @@ app.exec()
 """.replace("PREFIX", PREFIX).replace("WIDTH", str(SIZE[0])).replace("HEIGHT", str(SIZE[1]))
 
 
+BASELINE_CHILD = r"""
+import os, sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+import hexdesk.ui.main_window as mw
+
+show = mw.MainWindow.show
+
+
+class FirstPaint(QObject):
+    def __init__(self, chart):
+        super().__init__()
+        self.chart, self.pending = chart, False
+
+    def eventFilter(self, obj, event):
+        if not self.pending and event.type() == QEvent.Type.Paint and self.chart.candle_count > 0:
+            self.pending = True
+            QTimer.singleShot(0, self.done)
+        return False
+
+    def done(self):
+        print(f"PREFIX first_paint={time.monotonic():.6f} cpu_at_paint={time.process_time():.6f} "
+              f"hexdesk={os.path.dirname(mw.__file__)}", flush=True)
+        os._exit(0)
+
+
+def probed_show(self):
+    self.probe = FirstPaint(self.chart)
+    self.chart.price_view.scene().views()[0].viewport().installEventFilter(self.probe)
+    show(self)
+
+
+mw.MainWindow.show = probed_show
+from hexdesk.app import main
+
+sys.exit(main(["--offline", "--db", sys.argv[1]]))
+""".replace("PREFIX", PREFIX)
+
+
 @dataclass
 class Start:
     first_paint: float  # s after the spawn
@@ -98,9 +140,9 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _spawn(cmd: list[str], env: dict[str, str]) -> tuple[float, dict[str, str]]:
+def _spawn(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, dict[str, str]]:
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=cwd)
     line = next((x for x in proc.stdout.splitlines() if x.startswith(PREFIX)), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"{cmd[:3]}... failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
@@ -120,6 +162,14 @@ def finplot_start(candles: Path) -> Start:
     env = {k: v for k, v in _env().items() if k not in ("QT_API", "PYQTGRAPH_QT_LIB")}
     t0, f = _spawn([PYTHON, "-c", FINPLOT_CHILD, str(candles)], env)
     return Start(float(f["first_paint"]) - t0, float(f["cpu_at_paint"]), note=f"binding {f['binding']}")
+
+
+def baseline_start(src: Path, db: Path, config: Path) -> Start:
+    env = _env(PYTHONPATH=str(src), XDG_CONFIG_HOME=str(config), QT_API="pyside6", PYQTGRAPH_QT_LIB="PySide6")
+    t0, f = _spawn([PYTHON, "-c", BASELINE_CHILD, str(db)], env, cwd=src)  # (-c puts the cwd first on sys.path)
+    if not f.get("hexdesk", "").startswith(str(src)):
+        raise RuntimeError(f"the baseline ran {f.get('hexdesk')}, not the sources in {src}")
+    return Start(float(f["first_paint"]) - t0, float(f["cpu_at_paint"]), note=f"sources from {src}")
 
 
 def first_chart_candles(path: Path) -> int:
@@ -163,9 +213,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7, help="processes per figure (median); default 7")
     ap.add_argument("--no-finplot", action="store_true", help="skip finplot (installed by the `bench` extra)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the import breakdown")
+    ap.add_argument("--baseline-src", type=Path, metavar="DIR", help="an earlier HexDesk's sources, for before / after")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="hexdesk-cold-"))
-    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "hexdesk")], check=True, env=_env())  # as installed
+    for src in (ROOT, args.baseline_src) if args.baseline_src else (ROOT,):  # bytecode caches, as installed
+        subprocess.run([PYTHON, "-m", "compileall", "-q", str(src / "hexdesk")], check=True, env=_env())
     try:
         # A journal holding a session to resume, and the settings its run left (as a user's second start).
         seed_db, seed_cfg = tmp / "seed.db", tmp / "seed-config"
@@ -176,6 +228,7 @@ def main() -> None:
         fresh: list[Start] = []
         resume: list[Start] = []
         theirs: list[Start] = []
+        before: list[Start] = []
         for i in range(args.runs):  # interleaved: a load spike on the shared machine hits every contender alike
             fresh.append(hexdesk_start(tmp / f"fresh{i}.db", tmp / f"fresh-config{i}"))
             db, cfg = tmp / f"resume{i}.db", tmp / f"resume-config{i}"
@@ -184,6 +237,8 @@ def main() -> None:
             resume.append(hexdesk_start(db, cfg))
             if not args.no_finplot:
                 theirs.append(finplot_start(candles))
+            if args.baseline_src:
+                before.append(baseline_start(args.baseline_src.resolve(), tmp / f"base{i}.db", tmp / f"base-config{i}"))
         print(f"Cold start to the first painted chart, median of {args.runs} fresh processes, offscreen "
               f"{SIZE[0]}x{SIZE[1]} (finplot: the same {n} candles)")
         print(f"  {'':34}{'first paint':>12}{'(CPU)':>10}{'orders accepted':>17}")
@@ -207,6 +262,11 @@ def main() -> None:
             for name, starts in rows:
                 print(f"  ratio finplot / {name}: wall {f_ms / (median(starts, 'first_paint') * 1000):.2f}, "
                       f"CPU {f_cpu / (median(starts, 'cpu') * 1000):.2f} (above 1: HexDesk paints first)")
+        if before:
+            b_ms, b_cpu = median(before, "first_paint") * 1000, median(before, "cpu") * 1000
+            print(f"  {'HexDesk before (baseline), fresh':<34}{b_ms:9.0f} ms{b_cpu:7.0f} ms{'':17}({before[0].note})")
+            ms, cpu = median(fresh, "first_paint") * 1000, median(fresh, "cpu") * 1000
+            print(f"  before / now, fresh journal: wall {b_ms / ms:.2f}x, CPU {b_cpu / cpu:.2f}x")
         target = 500
         for name, starts in rows:
             ms = median(starts, "first_paint") * 1000
