@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self._frame.timeout.connect(self._refresh_dirty)
         self.timeframe = "1m"  # issue 8.7: the chart's timeframe (the desk and the engine stay on 1m)
         self._forming_agg = FormingAggregator(self.timeframe)
-        self.orders_held: str | None = None  # why no order can be sent now (the start-up shell: hold_orders)
+        self.orders_held: str | None = None  # why no order can be sent now: the start-up shell's desk says (_bind)
 
         self.resize(1600, 960)
         theme.apply(self)

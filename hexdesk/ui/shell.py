@@ -8,9 +8,10 @@ last run remembered (QSettings: its datasets, its replay clock, the ticket's sym
 it to the window (``MainWindow.open_desk``), which rebuilds every panel for it: a wrong guess costs a reload of the
 chart, never a wrong picture for longer than the journal takes to open.
 
-Until then nothing can be traded: the window holds orders with a visible reason (``MainWindow.hold_orders``) and the
-shell desk itself refuses every request that would change the account, so no path (a key, a menu, a table button)
-can send an order that no journal would record.
+Until then nothing can be traded: the window holds orders with a visible reason (``MainWindow.orders_held``, taken
+from ``ShellDesk.opening``: the ticket disabled, the reason above it, B / S / Enter and the close / cancel keys and
+the chart's right-click saying it) and the shell desk itself refuses every request that would change the account, so
+no path (a key, a menu, a table button) can send an order that no journal would record.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def open_shell(shown: ShellGuess) -> ShellDesk | None:
     loaded (the app then opens the journal first, as it would without a shell, and reports what is wrong)."""
     try:
         series = [_load(name) for name in shown.datasets]
-    except (OSError, ValueError, LookupError):
+    except Exception:  # a missing or damaged file: a guess must never stop the start (the session will say why)
         return None
     if not series:
         return None
@@ -165,7 +166,7 @@ def open_shell(shown: ShellGuess) -> ShellDesk | None:
     if any(s.symbol not in exchange.instruments for s in series):
         return None
     shown_series = [s.slice(0, s.index_at(clock)) for s in series]
-    if not any(len(s) for s in shown_series):
+    if not all(len(s) for s in shown_series):  # a symbol with nothing to chart yet: no guess worth showing
         return None
     label = f"Opening the journal… · {', '.join(shown.datasets)}"
     return ShellDesk(exchange, None, None, None, shown_series, mode_label=label)
