@@ -408,7 +408,8 @@ def _report_start(args: argparse.Namespace, window: MainWindow) -> int:
     loaded = ",".join(args.first_paint.loaded) or "none"
     cpu = args.first_paint.cpu if args.first_paint.cpu is not None else math.nan
     print(f"{PROBE_PREFIX} first_paint={painted:.6f} orders_accepted={accepted:.6f} cpu_at_paint={cpu:.6f} "
-          f"candles={candles} shell={int(args.shell)} loaded_before_paint={loaded}", flush=True)
+          f"candles={candles} candles_at_paint={args.first_paint.candles} shell={int(args.shell)} "
+          f"session={window.desk.session_id} symbol={window.chart_symbol} loaded_before_paint={loaded}", flush=True)
     window.desk.close()
     return 0
 

@@ -184,6 +184,7 @@ class FirstPaint(QObject):
         self.at: float | None = None
         self.cpu: float | None = None  # this process's CPU time (s) then: steadier than wall time on a busy machine
         self.loaded: tuple[str, ...] = ()
+        self.candles = 0  # how many candles the chart held when it was painted
         self._pending = False
         self._loop: QEventLoop | None = None
         self.viewport = chart.price_view.scene().views()[0].viewport()
@@ -203,6 +204,7 @@ class FirstPaint(QObject):
     def _painted(self) -> None:
         self.at = time.monotonic()
         self.cpu = time.process_time()
+        self.candles = self.chart.candle_count
         self.loaded = tuple(m for m in DEFERRED_MODULES if m in sys.modules)
         self.viewport.removeEventFilter(self)
         if self._loop is not None:

@@ -223,3 +223,29 @@ def test_closing_the_shell_while_the_journal_opens_ends_the_program(tmp_path, qa
     with Journal.open(db) as j:
         (session,) = j.sessions()  # opened, then left where it stood: resumable next time
         assert session.is_active
+
+
+def test_a_wrong_guess_is_replaced_by_the_resumed_session(tmp_path):
+    """The shell guessed ETHUSDT two hours in (a stale setting); the journal's last session is the default one:
+    it is resumed, not replaced, and the chart is reloaded with its history."""
+    db = tmp_path / "j.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("HEXDESK_DB",)}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    first = subprocess.run([sys.executable, "-m", "hexdesk", "--offline", "--db", str(db), "--close-after", "1"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    with Journal.open(db) as j:
+        (session,) = j.sessions()
+    ini = tmp_path / "cfg" / "HexDesk" / "HexDesk.ini"
+    stale = QSettings(str(ini), QSettings.Format.IniFormat)
+    eth = load_bundled("ETHUSDT-2025-03")
+    stale.setValue(shell.DATASETS_KEY, ["ETHUSDT-2025-03"])
+    stale.setValue(shell.CLOCK_KEY, eth.first_open_ms + 2 * 60 * 60_000)  # two hours in: 120 candles
+    stale.setValue("ticket/symbol", "ETHUSDT")
+    stale.sync()
+    shown = _probe(tmp_path, "--offline", "--db", str(db))
+    assert shown["shell"] == "1" and shown["candles_at_paint"] == "120"  # the guess was painted first
+    assert shown["session"] == str(session.id)  # then the last session was resumed, not a new one started
+    assert shown["symbol"] == "ETHUSDT" and int(shown["candles"]) >= 1440  # its chart: a day of history and more
+    with Journal.open(db) as j:
+        assert [s.id for s in j.sessions()] == [session.id]
