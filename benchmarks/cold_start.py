@@ -215,6 +215,11 @@ def main() -> None:
     ap.add_argument("--no-breakdown", action="store_true", help="skip the import breakdown")
     ap.add_argument("--baseline-src", type=Path, metavar="DIR", help="an earlier HexDesk's sources, for before / after")
     args = ap.parse_args()
+    import importlib.util
+
+    if not args.no_finplot and importlib.util.find_spec("finplot") is None:
+        print("finplot is not installed (pip install 'finplot==1.9.7' pandas): HexDesk alone")
+        args.no_finplot = True
     tmp = Path(tempfile.mkdtemp(prefix="hexdesk-cold-"))
     for src in (ROOT, args.baseline_src) if args.baseline_src else (ROOT,):  # bytecode caches, as installed
         subprocess.run([PYTHON, "-m", "compileall", "-q", str(src / "hexdesk")], check=True, env=_env())
