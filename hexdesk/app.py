@@ -2,12 +2,17 @@
 
 ``hexdesk`` opens the workstation replaying bundled Binance candles (live streams come in a later step);
 ``hexdesk --screenshot PATH`` renders the window offscreen after a few seconds of replay and exits.
+
+Start-up (issue 10.3, docs/architecture.md "Start-up"): Qt, the window and the chart of the session the app will
+most likely show are painted first (hexdesk/ui/shell.py), with orders held; the journal (sqlmodel, SQLAlchemy,
+Alembic: imported only then) is opened right after the first paint, the session is resumed or started from it and
+handed to the window, which then takes orders. ``HEXDESK_EXIT_AFTER_FIRST_PAINT=1`` (benchmarks/cold_start.py)
+prints when the chart was first painted and when orders were accepted, and exits there.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import re
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, NoReturn
 from hexdesk import __version__
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from PySide6.QtWidgets import QApplication
@@ -30,6 +36,9 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+PROBE_ENV = "HEXDESK_EXIT_AFTER_FIRST_PAINT"  # benchmarks/cold_start.py: report the start-up times, then exit
+PROBE_PREFIX = "HEXDESK_COLD_START"
 
 
 MAX_BALANCE = Decimal("1000000000")  # 1e9 USDT: beyond any account a trainer needs, far below absurd magnitudes
@@ -193,19 +202,43 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from hexdesk.storage.errors import JournalError, JournalWriteError
-    from hexdesk.storage.journal import Journal, JournalCorrupt
-    from hexdesk.storage.paths import resolve_db_path
-
     # Qt first: a machine without a usable display aborts here, before the journal is touched.
     from hexdesk.ui import dpi
 
     dpi.prepare()  # issue 10.7: fractional high-DPI scale factors unrounded (before the QApplication)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HexDesk")
+    # The session, not Qt, decides when the program ends (see _run_gui); so does the start: closing the shell while
+    # the journal opens ends the program once it is open (``closed_at_start``), not Qt's loop under it.
+    app.setQuitOnLastWindowClosed(False)
     args.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
     if args.mode is None:
         return 2
+    window = _paint_shell(args)  # issue 10.3: the window and its chart painted before the journal is opened
+    args.shell = window is not None
+    opened = _open_journal_and_desk(args)
+    if isinstance(opened, int):
+        if window is not None:
+            window.close()  # the shell goes: nothing was shown as opened, nothing is remembered from it
+            window.deleteLater()
+        return opened
+    journal, desk = opened
+    try:
+        if getattr(args, "closed_at_start", False):  # the trader closed the shell while the journal opened
+            desk.close()
+            return 0
+        return _run_gui(app, args, desk, window)
+    finally:
+        journal.close()
+
+
+def _open_journal_and_desk(args: argparse.Namespace) -> tuple[Journal, TradingDesk] | int:
+    """Open the journal (sqlmodel, SQLAlchemy and Alembic are imported here, after the first paint) and the session
+    to show; the exit status 2 after one clear line on stderr when either cannot be had."""
+    from hexdesk.storage.errors import JournalError, JournalWriteError
+    from hexdesk.storage.journal import Journal, JournalCorrupt
+    from hexdesk.storage.paths import resolve_db_path
+
     db_path = _db_path(args, resolve_db_path)
     try:
         journal = Journal.open(db_path)
@@ -229,10 +262,41 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hexdesk: {exc}", file=sys.stderr)
         journal.close()
         return 2
-    try:
-        return _run_gui(app, args, desk)
-    finally:
-        journal.close()
+    return journal, desk
+
+
+def _paint_shell(args: argparse.Namespace) -> MainWindow | None:
+    """The window on the start-up shell's desk (hexdesk/ui/shell.py), shown and painted, orders held; None when the
+    shell must not guess (live, a blind session) or cannot (its data is missing): the journal then comes first.
+
+    An interactive window gets its remembered geometry, splitters, theme and symbol now (nothing is saved from
+    the shell: the settings are restored again, and saved on close, once the session is open)."""
+    from hexdesk.service import modes
+    from hexdesk.ui import shell
+
+    choice = getattr(args, "mode", None)
+    if choice is not None and choice.mode is modes.Mode.LIVE:
+        return None
+    remembered = None
+    if not args.screenshot:  # a demo never depends on what this user's last run showed
+        from hexdesk.ui import settings
+
+        remembered = settings.store()
+    shown = shell.guess(args, remembered)
+    desk = shell.open_shell(shown) if shown is not None else None
+    if desk is None:
+        return None
+    from hexdesk.ui.main_window import MainWindow
+
+    window = MainWindow(desk)
+    window.closed.connect(lambda: setattr(args, "closed_at_start", True))  # (the session's own handler comes later)
+    args.first_paint = shell.FirstPaint(window.chart)
+    if remembered is not None:
+        _fit_to_screen(window)
+        settings.restore(window, remembered)
+    window.show()
+    args.first_paint.wait()
+    return window
 
 
 def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], Path]) -> Path:
@@ -284,23 +348,38 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
     )
 
 
-def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> int:
-    import qasync
-
+def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, window: MainWindow | None = None) -> int:
+    """Show ``desk`` in ``window`` (the painted start-up shell, which then takes orders) or in a new window, and
+    run its session on the qasync loop until the window closes."""
     from hexdesk.service import SessionManager
-    from hexdesk.ui.main_window import MainWindow
+    from hexdesk.ui import shell
 
     live = getattr(args, "live_session", None)  # issue 8.5: set by _open_desk when the mode chosen is live
     # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
-    window = MainWindow(desk, sessions=SessionManager(desk.journal) if desk.journal is not None else None)
+    sessions = SessionManager(desk.journal) if desk.journal is not None else None
+    if window is not None:
+        window.open_desk(desk, sessions)  # the shell's panels rebuilt for the session: orders are accepted now
+    else:
+        from hexdesk.ui.main_window import MainWindow
+
+        window = MainWindow(desk, sessions=sessions)
+        if not args.screenshot:
+            _fit_to_screen(window)
+        args.first_paint = shell.FirstPaint(window.chart)
     _show_mode(window, args, live)  # issue 8.5: the status bar follows the live connection / says why not live
     args.run = live.run if live is not None else desk.run
+    args.opened_desk = desk
     if not args.screenshot:
-        _fit_to_screen(window)
         window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
     window.show()
+    if os.environ.get(PROBE_ENV):
+        return _report_start(args, window)
+    import asyncio  # (after the first paint: the replay's asyncio and qasync are not needed to paint)
+
+    import qasync
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -318,6 +397,23 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk) -> 
         loop.close()
 
 
+def _report_start(args: argparse.Namespace, window: MainWindow) -> int:
+    """benchmarks/cold_start.py: when the chart was first painted with its candles and when orders were accepted
+    (CLOCK_MONOTONIC, comparable with the parent's clock), then exit without running the session."""
+    import time
+
+    accepted = time.monotonic()
+    painted = args.first_paint.wait()  # already painted when the shell was shown; else the window's first paint
+    candles = window.chart.candle_count
+    loaded = ",".join(args.first_paint.loaded) or "none"
+    cpu = args.first_paint.cpu if args.first_paint.cpu is not None else math.nan
+    print(f"{PROBE_PREFIX} first_paint={painted:.6f} orders_accepted={accepted:.6f} cpu_at_paint={cpu:.6f} "
+          f"candles={candles} candles_at_paint={args.first_paint.candles} shell={int(args.shell)} "
+          f"session={window.desk.session_id} symbol={window.chart_symbol} loaded_before_paint={loaded}", flush=True)
+    window.desk.close()
+    return 0
+
+
 # --- issue 8.5: live or replay (the choice itself is hexdesk/service/modes.py) -------------------------------
 
 
@@ -325,13 +421,14 @@ def _start_probe(args: argparse.Namespace) -> object:
     """Ask Binance on a worker thread now, unless the command line already decided. A screenshot or test run
     (``--screenshot``, ``--close-after``) stays a replay unless ``--live`` or HEXDESK_WS_URL / HEXDESK_REST_URL
     point somewhere: a demo never depends on the internet."""
-    from hexdesk.market.binance.settings import REST_URL_ENV, WS_URL_ENV
     from hexdesk.service import modes
 
     request = modes.mode_request(args.offline, args.live, args.dataset)
-    pointed = bool(os.environ.get(WS_URL_ENV) or os.environ.get(REST_URL_ENV))
-    if request is modes.ModeRequest.AUTO and (args.screenshot or args.close_after is not None) and not pointed:
-        request = modes.ModeRequest.OFFLINE
+    if request is modes.ModeRequest.AUTO and (args.screenshot or args.close_after is not None):
+        from hexdesk.market.binance.settings import REST_URL_ENV, WS_URL_ENV  # (loads the live client: not offline)
+
+        if not (os.environ.get(WS_URL_ENV) or os.environ.get(REST_URL_ENV)):
+            request = modes.ModeRequest.OFFLINE
     return request, modes.start_probe(request)
 
 
@@ -382,8 +479,15 @@ async def _session(app: QApplication, window: MainWindow, args: argparse.Namespa
     """Run the shown desk's replay until the window closes, or until the screenshot is taken. A session switch
     (File > New / Open session, an imported backup opened) stops the old desk's replay, closes the old desk
     (it stays resumable) and runs the new one's."""
+    import asyncio
+
     desk = window.desk
-    replay = asyncio.create_task(getattr(args, "run", desk.run)())  # the replay, or the live feed (issue 8.5)
+    opened = getattr(args, "opened_desk", desk)
+    if desk is not opened:  # switched before this task began (a timer that fired first): that desk is shown
+        opened.close()
+        replay = asyncio.create_task(desk.run())
+    else:
+        replay = asyncio.create_task(getattr(args, "run", desk.run)())  # the replay, or the live feed (issue 8.5)
     stopped: list[asyncio.Task[None]] = []
 
     def switched(old: TradingDesk, new: TradingDesk) -> None:
@@ -412,12 +516,16 @@ async def _session(app: QApplication, window: MainWindow, args: argparse.Namespa
 
 async def _settled(session: asyncio.Task[int]) -> int:
     """Wait for a cancelled session to finish its clean-up (it stops the replay task)."""
+    import asyncio
+
     await asyncio.gather(session, return_exceptions=True)
     return 0
 
 
 async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
     """Let the replay run, open a demonstration position (so its lines show), render the window to PNG."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]

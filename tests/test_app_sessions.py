@@ -91,7 +91,10 @@ from hexdesk.ui.main_window import MainWindow
 app = QApplication(sys.argv[:1])
 
 def switch():
-    window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+    window = next((w for w in app.topLevelWidgets() if isinstance(w, MainWindow)), None)
+    if window is None or window.sessions is None:  # still the start-up shell: the journal is opening
+        QTimer.singleShot(100, switch)
+        return
     window.switch_session(window.sessions.new(SessionSpec(name="second", balance=Decimal(5000), speed=600.0)))
     QTimer.singleShot(1500, window.close)
 

@@ -28,17 +28,17 @@ from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.restore import capture_account, capture_market
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
-from hexdesk.market.replay import PriceTick, Replay
 from hexdesk.service.funding import FundingFeed
 from hexdesk.service.trades import TradeBook
 from hexdesk.storage.errors import JournalWriteError
-from hexdesk.storage.journal import Journal
-from hexdesk.storage.statistics import Statistics, TradeFilter
-from hexdesk.storage.trades import Trade
-from hexdesk.storage.views import ScreenshotRow, SessionSummary, TradeNote
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the journal (sqlmodel / SQLAlchemy) and the replay (asyncio) load after the first paint (10.3)
     from hexdesk.market.library import DatasetInfo
+    from hexdesk.market.replay import PriceTick, Replay
+    from hexdesk.storage.journal import Journal
+    from hexdesk.storage.statistics import Statistics, TradeFilter
+    from hexdesk.storage.trades import Trade
+    from hexdesk.storage.views import ScreenshotRow, SessionSummary, TradeNote
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +585,8 @@ def open_replay_session(
     series, marks, histories, label = data.series, data.marks, data.histories, data.label
     first = min(s.first_open_ms for s in series)
     start = start_ms if start_ms is not None else first + HISTORY_MS
+    from hexdesk.market.replay import Replay
+
     replay = Replay(series, start_ms=start, marks=marks)
     replay.speed = speed
     if paused:

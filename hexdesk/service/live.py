@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from hexdesk.engine import Exchange
 from hexdesk.engine.funding import next_funding_ms
-from hexdesk.market.binance import BinanceLive, ConnectionState, FundingInfo, LiveBatch, LiveSettings
 from hexdesk.market.candles import CandleSeries
 from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk, _History
-from hexdesk.storage.journal import Journal
+
+if TYPE_CHECKING:  # httpx, websockets and sqlmodel load when a live session opens, not with the app (issue 10.3)
+    from hexdesk.market.binance import BinanceLive, ConnectionState, FundingInfo, LiveBatch, LiveSettings
+    from hexdesk.storage.journal import Journal
 
 __all__ = ["LiveFeed", "open_live_session"]
 
@@ -102,6 +105,8 @@ def open_live_session(
 ) -> tuple[TradingDesk, LiveFeed]:
     """A practice session on Binance's live prices: the desk (journaled like a replay one) and its feed (await
     ``feed.run()`` to start streaming)."""
+    from hexdesk.market.binance import BinanceLive
+
     market = BinanceLive(symbols, interval, settings, clock_ms=clock_ms)
     start = market.now_ms()
     exchange = Exchange(wallet_balance=balance, start_ms=start)

@@ -9,19 +9,22 @@ a stream handshake) and replays otherwise; ``--offline`` (or an explicit ``--dat
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hexdesk.market.binance import LiveSettings, why_not_live
-from hexdesk.market.recorder import LiveRecorder, seed_from_recording
 from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk
-from hexdesk.service.live import LiveFeed, open_live_session
-from hexdesk.storage.journal import Journal
+
+if TYPE_CHECKING:  # the live client (httpx, websockets) and the journal load when needed, not at start (issue 10.3)
+    import concurrent.futures
+
+    from hexdesk.market.binance import LiveSettings
+    from hexdesk.market.recorder import LiveRecorder
+    from hexdesk.service.live import LiveFeed
+    from hexdesk.storage.journal import Journal
 
 __all__ = [
     "DEFAULT_LIVE_SYMBOLS",
@@ -87,6 +90,11 @@ def start_probe(
     """Ask Binance on a worker thread now (None when the answer is not needed: ``--offline``)."""
     if request is ModeRequest.OFFLINE:
         return None
+    import asyncio
+    import concurrent.futures
+
+    from hexdesk.market.binance import why_not_live
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hexdesk-probe")
     future = pool.submit(lambda: asyncio.run(why_not_live(settings, timeout_s=timeout_s)))
     pool.shutdown(wait=False)
@@ -102,6 +110,8 @@ def choose_mode(
     :class:`LiveUnavailable` with one line saying why."""
     if request is ModeRequest.OFFLINE or probe is None:
         return ModeChoice(Mode.REPLAY)
+    import concurrent.futures
+
     try:
         reason = probe.result(timeout=timeout_s + 1.0)
     except concurrent.futures.TimeoutError:
@@ -124,6 +134,8 @@ class LiveSession:
     recorder: LiveRecorder | None
 
     async def run(self) -> None:
+        import asyncio
+
         flusher = asyncio.create_task(self.recorder.run()) if self.recorder is not None else None
         try:
             await self.feed.run()
@@ -148,6 +160,9 @@ def open_live(
 ) -> LiveSession:
     """A journaled live session on 1-minute candles whose history starts from what was recorded before (the REST
     backfill then loads only the gap) and whose closed candles and mark prices are recorded to the data library."""
+    from hexdesk.market.recorder import LiveRecorder, seed_from_recording
+    from hexdesk.service.live import open_live_session
+
     desk, feed = open_live_session(
         journal, tuple(symbols), "1m", settings=settings, balance=balance, clock_ms=clock_ms
     )

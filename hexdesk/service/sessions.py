@@ -14,6 +14,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.restore import EventLog, MarketState, restore_exchange
@@ -29,8 +30,10 @@ from hexdesk.service.desk import (
     load_replay_data,
     open_replay_session,
 )
-from hexdesk.storage.journal import Journal
 from hexdesk.storage.views import SessionStatus, SessionSummary
+
+if TYPE_CHECKING:  # sqlmodel / SQLAlchemy load with the journal, after the first paint (issue 10.3)
+    from hexdesk.storage.journal import Journal
 
 __all__ = ["SessionManager", "SessionReadOnly", "SessionSpec", "resume_session"]
 

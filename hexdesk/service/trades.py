@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexdesk.engine.events import (
     AccountOpened,
@@ -25,7 +25,6 @@ from hexdesk.engine.events import (
     OrderFilled,
 )
 from hexdesk.market.candles import CandleSeries, scaled_to_decimal
-from hexdesk.storage.journal import Journal
 from hexdesk.storage.statistics import Statistics, TradeFilter, TradeTable, compute
 from hexdesk.storage.trades import (
     PriceRange,
@@ -38,6 +37,9 @@ from hexdesk.storage.trades import (
     settings_from_events,
 )
 from hexdesk.storage.views import TradeNote
+
+if TYPE_CHECKING:  # sqlmodel / SQLAlchemy load with the journal, after the first paint (issue 10.3)
+    from hexdesk.storage.journal import Journal
 
 _CHANGES_TRADES = (OrderFilled, FundingSettled, OrderAccepted, LeverageChanged, MarginModeChanged)
 

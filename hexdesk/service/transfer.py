@@ -17,14 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from hexdesk.engine.fills import Fill
 from hexdesk.storage.backup import BackupError, read_backup, restore, write_backup
 from hexdesk.storage.binance_import import SOURCE, TradeHistoryError, read_trade_history, to_fill_rows
 from hexdesk.storage.export import export_dataclasses_csv, export_trades_csv
-from hexdesk.storage.journal import Journal
 from hexdesk.storage.trades import Trade
+
+if TYPE_CHECKING:  # sqlmodel / SQLAlchemy load with the journal, after the first paint (issue 10.3)
+    from hexdesk.storage.journal import Journal
 
 ExportKind = Literal["trades", "fills", "orders", "backup"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("trades", "fills", "orders", "backup")

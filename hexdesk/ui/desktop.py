@@ -8,11 +8,12 @@ restores the remembered settings (settings.py) and saves them again when the win
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMenu, QMessageBox, QTabBar, QWidget
 
 from hexdesk.engine.enums import Side
 from hexdesk.ui import settings, shortcuts, theme
@@ -53,14 +54,23 @@ class DeskKeys:
         if self.window.desk.paused:
             self.window.desk.step()
 
+    def held(self) -> bool:
+        """Orders are held (the journal is still opening, ui/shell.py): say why instead of trading."""
+        reason = self.window.orders_held
+        if reason:
+            self.window.show_message(reason, "info")
+        return bool(reason)
+
     def buy_focus(self) -> None:
-        self.window.ticket.choose_side(Side.BUY)
+        if not self.held():
+            self.window.ticket.choose_side(Side.BUY)
 
     def sell_focus(self) -> None:
-        self.window.ticket.choose_side(Side.SELL)
+        if not self.held():
+            self.window.ticket.choose_side(Side.SELL)
 
     def send(self) -> object:
-        return self.window.ticket.submit_from_enter()
+        return None if self.held() else self.window.ticket.submit_from_enter()
 
     def clear_ticket(self) -> None:
         self.window.ticket.clear_order()
@@ -68,6 +78,8 @@ class DeskKeys:
     def close_position(self) -> QMessageBox | None:
         """Ask first (a market close cannot be undone), then close the ticket symbol's position at market."""
         window, symbol = self.window, self.window.ticket.symbol
+        if self.held():
+            return None
         position = window.desk.position(symbol)
         if not position.is_open:
             window.show_message(f"No {symbol} position to close", "info")
@@ -92,6 +104,8 @@ class DeskKeys:
     def cancel_orders(self) -> int:
         """Cancel every open order of the ticket's symbol; returns how many were cancelled."""
         window, symbol = self.window, self.window.ticket.symbol
+        if self.held():
+            return 0
         done = 0
         for order in [o for o in window.desk.open_orders() if o.symbol == symbol]:
             done += bool(window.desk.cancel(symbol, order.order_id).ok)
@@ -103,6 +117,20 @@ class DeskKeys:
         self.desktop.sheet = sheet
         sheet.show()
         return sheet
+
+
+class ChartOrders(ChartTrading):
+    """Trading from the chart (ui/chart_context.py), except while orders are held (the journal is still opening,
+    ui/shell.py): the right-click menu then says why instead of offering orders."""
+
+    def menu_for(self, price: Decimal) -> QMenu:
+        reason = self.window.orders_held
+        if not reason:
+            return super().menu_for(price)
+        menu = QMenu(self.window)
+        menu.setObjectName("chartContextMenu")
+        menu.addAction(reason).setEnabled(False)
+        return menu
 
 
 class Desktop(QObject):
@@ -118,7 +146,7 @@ class Desktop(QObject):
         self._store: QSettings | None = None
         self.keys = DeskKeys(self)
         self.actions = shortcuts.install(window, self.keys)
-        self.chart_trading = ChartTrading(window)
+        self.chart_trading = ChartOrders(window)
         window.positions_table.margin_requested.connect(self.adjust_margin)
         self.theme_action = QAction("Light theme", window, checkable=True)
         self.theme_action.setObjectName("lightThemeAction")
@@ -136,7 +164,7 @@ class Desktop(QObject):
         shortcuts and actions outlive the switch)."""
         window = self.window
         self.chart_trading.deleteLater()
-        self.chart_trading = ChartTrading(window)
+        self.chart_trading = ChartOrders(window)
         window.positions_table.margin_requested.connect(self.adjust_margin)
         settings.splitters(window)
         fit_small_screens(window)

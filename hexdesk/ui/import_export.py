@@ -17,13 +17,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox, QWidget
 
 from hexdesk.service import EXPORT_KINDS, ExportKind, ImportOutcome, TradingDesk, TransferError
 from hexdesk.service.transfer import export_session, import_file
-from hexdesk.storage.journal import Journal
+
+if TYPE_CHECKING:
+    from hexdesk.storage.journal import Journal
 
 KIND_LABELS: dict[ExportKind, str] = {
     "trades": "Trades (round trips, CSV)",

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from hexdesk.engine.enums import MarginMode, OrderType, Side
 from hexdesk.engine.events import Event, OrderFilled, PositionLiquidated
 from hexdesk.ui import format as fmt
-from hexdesk.ui import import_export, theme
+from hexdesk.ui import theme
 from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
@@ -45,19 +45,21 @@ from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
-from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer
-from hexdesk.ui.statistics_view import ALL_SESSIONS, StatisticsView
-from hexdesk.ui.status import ModeStatus, disable_replay_controls, is_live
+from hexdesk.ui.status import ModeStatus, disable_replay_controls, hold_replay_controls, is_live
 from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
 from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from hexdesk.engine.fills import Fill
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
     from hexdesk.ui.learn_window import LearnWindow
+    from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer  # (dialogs load when first opened)
+    from hexdesk.ui.statistics_view import StatisticsView
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self._frame.timeout.connect(self._refresh_dirty)
         self.timeframe = "1m"  # issue 8.7: the chart's timeframe (the desk and the engine stay on 1m)
         self._forming_agg = FormingAggregator(self.timeframe)
+        self.orders_held: str | None = None  # why no order can be sent now: the start-up shell's desk says (_bind)
 
         self.resize(1600, 960)
         theme.apply(self)
@@ -204,6 +207,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.mode_status, 1)
         if is_live(desk):
             disable_replay_controls(self.replay_bar)
+        opening = getattr(desk, "opening", None)
+        if opening:  # the start-up shell: nothing plays before the journal's session is open (ui/shell.py)
+            hold_replay_controls(self.replay_bar, opening)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
         self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart
@@ -234,6 +240,7 @@ class MainWindow(QMainWindow):
     def _bind(self) -> None:
         """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
         desk = self.desk
+        self.orders_held = getattr(desk, "opening", None)  # the start-up shell's desk holds orders (ui/shell.py)
         self.setWindowTitle(f"HexDesk — {desk.mode_label}")
         self._reports_seen = len(desk.liquidation_reports)
         self._ended = desk.finished
@@ -379,6 +386,8 @@ class MainWindow(QMainWindow):
 
     def show_statistics(self) -> StatisticsView:
         """Open (or raise) the Statistics window over this desk's trades."""
+        from hexdesk.ui.statistics_view import StatisticsView
+
         if self.statistics_view is None or self.statistics_view.desk is not self.desk:
             self.statistics_view = StatisticsView(self.desk)
         else:
@@ -428,13 +437,17 @@ class MainWindow(QMainWindow):
 
     def _refresh_journal_state(self) -> None:
         """The journal's write failure shown while it lasts: the red line, a notice when it starts and ends, and
-        the ticket disabled (the desk refuses orders then anyway)."""
+        the ticket disabled (the desk refuses orders then anyway). While orders are held (the journal is still
+        opening) the same line says so, in the muted colour, and the ticket is disabled too."""
         ok = self.desk.journal_available
         problem = self.desk.journal_problem or "The journal cannot be written."
-        self.journal_banner.setText("" if ok else problem)
-        self.journal_banner.setVisible(not ok)
-        self.ticket.setEnabled(ok)
-        self.ticket.setToolTip("" if ok else problem)
+        held = self.orders_held if ok else None
+        why = problem if not ok else held
+        self.journal_banner.setText(why or "")
+        self.journal_banner.setVisible(why is not None)
+        self.journal_banner.setStyleSheet(f"color: {theme.MUTED if held else theme.RED}; padding: 4px 8px;")
+        self.ticket.setEnabled(why is None)
+        self.ticket.setToolTip(why or "")
         if ok is not self._journal_ok:
             ts = self.desk.clock_ms or 0
             self.notify(Notice(ts, f"{hhmm(ts)} {problem}", "alert", important=True) if not ok else
@@ -600,22 +613,35 @@ class MainWindow(QMainWindow):
         self._bind()
         self.session_switched.emit(old, desk)
 
+    def open_desk(self, desk: TradingDesk, sessions: SessionManager | None = None) -> None:
+        """The journal is open (issue 10.3): show its session instead of the start-up shell's and take orders. Every
+        panel is rebuilt for ``desk`` (``switch_session``), so a shell that guessed another dataset, clock or symbol
+        is simply reloaded; the ticket keeps the shell's symbol when the session has it."""
+        symbol = self.ticket.symbol
+        if sessions is not None:
+            self.sessions = sessions
+        self.switch_session(desk)
+        update_file_menu(self)
+        if symbol in desk.symbols and symbol != self.ticket.symbol:
+            self.ticket.set_symbol(symbol)
+
     def _connect_transfer(self) -> None:
-        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export``."""
-        self.export_requested.connect(lambda: import_export.export_dialog(self, self.desk))
-        self.import_requested.connect(lambda: import_export.import_dialog(
+        """File > Import / Export open the dialogs of ``hexdesk.ui.import_export`` (imported when first used: not
+        needed for the first paint)."""
+        self.export_requested.connect(lambda: _import_export().export_dialog(self, self.desk))
+        self.import_requested.connect(lambda: _import_export().import_dialog(
             self, self.desk.journal, on_imported=self.show_imported))
         update_file_menu(self)
 
     def export_session(self, kind: ExportKind, path: Path | str) -> int | None:
         """Export this session (trades / fills / orders CSV, or a backup) to ``path``: File > Export without the
         file dialog. The row count, or None when it failed (the error is shown)."""
-        return import_export.export_dialog(self, self.desk, kind, path)
+        return _import_export().export_dialog(self, self.desk, kind, path)
 
     def import_session(self, path: Path | str) -> ImportOutcome | None:
         """Import a backup or a Binance trade history from ``path`` into a new session: File > Import without the
         file dialog; then ``show_imported``."""
-        return import_export.import_dialog(self, self.desk.journal, path, on_imported=self.show_imported)
+        return _import_export().import_dialog(self, self.desk.journal, path, on_imported=self.show_imported)
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask yes / no (tests replace this)."""
@@ -633,6 +659,8 @@ class MainWindow(QMainWindow):
             if self.confirm("Imported", f"{outcome.message}\n\nOpen “{outcome.name}” now?"):
                 self.switch_session(self.sessions.open(outcome.session_id))
             return
+        from hexdesk.ui.statistics_view import ALL_SESSIONS
+
         self.show_statistics().scope_box.setCurrentText(ALL_SESSIONS)
         dialog = self.open_sessions("list")
         if dialog is not None:
@@ -650,6 +678,8 @@ class MainWindow(QMainWindow):
             return None
         if self.session_dialog is not None:
             self.session_dialog.close()
+        from hexdesk.ui.session_dialog import SessionDialog
+
         dialog = SessionDialog(self.sessions, self.desk.session_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.tabs.setCurrentIndex(1 if tab == "new" else 0)
@@ -677,6 +707,8 @@ class MainWindow(QMainWindow):
         if equity >= start * WIPE_OUT_SHARE:
             return False
         self._wipe_out_offered = True
+        from hexdesk.ui.session_dialog import WipeOutOffer
+
         offer = WipeOutOffer(equity, start, self)
         offer.newButton.setEnabled(self.sessions is not None)
         if self.sessions is None:
@@ -780,6 +812,12 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+def _import_export() -> ModuleType:
+    from hexdesk.ui import import_export
+
+    return import_export
 
 
 def chart_png(widget: QWidget) -> bytes:

@@ -88,7 +88,23 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
     from hexdesk.ui import theme
 
     s.setValue("view/theme", theme.current_name())
+    _remember_startup(desk, s)
     s.sync()
+
+
+def _remember_startup(desk: object, s: QSettings) -> None:
+    """The session's datasets, replay clock and blindness, for the next start's shell (ui/shell.py). A live desk
+    (no replay) or one without a journal leaves the last ones."""
+    journal, session_id = getattr(desk, "journal", None), getattr(desk, "session_id", None)
+    if journal is None or session_id is None or getattr(desk, "replay", None) is None:
+        return
+    try:
+        summary = journal.session(session_id)
+    except Exception:  # a journal that cannot be read now: the next start guesses the defaults, nothing worse
+        return
+    from hexdesk.ui import shell
+
+    shell.remember_session(desk, s, summary.dataset.split(","), blind=bool(summary.blind))  # type: ignore[arg-type]
 
 
 def restore(window: MainWindow, settings: QSettings | None = None) -> None:
@@ -113,7 +129,7 @@ def restore(window: MainWindow, settings: QSettings | None = None) -> None:
     if isinstance(name, str):
         from hexdesk.ui import theme
 
-        if name in theme.PALETTES:
+        if name in theme.PALETTES and name != theme.current_name():  # re-styling every widget costs ~0.1 s
             theme.switch(window, name)
 
 

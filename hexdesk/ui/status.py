@@ -12,40 +12,32 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hexdesk.market.binance import ConnectionState
 from hexdesk.ui import theme
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the live client (httpx, websockets) loads with a live session, never before the first paint
+    from hexdesk.market.binance import ConnectionState
     from hexdesk.service import LiveFeed, TradingDesk
     from hexdesk.ui.replay_bar import ReplayBar
 
-__all__ = ["LIVE_PREFIX", "ModeStatus", "disable_replay_controls", "is_live", "live_text"]
+__all__ = ["LIVE_PREFIX", "ModeStatus", "disable_replay_controls", "hold_replay_controls", "is_live", "live_text"]
 
 LIVE_PREFIX = "Live · Binance USDⓈ-M futures"
 
-_STATE_WORDS = {
-    ConnectionState.CONNECTING: "connecting",
-    ConnectionState.LIVE: "connected",
-    ConnectionState.RECONNECTING: "reconnecting",
-    ConnectionState.OFFLINE: "offline",
-}
-_STATE_COLOURS = {
-    ConnectionState.CONNECTING: theme.MUTED,
-    ConnectionState.LIVE: theme.GREEN,
-    ConnectionState.RECONNECTING: theme.ORANGE,
-    ConnectionState.OFFLINE: theme.RED,
-}
+# by ConnectionState.value (hexdesk.market.binance.client), so this module loads without the live client
+_STATE_WORDS = {"connecting": "connecting", "live": "connected", "reconnecting": "reconnecting", "offline": "offline"}
+_STATE_COLOURS = {"connecting": theme.MUTED, "live": theme.GREEN, "reconnecting": theme.ORANGE, "offline": theme.RED}
 
 
 def is_live(desk: TradingDesk) -> bool:
-    """A live desk has no replay to drive (``TradingDesk.replay`` is None)."""
-    return getattr(desk, "replay", "none") is None
+    """A live desk has no replay to drive (``TradingDesk.replay`` is None; the start-up shell's has none either,
+    and is no live desk: ui/shell.py)."""
+    return getattr(desk, "replay", "none") is None and getattr(desk, "opening", None) is None
 
 
 def live_text(state: ConnectionState, attempt: int = 0) -> str:
     """The status line of a live session in ``state``; ``attempt`` numbers a reconnection (0: not shown)."""
-    words = _STATE_WORDS[state]
-    if state is ConnectionState.RECONNECTING and attempt > 0:
+    words = _STATE_WORDS[state.value]
+    if state.value == "reconnecting" and attempt > 0:
         words += f" (attempt {attempt})"
     return f"{LIVE_PREFIX} · {words}"
 
@@ -69,6 +61,8 @@ class ModeStatus(QLabel):
 
     def attach_feed(self, feed: LiveFeed) -> None:
         """Follow ``feed``'s connection state from now on (the client reports every change)."""
+        from hexdesk.market.binance import ConnectionState
+
         if self._detach is not None:
             self._detach()
         self._detach = feed.on_state(lambda state: self.set_connection(state, _attempt(feed)))
@@ -89,8 +83,10 @@ class ModeStatus(QLabel):
     def _show(self) -> None:
         if self._state is not None:
             text = live_text(self._state, self._attempt)
-            colour = _STATE_COLOURS[self._state]
+            colour = _STATE_COLOURS[self._state.value]
         elif is_live(self.desk):
+            from hexdesk.market.binance import ConnectionState
+
             text, colour = live_text(ConnectionState.CONNECTING), theme.MUTED
         else:
             text, colour = self.desk.mode_label, theme.MUTED
@@ -120,6 +116,19 @@ def disable_replay_controls(bar: ReplayBar) -> None:
             w.setVisible(False)
         bar.clockLabel.setText("Live prices")
         bar.clockLabel.setToolTip(why)
+
+    bar.refresh = refresh  # type: ignore[method-assign]
+    refresh()
+
+
+def hold_replay_controls(bar: ReplayBar, why: str) -> None:
+    """The start-up shell's replay bar (ui/shell.py): nothing plays before the session is open, so the controls are
+    disabled, in place (the bar keeps its layout), and say why; the session's own bar replaces this one."""
+
+    def refresh() -> None:
+        for w in (bar.playButton, bar.stepButton, bar.jumpHourButton, bar.jumpDayButton, bar.speedInput):
+            w.setEnabled(False)
+            w.setToolTip(why)
 
     bar.refresh = refresh  # type: ignore[method-assign]
     refresh()
