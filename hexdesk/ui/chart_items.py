@@ -99,6 +99,10 @@ class BarsItem(pg.GraphicsObject):
         self._version = 0
         self._cache_key: tuple | None = None
         self._prepared: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        # the prepared arrays wrapped as QLineF* / QRectF* once per prepare (wrapInstance costs ~30 µs a call)
+        self._batches: list[tuple[QtGui.QPen, QtGui.QBrush, object, int, object, int]] = []
+        self._y_key: tuple[float, ...] | None = None  # what the y auto-range last saw of this item
+        self._one: tuple[QtGui.QPen, QtGui.QBrush, QtCore.QLineF | None, QtCore.QRectF] | None = None  # one bar
         self._bounds = QtCore.QRectF()
         self.prepare_count = 0  # visible-geometry builds (cache misses in paint)
         self.paint_count = 0
@@ -117,12 +121,30 @@ class BarsItem(pg.GraphicsObject):
         self.data_changed()
 
     def data_changed(self) -> None:
-        """Call after the levels changed: drops the paint cache, updates bounds, schedules (never forces) a repaint."""
+        """Call after the levels changed: drops the paint cache, updates bounds, schedules (never forces) a repaint.
+
+        The view's y auto-range is told only when it could move: pyqtgraph answers every bounds change with a
+        repaint of the whole ViewBox (``queueUpdateAutoRange`` calls ``update()`` on it), which turned a tick's
+        repaint of one candle into a repaint of the whole pane. A one-bar item (the forming candle) changes the
+        range only if its high, low or stepped volume ceiling moved: most trades land inside the candle.
+        """
         self._version += 1
         self._cache_key = None
         self._update_bounds()
-        self.informViewBoundsChanged()
+        key = self._bar_key() if not self._merge else None
+        if key is None or key != self._y_key:
+            self._y_key = key
+            self.informViewBoundsChanged()
         self.update()
+
+    def _bar_key(self) -> tuple[float, ...] | None:
+        """What this one-bar item's ``dataBounds`` depends on (None when it is empty)."""
+        b = self._levels.base
+        if len(b) == 0:
+            return None
+        if self._kind == "candle":
+            return (float(b.t[0]), float(b.t[-1]), float(b.l.min()), float(b.h.max()))
+        return (float(b.t[0]), float(b.t[-1]), volume_ceiling(float(b.v.max())))
 
     def _data_rect(self) -> QtCore.QRectF:
         b = self._levels.base
@@ -193,6 +215,9 @@ class BarsItem(pg.GraphicsObject):
     def prepare(self, sx: float, dx: float, sy: float, dy: float, x0: float, x1: float) -> None:
         """Compute device-pixel wicks and bodies of the bars overlapping [x0, x1] (item coordinates)."""
         self.prepare_count += 1
+        if not self._merge and len(self._levels.base) == 1:
+            self._prepare_one(sx, dx, sy, dy)
+            return
         iv = self._interval
         k = self.merge_factor(abs(sx))
         levels = self._levels
@@ -242,6 +267,44 @@ class BarsItem(pg.GraphicsObject):
         else:
             empty = lines
             self._prepared = (empty, np.ascontiguousarray(rects[up]), empty, np.ascontiguousarray(rects[~up]))
+        up_lines, up_rects, down_lines, down_rects = self._prepared
+        self._batches = [
+            (pen, brush, _ptr(lines_, QtCore.QLineF) if len(lines_) else None, len(lines_),
+             _ptr(rects_, QtCore.QRectF) if len(rects_) else None, len(rects_))
+            for lines_, rects_, pen, brush in (
+                (up_lines, up_rects, self._up_pen, self._up_brush),
+                (down_lines, down_rects, self._down_pen, self._down_brush),
+            )
+        ]
+
+    def _prepare_one(self, sx: float, dx: float, sy: float, dy: float) -> None:
+        """The forming candle: the geometry of ``prepare`` for one bar in plain floats (a tick re-prepares it, and
+        numpy's per-call overhead on 1-element arrays plus four pointer wraps cost ~0.2 ms; this ~20 µs)."""
+        b = self._levels.base
+        t, o, h, lo, c, v = b.row(0)
+        iv = self._interval
+        self.last_merge_factor = 1
+        self.last_drawn_bars = 1
+        self.last_drawn = None
+        xc = math.floor((2 * t + iv) * (0.5 * sx) + dx)
+        bw = max(float(round(iv * abs(sx) * BODY_FRACTION)), 1.0)
+        if bw > 1 and bw % 2 == 0:
+            bw -= 1
+        left = xc - (bw - 1) // 2
+        up = c >= o
+        pen, brush = (self._up_pen, self._up_brush) if up else (self._down_pen, self._down_brush)
+        if self._kind == "candle":
+            yo, yc = float(round(o * sy + dy)), float(round(c * sy + dy))
+            top = min(yo, yc)
+            rect = QtCore.QRectF(left, top, bw, max(max(yo, yc) - top, 1.0))
+            wick: QtCore.QLineF | None = QtCore.QLineF(xc + 0.5, h * sy + dy, xc + 0.5, lo * sy + dy)
+        else:
+            base = float(round(dy))
+            top = float(round(v * sy + dy))
+            rect = QtCore.QRectF(left, top, bw, base - top)
+            wick = None
+        self._prepared = None
+        self._one = (pen, brush, wick, rect)
 
     def paint(self, p: QtGui.QPainter, opt: object, widget: object = None) -> None:
         self.paint_count += 1
@@ -255,25 +318,31 @@ class BarsItem(pg.GraphicsObject):
         else:
             x0, x1 = vr.left(), vr.right()
         key = (self._version, sx, dx, sy, dy, x0, x1)
-        if key != self._cache_key or self._prepared is None:
+        if key != self._cache_key:
+            self._one = None
             self.prepare(sx, dx, sy, dy, x0, x1)
             self._cache_key = key
-        assert self._prepared is not None
-        up_lines, up_rects, down_lines, down_rects = self._prepared
         p.save()
         p.resetTransform()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
-        for lines, rects, pen, brush in (
-            (up_lines, up_rects, self._up_pen, self._up_brush),
-            (down_lines, down_rects, self._down_pen, self._down_brush),
-        ):
-            if len(lines):
+        if self._one is not None:
+            pen, brush, wick, rect = self._one
+            if wick is not None:
                 p.setPen(pen)
-                p.drawLines(_ptr(lines, QtCore.QLineF), len(lines))
-            if len(rects):
+                p.drawLine(wick)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(brush)
+            p.drawRect(rect)
+            p.restore()
+            return
+        for pen, brush, lines, n_lines, rects, n_rects in self._batches:
+            if n_lines:
+                p.setPen(pen)
+                p.drawLines(lines, n_lines)
+            if n_rects:
                 p.setPen(QtCore.Qt.PenStyle.NoPen)
                 p.setBrush(brush)
-                p.drawRects(_ptr(rects, QtCore.QRectF), len(rects))
+                p.drawRects(rects, n_rects)
         p.restore()
 
 
