@@ -182,13 +182,14 @@ def bench_ours(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Fig
         price = last.l + (last.h - last.l) * ((step[0] * 7) % 11) / 10
         w.update_forming(last.t, last.o, last.h, last.l, price, last.v + step[0])
 
-    def tick_and_frame() -> None:
+    def tick_and_frame() -> None:  # as the main window's frame does: candles, then the labels once, then Qt paints
         tick()
+        w.flush_labels()
         event_frame(app)
 
     def tick_and_render() -> None:
         tick()
-        w.flush_labels()  # what the deferred label timer would do before the frame
+        w.flush_labels()
         render(w, img)
 
     painted = w.forming_item.paint_count

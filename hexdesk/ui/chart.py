@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, UtcDateAxis, merge_bars
+from hexdesk.ui.chart_tags import CornerText, PriceTag, place_tags
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
 __all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "Marker", "merge_bars"]
@@ -189,6 +190,8 @@ class CandleChart(QtWidgets.QWidget):
             item.setVisible(False)
             self._price_plot.addItem(item, ignoreBounds=True)
         self.price_view.sigRangeChanged.connect(self._place_edge_labels)
+        self.price_view.sigRangeChanged.connect(self._place_tags)
+        self.price_view.sigResized.connect(self._place_tags)
         self._markers: list[Marker] = []
         self._marker_items = {
             "buy": pg.ScatterPlotItem(symbol="arrow_up", size=13, pen=pg.mkPen("#0e1117"), brush=pg.mkBrush(th.up)),
@@ -255,9 +258,8 @@ class CandleChart(QtWidgets.QWidget):
         self._price_plot.addItem(self._cross_v, ignoreBounds=True)
         self._price_plot.addItem(self._cross_h, ignoreBounds=True)
         self._volume_plot.addItem(self._cross_vv, ignoreBounds=True)
-        self._ohlc_label = pg.TextItem(color=th.label_text, anchor=(0, 0))
-        self._ohlc_label.setParentItem(self.price_view)  # view-local pixels: stays in the top-left corner
-        self._ohlc_label.setPos(4, 2)
+        self._ohlc_label = CornerText(self.price_view, th.label_text)  # view-local pixels: the top-left corner
+        self._ohlc_label.setPos(0, 2)
         self._hide_crosshair()
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._glw.viewport().installEventFilter(self)
@@ -442,33 +444,65 @@ class CandleChart(QtWidgets.QWidget):
         if price is None:
             if line is not None:
                 self._price_plot.removeItem(line)
+                tag = line.label
+                tag.setParentItem(None)
+                if tag.scene() is not None:
+                    tag.scene().removeItem(tag)
                 del self._price_lines[key]
                 del self._line_specs[key]
                 self._place_edge_labels()
+                self._place_tags()
             return
         fmt = label.replace("{", "{{").replace("}", "}}") if label else f"{{value:,.{self._price_decimals}f}}"
         spec = _LineSpec(color, fmt, style)
         if line is None:
             line = PriceLine(pos=price, angle=0, movable=False)
-            line.label = pg.InfLineLabel(line, text=fmt, position=1.0, anchors=[(1, 0.5), (1, 0.5)])
+            line.label = PriceTag(line, self.price_view, fmt, self._place_tags)
             line.setZValue(5)
             self._price_plot.addItem(line, ignoreBounds=True)
             self._price_lines[key] = line
             self._line_specs[key] = None
         elif float(line.value()) != price:
-            line.setValue(price)
+            line.setValue(price)  # the tag follows (and every tag is re-placed)
         old = self._line_specs[key]
         if old is None or old.color != color or old.style != style:
             qcolor = QtGui.QColor(color)
             dash = QtCore.Qt.PenStyle.SolidLine if style == "solid" else QtCore.Qt.PenStyle.DashLine
             line.setPen(pg.mkPen(qcolor, width=1, style=dash))
-            line.label.fill = pg.mkBrush(qcolor)
+            line.label.set_fill(pg.mkBrush(qcolor))
             line.label.setColor(_text_color_for(qcolor))
         if old is None or old.fmt != fmt:
             line.label.setFormat(fmt)
         self._line_specs[key] = spec
         if key != LAST_PRICE_KEY:
             self._place_edge_labels()
+
+    def _place_tags(self, *_: object) -> None:
+        """Put every price line's tag at the right edge on its line, the last price first; a tag that would overlap
+        one already placed moves left beside it (``chart_tags.place_tags``). Lines outside the visible prices have
+        no tag (the edge labels announce them)."""
+        vb = self.price_view
+        (_, _), (y0, y1) = vb.viewRange()
+        height, width = vb.height(), vb.width()
+        keys = sorted(self._price_lines, key=lambda k: k != LAST_PRICE_KEY)  # stable: then in insertion order
+        sizes: list[tuple[float, float] | None] = []
+        centres: list[float] = []
+        for key in keys:
+            line = self._price_lines[key]
+            value = float(line.value())
+            if height <= 0 or y1 <= y0 or not y0 <= value <= y1:
+                sizes.append(None)
+                centres.append(0.0)
+            else:
+                sizes.append(line.label.size())
+                centres.append((y1 - value) / (y1 - y0) * height)
+        for key, rect in zip(keys, place_tags(sizes, centres, width), strict=True):
+            self._price_lines[key].label.set_rect(rect)
+
+    def tag_rects(self) -> dict[str, QtCore.QRectF]:
+        """Scene rectangles of the price tags shown, by line key (tests check that none overlap)."""
+        self._flush_labels()
+        return {k: line.label.scene_rect() for k, line in self._price_lines.items() if line.label.isVisible()}
 
     def offscreen_lines(self) -> dict[str, list[str]]:
         """Keys of the price lines above ("top") and below ("bottom") the visible price range."""
@@ -652,7 +686,7 @@ class CandleChart(QtWidgets.QWidget):
 
     def corner_text(self) -> str:
         self._flush_labels()
-        return self._ohlc_label.textItem.toPlainText()
+        return self._ohlc_label.toPlainText()
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         pvb, vvb = self.price_view, self.volume_view

@@ -406,6 +406,7 @@ class GridLines(QtWidgets.QGraphicsObject):
         self._pen.setCosmetic(True)
         self._key: tuple[float, ...] | None = None
         self._lines = np.empty((0, 4), dtype=np.float64)
+        self._lines_ptr: object | None = None
         self.setZValue(-1000)  # above the ViewBox background, below the plotted items
         self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity)
         view.sigRangeChanged.connect(self._range_changed)
@@ -447,8 +448,8 @@ class GridLines(QtWidgets.QGraphicsObject):
             lines[len(px) :, 2] = w
             lines[len(px) :, 3] = py
             self._key, self._lines = key, lines
-        lines = self._lines
-        if len(lines):
+            self._lines_ptr = _ptr(lines, QtCore.QLineF) if len(lines) else None
+        if self._lines_ptr is not None:
             p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
             p.setPen(self._pen)
-            p.drawLines(_ptr(lines, QtCore.QLineF), len(lines))
+            p.drawLines(self._lines_ptr, len(self._lines))
