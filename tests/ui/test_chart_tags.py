@@ -190,3 +190,20 @@ def test_forming_candle_paints_its_new_high_low_open_and_close(chart, qtbot):
     body = _up_rows(chart.grab().toImage(), body_x)
     assert min(body) == pytest.approx(device(0, c).y(), abs=1.5)
     assert max(body) == pytest.approx(device(0, o).y(), abs=1.5)
+
+
+# ---- panes without PlotItem -----------------------------------------------------------------------------------
+
+
+def test_theme_recolours_every_axis_of_the_chart(chart):
+    from hexdesk.ui import theme
+
+    axes = chart.axes()
+    assert len(axes) == 3  # the price axes of both panes and the date axis
+    try:
+        theme.style_chart(chart, "light")
+        want = QtGui.QColor(theme.CHART["light"]["foreground"])
+        assert all(a.pen().color() == want and a.textPen().color() == want for a in axes)
+    finally:
+        theme.style_chart(chart, "dark")
+    assert all(a.pen().color() == QtGui.QColor(theme.CHART["dark"]["foreground"]) for a in axes)
