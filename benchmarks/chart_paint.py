@@ -118,7 +118,8 @@ ROWS = [
 
 def idle(app: QtWidgets.QApplication, until: Callable[[], bool] = lambda: True, seconds: float = 1.0) -> float:
     """Let the event loop run as it does while a trader looks at a freshly loaded chart (the chart copies the adopted
-    history in ~1 ms slices then), at least ``seconds`` and until ``until()``; both libraries get this after loading.
+    history in ~1 ms slices then, and builds its level-of-detail pyramid one level a pass), at least ``seconds`` and
+    until ``until()``; both libraries get this after loading.
     Returns how long it took."""
     start = time.perf_counter()
     while time.perf_counter() - start < seconds or (not until() and time.perf_counter() - start < 10):
@@ -158,8 +159,8 @@ def bench_ours(app: QtWidgets.QApplication, data: tuple[np.ndarray, ...]) -> Fig
 
     f.create = median_of(create, setup=dispose)
     w = charts[-1]
-    idle(app, lambda: w.history_levels.base.owned)
-    assert w.history_levels.base.owned
+    idle(app, lambda: w.history_levels.base.owned and w.history_levels.warmed)
+    assert w.history_levels.base.owned and w.history_levels.warmed
     t_first, t_last = float(data[0][0]), float(data[0][-1])
 
     def zoom_out() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections import OrderedDict
 from typing import Literal
 
 import numpy as np
@@ -28,6 +29,8 @@ import shiboken6
 
 from hexdesk.ui.chart_lod import BarLevels, MergedBars, OhlcvBuffer, merge_bars
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
+
+ZoomLevel = pg.graphicsItems.DateAxisItem.ZoomLevel  # (not imported by name: qt_compat must bind pyqtgraph first)
 
 MIN_BAR_PX = 2.0  # below this slot width (in pixels) consecutive bars are merged
 BODY_FRACTION = 0.7  # body width as a fraction of the bar's time slot
@@ -346,6 +349,21 @@ class BarsItem(pg.GraphicsObject):
         p.restore()
 
 
+class _UtcZoomLevel(ZoomLevel):
+    """A DateAxisItem zoom level for UTC ticks: no local-time shifting.
+
+    pyqtgraph moves every candidate tick to local time and back through QDateTime (``applyOffsetToUtc``) even with a
+    fixed UTC offset of 0, where the shift is always zero: ~15 ms of the first zoomed-out frame (the first
+    ``QDateTime.timeZone()`` loads the zone database). Its hour filter also compares against the machine's local
+    hour, which drops every hourly UTC tick on a machine in a half-hour time zone."""
+
+    def extendTimeRangeForSpacing(self, spacing: int, minVal: float, maxVal: float) -> tuple[float, float]:
+        return minVal, maxVal
+
+    def moveTicksToLocalTimeCoords(self, ticks: np.ndarray, spacing: int, skipFactor: int) -> np.ndarray:
+        return ticks
+
+
 class UtcDateAxis(pg.DateAxisItem):
     """pyqtgraph's date axis in UTC whose tick placement is memoised per (range, size).
 
@@ -355,6 +373,12 @@ class UtcDateAxis(pg.DateAxisItem):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(orientation="bottom", utcOffset=0, **kwargs)
+        # pyqtgraph's zoom levels are module-level objects shared by every DateAxisItem; ours are UTC-only copies
+        self.zoomLevels = OrderedDict(
+            (k, _UtcZoomLevel(z.tickSpecs, z.exampleText)) for k, z in self.zoomLevels.items()
+        )
+        for level in self.zoomLevels.values():
+            level.utcOffset = 0
         self._tick_memo: dict[tuple[int, float, float, float], list] = {}
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:

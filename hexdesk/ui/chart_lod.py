@@ -296,6 +296,26 @@ class BarLevels:
         self.synced_buckets += lv.sync(*cols, self._changes)
         return lv
 
+    def warm(self) -> bool:
+        """Build (or sync) the next level of the pyramid that is missing, finest first; True once every level with
+        at least two buckets exists. The chart calls it in idle time after loading, one level (<= ~3 ms at a
+        million bars) per event-loop pass, so the first zoom-out finds its levels built instead of reading the
+        whole history then."""
+        n = len(self.base)
+        j = 1
+        while (1 << j) < n:
+            if j not in self._levels:
+                self._level(j)
+                return False
+            j += 1
+        return True
+
+    @property
+    def warmed(self) -> bool:
+        """True when every level :meth:`warm` builds exists."""
+        n = len(self.base)
+        return all(j in self._levels for j in range(1, max(n - 1, 1).bit_length()))
+
     def bucket_count(self, k: int) -> int:
         return -(-len(self.base) // k)
 
