@@ -155,6 +155,14 @@ class BarsItem(pg.GraphicsObject):
             return QtCore.QRectF()
         x0 = float(b.t[0])
         x1 = float(b.t[-1]) + self._interval
+        if self._merge:
+            # The history's height is the view's: the ViewBox clips what lies beyond it, so nothing drawn is left
+            # out, and loading a million candles needs no min/max over all of them (~3.5 ms) before the first frame.
+            view = self.getViewBox()
+            if view is not None:
+                (_, _), (y0, y1) = view.viewRange()
+                if y1 > y0:
+                    return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
         lo, hi, vmax = self._levels.extent()  # running extremes: O(1) per new candle, no rescan
         y0, y1 = (lo, hi) if self._kind == "candle" else (0.0, vmax)
         return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
@@ -170,9 +178,10 @@ class BarsItem(pg.GraphicsObject):
             self._bounds = rect
 
     def viewTransformChanged(self) -> None:
-        """The pixel padding depends on the zoom; recompute it (pyqtgraph calls this on every view change)."""
+        """The pixel padding (one bar) and the height (the history) depend on the view; recompute them (pyqtgraph
+        calls this on every view change)."""
         super().viewTransformChanged()  # drops pyqtgraph's cached viewRect()
-        if self._pad_px:
+        if self._pad_px or self._merge:
             self._update_bounds()
 
     def boundingRect(self) -> QtCore.QRectF:

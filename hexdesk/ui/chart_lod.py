@@ -240,6 +240,7 @@ class BarLevels:
         self.synced_buckets = 0  # buckets recomputed by level syncs (tests: a new candle touches only the tail)
         self._extent: tuple[float, float, float] | None = None  # low, high, max volume of all bars
         self._changes = 0  # bumped by every change of the base; a level syncs when it differs from its stamp
+        self.extent_scans = 0  # full extent computations (tests: loading and drawing the history need none)
 
     def __len__(self) -> int:
         return len(self.base)
@@ -373,6 +374,7 @@ class BarLevels:
     def extent(self) -> tuple[float, float, float]:
         """(lowest low, highest high, largest volume) of all bars; O(1) while appending."""
         if self._extent is None:
+            self.extent_scans += 1
             b = self.base
             n = len(b)
             if n == 0:

@@ -207,3 +207,20 @@ def test_theme_recolours_every_axis_of_the_chart(chart):
     finally:
         theme.style_chart(chart, "dark")
     assert all(a.pen().color() == QtGui.QColor(theme.CHART["dark"]["foreground"]) for a in axes)
+
+
+def test_history_bounds_follow_the_view_so_loading_scans_no_extremes(chart):
+    t, o, h, low, c, v = flat_history(5_000)
+    h[10] = 200_000.0  # far above everything, far left of the first view
+    chart.set_history(t, o, h, low, c, v)
+    chart.grab()
+    levels, item = chart.history_levels, chart.history_item
+    assert levels.extent_scans == 0  # no min / max over every candle before the first frame
+    (_, _), (y0, y1) = chart.price_view.viewRange()
+    bounds = item.boundingRect()
+    assert (bounds.top(), bounds.bottom()) == pytest.approx((y0, y1))  # the visible prices: clipped beyond
+    assert bounds.left() == t[0]
+    chart.price_view.setXRange(t[0], t[-1], padding=0)  # zoom out to the spike
+    chart.grab()
+    assert chart.price_view.viewRange()[1][1] >= 200_000
+    assert item.boundingRect().bottom() >= 200_000  # the bounds grew with the view: the spike is painted
