@@ -158,6 +158,9 @@ class CandleChart(QtWidgets.QWidget):
         th = self.theme
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(th.background)
+        # pyqtgraph caches the view's background as a pixmap; for a plain colour a fill is cheaper than blitting the
+        # cached pixmap into every repainted region (~0.15 ms of a tick's frame here)
+        self._glw.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self._glw.ci.layout.setContentsMargins(0, 0, 0, 0)
         self._glw.ci.layout.setVerticalSpacing(0)
         lay = QtWidgets.QVBoxLayout(self)
