@@ -174,6 +174,10 @@ class CornerText(QtWidgets.QGraphicsObject):
     def toPlainText(self) -> str:
         return self._text
 
+    @property
+    def textItem(self) -> CornerText:
+        return self
+
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
 
