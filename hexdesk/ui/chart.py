@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, UtcDateAxis, merge_bars
+from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, PriceAxis, UtcDateAxis, merge_bars
 from hexdesk.ui.chart_tags import CornerText, PriceTag, place_tags
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
@@ -245,7 +245,7 @@ class CandleChart(QtWidgets.QWidget):
         th = self.theme
         axis_pen = pg.mkPen(th.foreground)
         vb = pg.ViewBox(enableMenu=False, defaultPadding=0.05)
-        right = pg.AxisItem(orientation="right")
+        right = PriceAxis(orientation="right")
         axes = [right] if date_axis is None else [right, date_axis]
         grid = self._glw.ci
         grid.addItem(vb, row=row, col=0)

@@ -43,6 +43,7 @@ __all__ = [
     "GridLines",
     "MergedBars",
     "OhlcvBuffer",
+    "PriceAxis",
     "UtcDateAxis",
     "merge_bars",
     "volume_ceiling",
@@ -358,6 +359,73 @@ class BarsItem(pg.GraphicsObject):
         p.restore()
 
 
+class _MeasuringPainter:
+    """What ``AxisItem.generateDrawSpecs`` asks of its painter, with ``boundingRect`` memoised per text.
+
+    pyqtgraph measures every tick label with ``QPainter.boundingRect`` each time the range changes (~35 labels over
+    three axes a zoom); price and time labels repeat, so their sizes are looked up instead."""
+
+    __slots__ = ("_memo", "_p")
+
+    def __init__(self, p: QtGui.QPainter, memo: dict[tuple[str, int, float, float], QtCore.QRectF]) -> None:
+        self._p = p
+        self._memo = memo
+
+    def boundingRect(self, rect: QtCore.QRectF, flags: object, text: str) -> QtCore.QRectF:
+        key = (text, int(flags), rect.width(), rect.height())
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            hit = self._memo[key] = self._p.boundingRect(QtCore.QRectF(0, 0, rect.width(), rect.height()), flags, text)
+        return hit.translated(rect.topLeft())
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._p, name)
+
+
+class FastAxisMixin:
+    """Cheaper ``AxisItem`` drawing for a zoom or scroll frame: label sizes memoised, tick marks in one ``drawLines``
+    per pen instead of one ``drawLine`` each. Geometry and labels are pyqtgraph's own."""
+
+    def generateDrawSpecs(self, p: QtGui.QPainter):
+        font = self.style.get("tickFont")
+        key = None if font is None else font.key()
+        if getattr(self, "_text_memo_font", 0) != key:
+            self._text_memo: dict = {}
+            self._text_memo_font = key
+        return super().generateDrawSpecs(_MeasuringPainter(p, self._text_memo))
+
+    def drawPicture(self, p: QtGui.QPainter, axisSpec: tuple, tickSpecs: list, textSpecs: list) -> None:
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+        pen, p1, p2 = axisSpec
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        batch: list[QtCore.QLineF] = []
+        batch_pen = None
+        for pen, p1, p2 in tickSpecs:
+            if batch_pen is not None and pen != batch_pen:
+                p.setPen(batch_pen)
+                p.drawLines(batch)
+                batch = []
+            batch_pen = pen
+            batch.append(QtCore.QLineF(p1, p2))
+        if batch:
+            p.setPen(batch_pen)
+            p.drawLines(batch)
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect())
+        for rect, flags, text in textSpecs:
+            p.drawText(rect, int(flags), text)
+
+
+class PriceAxis(FastAxisMixin, pg.AxisItem):
+    """The panes' right-hand price axis (pyqtgraph's, drawn with :class:`FastAxisMixin`)."""
+
+
 class _UtcZoomLevel(ZoomLevel):
     """A DateAxisItem zoom level for UTC ticks: no local-time shifting.
 
@@ -373,7 +441,7 @@ class _UtcZoomLevel(ZoomLevel):
         return ticks
 
 
-class UtcDateAxis(pg.DateAxisItem):
+class UtcDateAxis(FastAxisMixin, pg.DateAxisItem):
     """pyqtgraph's date axis in UTC whose tick placement is memoised per (range, size).
 
     ``DateAxisItem.tickValues`` walks a QDateTime time-zone round trip per candidate tick (~0.2 ms each): ~10 ms of a

@@ -16,8 +16,10 @@ every visible bar. Here:
   from its source is one pairwise numpy reduction (~1 ms for 500k buckets).
 * ``low_high(i0, i1)`` answers the visible price range from the coarsest level with at most ~2048 whole buckets in the
   range plus the partial buckets at both ends from the base: O(pixels), flat in the history length.
-* The history's overall extent (what the item's bounding rect needs) is a running min/max, updated in O(1) per
-  appended bar; only when a late correction shrinks the current extreme is it recomputed (through the pyramid).
+* The overall extent (``extent()``) is computed on first request and then kept as a running min/max, updated in O(1)
+  per appended bar; only when a late correction shrinks the current extreme is it recomputed (through the pyramid).
+  The chart's history item no longer asks for it (its bounding rect takes its height from the view), so loading
+  scans nothing; the one-bar forming item does.
 """
 
 from __future__ import annotations
