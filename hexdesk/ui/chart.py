@@ -217,7 +217,7 @@ class CandleChart(QtWidgets.QWidget):
             item.setVisible(False)
             self._price_plot.addItem(item, ignoreBounds=True)
         self.price_view.sigRangeChanged.connect(self._place_edge_labels)
-        self.price_view.sigRangeChanged.connect(self._place_tags)
+        self.price_view.sigRangeChanged.connect(self._y_range_changed)
         self.price_view.sigResized.connect(self._place_tags)
         self._markers: list[Marker] = []
         self._marker_items = {
@@ -508,6 +508,11 @@ class CandleChart(QtWidgets.QWidget):
         self._line_specs[key] = spec
         if key != LAST_PRICE_KEY:
             self._place_edge_labels()
+
+    def _y_range_changed(self, _vb: object, _range: object, changed: list[bool] | None = None) -> None:
+        """Tags sit at their prices: only a y change (or a resize) moves them, not the x scroll of a new candle."""
+        if changed is None or changed[1]:
+            self._place_tags()
 
     def _place_tags(self, *_: object) -> None:
         """Put every price line's tag at the right edge on its line, the last price first; a tag that would overlap
