@@ -224,3 +224,32 @@ def test_history_bounds_follow_the_view_so_loading_scans_no_extremes(chart):
     chart.grab()
     assert chart.price_view.viewRange()[1][1] >= 200_000
     assert item.boundingRect().bottom() >= 200_000  # the bounds grew with the view: the spike is painted
+
+
+def _specs(specs):
+    axis, ticks, texts = specs
+    return (
+        (axis[1].x(), axis[1].y(), axis[2].x(), axis[2].y()),
+        [(pen.color().rgba(), a.x(), a.y(), b.x(), b.y()) for pen, a, b in ticks],
+        [(r.x(), r.y(), r.width(), r.height(), int(f), s) for r, f, s in texts],
+    )
+
+
+@pytest.mark.parametrize("span", [0.5, 37.0, 900.0, 25_000.0])
+def test_price_axis_lays_out_exactly_what_pyqtgraph_would(chart, span):
+    from hexdesk.ui.qt_compat import pg
+
+    chart.set_history(*flat_history(300))
+    chart.grab()
+    for axis in chart.axes()[:2]:  # the price and the volume pane's axes (the date axis is pyqtgraph's own)
+        axis.linkedView().setYRange(85_000.0, 85_000.0 + span, padding=0)
+        chart.grab()
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        try:
+            ours = _specs(axis.generateDrawSpecs(painter))
+            theirs = _specs(pg.AxisItem.generateDrawSpecs(axis, painter))
+        finally:
+            painter.end()
+        assert ours[1] and ours[2]  # ticks and labels were laid out
+        assert ours == theirs
