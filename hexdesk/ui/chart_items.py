@@ -409,6 +409,18 @@ class FastAxisMixin:
             return QtCore.QRectF(self._specs_bounds)
         return super().boundingRect()
 
+    def paint(self, p: QtGui.QPainter, opt: object, widget: object = None) -> None:
+        """With an item cache (the chart's axes) Qt calls this only when the cached pixmap is stale, so the specs are
+        drawn straight into it; pyqtgraph's own paint records them into a QPicture first and replays that."""
+        if self.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.NoCache:
+            super().paint(p, opt, widget)
+            return
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        specs = self.generateDrawSpecs(p)
+        if specs is not None:
+            self.drawPicture(p, *specs)
+
     def drawPicture(self, p: QtGui.QPainter, axisSpec: tuple, tickSpecs: list, textSpecs: list) -> None:
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
