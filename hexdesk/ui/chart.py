@@ -14,7 +14,8 @@ from typing import Literal
 
 import numpy as np
 
-from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, UtcDateAxis, merge_bars
+from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, PriceAxis, UtcDateAxis, merge_bars
+from hexdesk.ui.chart_tags import CornerText, PriceTag, place_tags
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
 __all__ = ["LAST_PRICE_KEY", "Candle", "CandleChart", "ChartTheme", "Marker", "merge_bars"]
@@ -84,6 +85,41 @@ def _text_color_for(fill: QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor("#000000" if lum > 150 else "#ffffff")
 
 
+class PriceLine(pg.InfiniteLine):
+    """An InfiniteLine that never asks its ViewBox to re-fit.
+
+    Price lines and the crosshair are added with ``ignoreBounds``, yet pyqtgraph still reports every move of an
+    item to its ViewBox, which queues an auto-range and repaints the whole pane: a tick that moved the last-price
+    line, or a mouse move that moved the crosshair, repainted every candle. Moving this line repaints only the
+    strips it left and entered.
+    """
+
+    def informViewBoundsChanged(self) -> None:
+        return
+
+
+class _Pane:
+    """A ViewBox and its axes: the part of ``PlotItem``'s interface the chart uses, without building a PlotItem."""
+
+    __slots__ = ("axes", "view")
+
+    def __init__(self, view: pg.ViewBox, axes: dict[str, pg.AxisItem]) -> None:
+        self.view = view
+        self.axes = axes
+
+    def getViewBox(self) -> pg.ViewBox:
+        return self.view
+
+    def getAxis(self, name: str) -> pg.AxisItem:
+        return self.axes[name]
+
+    def addItem(self, item: QtWidgets.QGraphicsItem, ignoreBounds: bool = False) -> None:
+        self.view.addItem(item, ignoreBounds=ignoreBounds)
+
+    def removeItem(self, item: QtWidgets.QGraphicsItem) -> None:
+        self.view.removeItem(item)
+
+
 _RIGHT_AXIS_WIDTH = 78
 LAST_PRICE_KEY = "__last__"  # the set_last_price line in price_line()/price_line_keys()
 
@@ -122,6 +158,9 @@ class CandleChart(QtWidgets.QWidget):
         th = self.theme
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(th.background)
+        # pyqtgraph caches the view's background as a pixmap; for a plain colour a fill is cheaper than blitting the
+        # cached pixmap into every repainted region (~0.15 ms of a tick's frame here)
+        self._glw.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self._glw.ci.layout.setContentsMargins(0, 0, 0, 0)
         self._glw.ci.layout.setVerticalSpacing(0)
         lay = QtWidgets.QVBoxLayout(self)
@@ -137,6 +176,8 @@ class CandleChart(QtWidgets.QWidget):
         ]
         self._glw.ci.layout.setRowStretchFactor(0, 4)
         self._glw.ci.layout.setRowStretchFactor(1, 1)
+        self._glw.ci.layout.setRowStretchFactor(2, 0)
+        self._glw.ci.layout.setHorizontalSpacing(0)
         self.price_view.setXLink(self._volume_plot.getViewBox())  # volume follows price (x) and vice versa
 
         self._hist = BarLevels()
@@ -176,6 +217,8 @@ class CandleChart(QtWidgets.QWidget):
             item.setVisible(False)
             self._price_plot.addItem(item, ignoreBounds=True)
         self.price_view.sigRangeChanged.connect(self._place_edge_labels)
+        self.price_view.sigRangeChanged.connect(self._y_range_changed)
+        self.price_view.sigResized.connect(self._place_tags)
         self._markers: list[Marker] = []
         self._marker_items = {
             "buy": pg.ScatterPlotItem(symbol="arrow_up", size=13, pen=pg.mkPen("#0e1117"), brush=pg.mkBrush(th.up)),
@@ -192,43 +235,51 @@ class CandleChart(QtWidgets.QWidget):
 
     # ---- construction helpers ------------------------------------------------------------------------------
 
-    def _make_plot(self, row: int, date_axis: UtcDateAxis | None) -> pg.PlotItem:
-        """A pane with the price axis on the right. Only the bottom pane gets a (UTC) date axis; the upper pane's
-        vertical grid reuses its ticks, since laying out date ticks is the costliest part of a pan frame."""
+    def _make_plot(self, row: int, date_axis: UtcDateAxis | None) -> _Pane:
+        """A pane: a ViewBox with the price axis on its right, straight in the widget's grid (column 0 the view,
+        column 1 the axis). Only the bottom pane gets the (UTC) date axis, in the row under it; the upper pane's
+        vertical grid reuses its ticks, since laying out date ticks is the costliest part of a pan frame.
+
+        No ``PlotItem``: it builds four axes, a title, an auto-range button and a context menu (~6.6 ms each here,
+        a quarter of creating the chart) for a pane that shows one axis and no menu."""
         th = self.theme
         axis_pen = pg.mkPen(th.foreground)
-        right = pg.AxisItem(orientation="right")
-        items: dict[str, pg.AxisItem] = {"right": right}
+        vb = pg.ViewBox(enableMenu=False, defaultPadding=0.05)
+        right = PriceAxis(orientation="right")
+        axes = [right] if date_axis is None else [right, date_axis]
+        grid = self._glw.ci
+        grid.addItem(vb, row=row, col=0)
+        grid.addItem(right, row=row, col=1)
         if date_axis is not None:
-            items["bottom"] = date_axis
-        plot = self._glw.addPlot(row=row, col=0, axisItems=items, enableMenu=False)  # no context menus to build
-        plot.hideAxis("left")
-        plot.showAxis("right")
-        if date_axis is None:
-            plot.hideAxis("bottom")
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        for ax in items.values():
+            grid.addItem(date_axis, row=row + 1, col=0)
+        for ax in axes:
+            ax.linkToView(vb)
+            ax.setZValue(0.5)  # as PlotItem: above the pane's items at z 0, under what wants to draw over it
             ax.setPen(axis_pen)
             ax.setTextPen(axis_pen)
-        for name in ("left", "right", "top", "bottom"):
             # no axis shows a unit label; the SI-prefix bookkeeping would re-set the (empty) label's HTML on every
             # range change, i.e. on every new candle while following (~0.1 ms each)
-            plot.getAxis(name).enableAutoSIPrefix(False)
+            ax.enableAutoSIPrefix(False)
+            # A tick's repaint region (the last-price strip, its tag) grazes the axis; replaying its QPicture of
+            # tick labels each time costs ~0.15 ms, blitting a cached pixmap next to nothing. The cache follows
+            # the axis's own update() calls (range, pen, size changes).
+            ax.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         right.setWidth(_RIGHT_AXIS_WIDTH)
-        vb = plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)  # wheel/drag move time only; y keeps auto-fitting the visible candles
         vb.enableAutoRange(x=False, y=True)
         vb.setAutoVisible(y=True)
-        vb.setDefaultPadding(0.05)
-        return plot
+        return _Pane(vb, {"right": right, **({"bottom": date_axis} if date_axis is not None else {})})
+
+    def axes(self) -> list[pg.AxisItem]:
+        """Every axis shown (the price axes of both panes, the date axis): what a theme recolours."""
+        return [*self._price_plot.axes.values(), *self._volume_plot.axes.values()]
 
     def _setup_crosshair(self) -> None:
         th = self.theme
         pen = pg.mkPen(th.crosshair, width=1, style=QtCore.Qt.PenStyle.DashLine)
-        self._cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        self._cross_vv = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        self._cross_h = pg.InfiniteLine(
+        self._cross_v = PriceLine(angle=90, movable=False, pen=pen)
+        self._cross_vv = PriceLine(angle=90, movable=False, pen=pen)
+        self._cross_h = PriceLine(
             angle=0,
             movable=False,
             pen=pen,
@@ -238,9 +289,8 @@ class CandleChart(QtWidgets.QWidget):
         self._price_plot.addItem(self._cross_v, ignoreBounds=True)
         self._price_plot.addItem(self._cross_h, ignoreBounds=True)
         self._volume_plot.addItem(self._cross_vv, ignoreBounds=True)
-        self._ohlc_label = pg.TextItem(color=th.label_text, anchor=(0, 0))
-        self._ohlc_label.setParentItem(self.price_view)  # view-local pixels: stays in the top-left corner
-        self._ohlc_label.setPos(4, 2)
+        self._ohlc_label = CornerText(self.price_view, th.label_text)  # view-local pixels: the top-left corner
+        self._ohlc_label.setPos(0, 2)
         self._hide_crosshair()
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._glw.viewport().installEventFilter(self)
@@ -359,8 +409,9 @@ class CandleChart(QtWidgets.QWidget):
             raise ValueError(f"candle time {t_s} is older than the forming candle ({cur_t})")
 
     def _own_history(self) -> None:
-        """One idle-time slice of the history copy (~1 ms), until it is the chart's own."""
-        if not self._hist.base.own(65_536):
+        """One idle-time slice of the history copy (~1 ms), until it is the chart's own; then one level of the
+        level-of-detail pyramid per pass (<= ~3 ms at a million candles), so zooming out finds them built."""
+        if not self._hist.base.own(65_536) or not self._hist.warm():
             self._own_timer.start(0)
 
     def _forming_changed(self) -> None:
@@ -425,33 +476,70 @@ class CandleChart(QtWidgets.QWidget):
         if price is None:
             if line is not None:
                 self._price_plot.removeItem(line)
+                tag = line.label
+                tag.setParentItem(None)
+                if tag.scene() is not None:
+                    tag.scene().removeItem(tag)
                 del self._price_lines[key]
                 del self._line_specs[key]
                 self._place_edge_labels()
+                self._place_tags()
             return
         fmt = label.replace("{", "{{").replace("}", "}}") if label else f"{{value:,.{self._price_decimals}f}}"
         spec = _LineSpec(color, fmt, style)
         if line is None:
-            line = pg.InfiniteLine(pos=price, angle=0, movable=False)
-            line.label = pg.InfLineLabel(line, text=fmt, position=1.0, anchors=[(1, 0.5), (1, 0.5)])
+            line = PriceLine(pos=price, angle=0, movable=False)
+            line.label = PriceTag(line, self.price_view, fmt, self._place_tags)
             line.setZValue(5)
             self._price_plot.addItem(line, ignoreBounds=True)
             self._price_lines[key] = line
             self._line_specs[key] = None
         elif float(line.value()) != price:
-            line.setValue(price)
+            line.setValue(price)  # the tag follows (and every tag is re-placed)
         old = self._line_specs[key]
         if old is None or old.color != color or old.style != style:
             qcolor = QtGui.QColor(color)
             dash = QtCore.Qt.PenStyle.SolidLine if style == "solid" else QtCore.Qt.PenStyle.DashLine
             line.setPen(pg.mkPen(qcolor, width=1, style=dash))
-            line.label.fill = pg.mkBrush(qcolor)
+            line.label.set_fill(pg.mkBrush(qcolor))
             line.label.setColor(_text_color_for(qcolor))
         if old is None or old.fmt != fmt:
             line.label.setFormat(fmt)
         self._line_specs[key] = spec
         if key != LAST_PRICE_KEY:
             self._place_edge_labels()
+
+    def _y_range_changed(self, _vb: object, _range: object, changed: list[bool] | None = None) -> None:
+        """Tags sit at their prices: only a y change (or a resize) moves them, not the x scroll of a new candle."""
+        if changed is None or changed[1]:
+            self._place_tags()
+
+    def _place_tags(self, *_: object) -> None:
+        """Put every price line's tag at the right edge on its line, the last price first; a tag that would overlap
+        one already placed moves left beside it (``chart_tags.place_tags``). Lines outside the visible prices have
+        no tag (the edge labels announce them)."""
+        vb = self.price_view
+        (_, _), (y0, y1) = vb.viewRange()
+        height, width = vb.height(), vb.width()
+        keys = sorted(self._price_lines, key=lambda k: k != LAST_PRICE_KEY)  # stable: then in insertion order
+        sizes: list[tuple[float, float] | None] = []
+        centres: list[float] = []
+        for key in keys:
+            line = self._price_lines[key]
+            value = float(line.value())
+            if height <= 0 or y1 <= y0 or not y0 <= value <= y1:
+                sizes.append(None)
+                centres.append(0.0)
+            else:
+                sizes.append(line.label.size())
+                centres.append((y1 - value) / (y1 - y0) * height)
+        for key, rect in zip(keys, place_tags(sizes, centres, width), strict=True):
+            self._price_lines[key].label.set_rect(rect)
+
+    def tag_rects(self) -> dict[str, QtCore.QRectF]:
+        """Scene rectangles of the price tags shown, by line key (tests check that none overlap)."""
+        self._flush_labels()
+        return {k: line.label.scene_rect() for k, line in self._price_lines.items() if line.label.isVisible()}
 
     def offscreen_lines(self) -> dict[str, list[str]]:
         """Keys of the price lines above ("top") and below ("bottom") the visible price range."""
@@ -635,7 +723,7 @@ class CandleChart(QtWidgets.QWidget):
 
     def corner_text(self) -> str:
         self._flush_labels()
-        return self._ohlc_label.textItem.toPlainText()
+        return self._ohlc_label.toPlainText()
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         pvb, vvb = self.price_view, self.volume_view

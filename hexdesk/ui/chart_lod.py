@@ -16,8 +16,10 @@ every visible bar. Here:
   from its source is one pairwise numpy reduction (~1 ms for 500k buckets).
 * ``low_high(i0, i1)`` answers the visible price range from the coarsest level with at most ~2048 whole buckets in the
   range plus the partial buckets at both ends from the base: O(pixels), flat in the history length.
-* The history's overall extent (what the item's bounding rect needs) is a running min/max, updated in O(1) per
-  appended bar; only when a late correction shrinks the current extreme is it recomputed (through the pyramid).
+* The overall extent (``extent()``) is computed on first request and then kept as a running min/max, updated in O(1)
+  per appended bar; only when a late correction shrinks the current extreme is it recomputed (through the pyramid).
+  The chart's history item no longer asks for it (its bounding rect takes its height from the view), so loading
+  scans nothing; the one-bar forming item does.
 """
 
 from __future__ import annotations
@@ -240,6 +242,7 @@ class BarLevels:
         self.synced_buckets = 0  # buckets recomputed by level syncs (tests: a new candle touches only the tail)
         self._extent: tuple[float, float, float] | None = None  # low, high, max volume of all bars
         self._changes = 0  # bumped by every change of the base; a level syncs when it differs from its stamp
+        self.extent_scans = 0  # full extent computations (tests: loading and drawing the history need none)
 
     def __len__(self) -> int:
         return len(self.base)
@@ -295,6 +298,26 @@ class BarLevels:
             cols = b.h, b.l, b.v
         self.synced_buckets += lv.sync(*cols, self._changes)
         return lv
+
+    def warm(self) -> bool:
+        """Build (or sync) the next level of the pyramid that is missing, finest first; True once every level with
+        at least two buckets exists. The chart calls it in idle time after loading, one level (<= ~3 ms at a
+        million bars) per event-loop pass, so the first zoom-out finds its levels built instead of reading the
+        whole history then."""
+        n = len(self.base)
+        j = 1
+        while (1 << j) < n:
+            if j not in self._levels:
+                self._level(j)
+                return False
+            j += 1
+        return True
+
+    @property
+    def warmed(self) -> bool:
+        """True when every level :meth:`warm` builds exists."""
+        n = len(self.base)
+        return all(j in self._levels for j in range(1, max(n - 1, 1).bit_length()))
 
     def bucket_count(self, k: int) -> int:
         return -(-len(self.base) // k)
@@ -353,6 +376,7 @@ class BarLevels:
     def extent(self) -> tuple[float, float, float]:
         """(lowest low, highest high, largest volume) of all bars; O(1) while appending."""
         if self._extent is None:
+            self.extent_scans += 1
             b = self.base
             n = len(b)
             if n == 0:

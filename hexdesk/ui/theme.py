@@ -210,16 +210,9 @@ def style_chart(chart: Any, name: str) -> None:
     widget = view.scene().views()[0]
     widget.setBackground(colours["background"])
     pen = pg.mkPen(colours["foreground"])
-    for vb in (chart.price_view, chart.volume_view):
-        plot = vb.parentItem()
-        while plot is not None and not isinstance(plot, pg.PlotItem):
-            plot = plot.parentItem()
-        if plot is None:
-            continue
-        for axis_name in ("right", "bottom"):
-            axis = plot.getAxis(axis_name)
-            axis.setPen(pen)
-            axis.setTextPen(pen)
+    for axis in chart.axes():
+        axis.setPen(pen)
+        axis.setTextPen(pen)
     for grid in getattr(chart, "_grids", ()):  # guarded: chart internals may change under this
         pen = getattr(grid, "_pen", None)
         if pen is not None:

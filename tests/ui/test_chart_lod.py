@@ -242,3 +242,49 @@ def test_growing_forming_volume_rescales_the_volume_pane_only_per_step(chart):
     assert pane_top_after(42.0) == first and pane_top_after(43.9) == first  # same step: no rescale
     higher = pane_top_after(90.0)
     assert higher > first and higher >= 90.0
+
+
+def test_warm_builds_every_level_finest_first_and_each_is_the_brute_force_one():
+    cols = walk(5_003)
+    levels = BarLevels()
+    levels.set(*cols)
+    assert not levels.warmed
+    steps = 0
+    while not levels.warm():
+        steps += 1
+    assert levels.warmed
+    assert steps == 12  # one level a call: k = 2 .. 4096, the levels with at least two buckets of 5,003 bars
+    for k in (2, 16, 256, 4096):
+        assert_level_is_brute_force(levels, cols, k)
+    synced = levels.synced_buckets
+    levels.bars(1024, 0, 5)
+    assert levels.synced_buckets == synced  # a zoom-out after warming builds nothing
+
+
+def test_the_chart_warms_its_levels_after_loading_and_stays_exact_after_appends(chart, qtbot):
+    cols = walk(20_000)
+    chart.set_history(*cols)
+    qtbot.waitUntil(lambda: chart.history_levels.warmed, timeout=5000)
+    assert len(chart.history_levels) == 19_999  # the last loaded candle is the forming one
+    chart.update_forming(T0 + IV * 20_000, 1.0, 2.0, 0.5, 1.5, 3.0)  # closes it into the warmed history
+    for k in (2, 64, 8192):
+        assert_level_is_brute_force(chart.history_levels, cols, k)
+
+
+def test_utc_date_axis_ticks_match_pyqtgraphs_utc_ticks_and_leave_its_zoom_levels_alone():
+    from hexdesk.ui.chart_items import UtcDateAxis
+    from hexdesk.ui.qt_compat import QtGui, pg
+
+    ours, theirs = UtcDateAxis(), pg.DateAxisItem(utcOffset=0)
+    for axis in (ours, theirs):
+        axis.fontMetrics = QtGui.QFontMetrics(QtGui.QFont())
+    for span in (3_600.0, 86_400.0, 7 * 86_400.0, 400 * 86_400.0, 1_000_000 * 60.0):
+        got = ours.tickValues(T0, T0 + span, 1600)
+        want = theirs.tickValues(T0, T0 + span, 1600)  # identical on a UTC machine, which this suite runs on
+        assert [s for s, _ in got] == [s for s, _ in want]
+        for (_, a), (_, b) in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    hourly = dict(ours.tickValues(T0, T0 + 86_400.0, 1600))[3_600]
+    assert hourly and all(v % 3_600 == 0 for v in hourly)  # on UTC hours whatever the machine's zone
+    assert all(type(z) is not type(o) for z, o in zip(ours.zoomLevels.values(), theirs.zoomLevels.values(),
+                                                     strict=True))
