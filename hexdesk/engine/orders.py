@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hexdesk.engine.enums import OrderStatus, OrderType, Side, TimeInForce, WorkingType
+from hexdesk.engine.values import evolve, quick_init
 
 ZERO = Decimal(0)
 
 
+@quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """The parameters of ``POST /fapi/v1/order`` (one-way mode), plus attached take-profit / stop-loss.
@@ -62,6 +65,7 @@ class OrderRequest:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the exchange holds it. Every change produces a new value (see ``evolve``)."""
@@ -121,4 +125,4 @@ class Order:
 
     def evolve(self, **changes: object) -> Order:
         """A copy with fields changed: orders are values, never mutated in place."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return evolve(self, **changes)

@@ -80,6 +80,7 @@ from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce, Worki
 from hexdesk.engine.errors import ErrorCode, Rejection
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
+from hexdesk.engine.values import quick_init
 
 __all__ = [
     "MARKET_SELL_PRICE_BUFFER",
@@ -105,6 +106,7 @@ _CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_
 _STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderContext:
     """What validation needs to know about the market and the account, computed by the Exchange."""
