@@ -74,7 +74,10 @@ class ExchangeCore:
         return unsubscribe
 
     def _emit(self, cls: type[Event], *fields: object) -> None:
-        self._emit_at(self._now, cls, *fields)
+        self._seq += 1
+        event = cls(self._seq, self._now, *fields)  # type: ignore[call-arg]
+        self._events.append(event)
+        self._pending.append(event)
 
     def _emit_at(self, ts_ms: int, cls: type[Event], *fields: object) -> None:
         self._seq += 1

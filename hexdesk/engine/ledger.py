@@ -135,6 +135,8 @@ class Ledger(ExchangeCore):
         if not st.is_isolated:
             return True
         size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
+        if sum(qty for _, qty in fills if qty > 0) <= size:
+            return True  # only reduces: nothing to post
         pos_sign = 1 if st.qty > 0 else -1
         wallet = st.iso_wallet
         need = back = ZERO
@@ -159,8 +161,9 @@ class Ledger(ExchangeCore):
         only isolated symbols' orders, the ones whose margin leaves the cross wallet when they fill)."""
         total = ZERO
         for st in self._state.values():
-            if not st.book.orders or (isolated_only and not st.is_isolated):
-                continue
+            book = st.book
+            if not (book.buy_limits or book.sell_limits) or (isolated_only and not st.is_isolated):
+                continue  # no order rests as a limit (the limit indices hold exactly those)
             for side in (Side.BUY, Side.SELL):
                 qty = notional = ZERO
                 for o in st.book.orders.values():

@@ -77,8 +77,12 @@ def liquidation_price(
     side = 1 if quantity > 0 else -1
     size = abs(quantity)
     first = instrument.bracket_for_notional(size * entry_price)
-    candidates = (first, *(b for b in instrument.brackets if b is not first))
-    for bracket in candidates:
+    price = _solve(first, side, size, entry_price, wallet_balance, other_maintenance, other_upnl)
+    if price > 0 and instrument.bracket_for_notional(size * price) == first:
+        return price  # the usual case: the tier at the entry notional is the consistent one
+    for bracket in instrument.brackets:
+        if bracket is first:
+            continue
         price = _solve(bracket, side, size, entry_price, wallet_balance, other_maintenance, other_upnl)
         if price <= 0:
             # Not this tier's price. Another tier's (a lower cum) may still be positive and consistent: a long is
