@@ -19,6 +19,7 @@ import sys
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 from decimal import Decimal
+from operator import attrgetter
 
 from hexdesk.engine.enums import OrderType, Side, WorkingType
 from hexdesk.engine.fill_model import trigger_fires_at_or_above
@@ -27,6 +28,7 @@ from hexdesk.engine.orders import Order
 NEG_INF = Decimal("-Infinity")
 POS_INF = Decimal("Infinity")
 _MAX_ID = sys.maxsize
+_ORDER_ID = attrgetter("order_id")
 
 _Index = list[tuple[Decimal, int]]
 
@@ -70,7 +72,8 @@ class OrderBook:
         return len(self.orders)
 
     def __iter__(self) -> Iterator[Order]:
-        return iter(sorted(self.orders.values(), key=lambda o: o.order_id))
+        """The open orders by order id (the order they were placed in)."""
+        return iter(sorted(self.orders.values(), key=_ORDER_ID))
 
     def get(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)

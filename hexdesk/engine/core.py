@@ -167,7 +167,8 @@ class ExchangeCore:
         positions can change (cross totals, a cross liquidation), so those are saved with it: one copy of their
         slots and book containers.
         """
-        touched = [st, *(s for s in self._cross_open.values() if s is not st)]
+        cross = self._cross_open
+        touched = [st, *(s for s in cross.values() if s is not st)] if cross else (st,)
         return (
             [(s, s.save()) for s in touched],
             self._cross_wallet,

@@ -108,7 +108,8 @@ class Ledger(ExchangeCore):
 
     def _available_raw(self, exclude: int | None = None) -> Decimal:
         """The available balance before it is floored at 0 (negative: the margin in use exceeds the balance)."""
-        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in self._cross_open.values()), ZERO)
+        cross = self._cross_open
+        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in cross.values()), ZERO) if cross else ZERO
         return self._cross_wallet + self._cross_upnl - cross_im - self._open_order_margin(exclude)
 
     def _cross_wallet_free(self, exclude: int | None = None) -> Decimal:

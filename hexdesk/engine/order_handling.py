@@ -295,7 +295,7 @@ class OrderHandling(ExchangeCore):
             leverage=st.leverage,
             margin_mode=st.margin_mode,
             available_balance=self._available(exclude),
-            open_orders=tuple(o for o in st.book if o.order_id != exclude),
+            open_orders=tuple(st.book) if exclude is None else tuple(o for o in st.book if o.order_id != exclude),
             cross_wallet_free=self._cross_wallet_free(exclude) if st.is_isolated else None,
             isolated_wallet=st.iso_wallet,
             entry_price=st.entry,

@@ -103,24 +103,24 @@ class Order:
     def from_request(cls, request: OrderRequest, order_id: int, client_order_id: str, ts_ms: int) -> Order:
         """The NEW order an accepted request becomes (absent prices and quantities are 0, TIF defaults to GTC)."""
         return cls(
-            order_id=order_id,
-            client_order_id=request.client_order_id or client_order_id,
-            symbol=request.symbol,
-            side=request.side,
-            type=request.type,
-            quantity=request.quantity or ZERO,
-            price=request.price or ZERO,
-            stop_price=request.stop_price or ZERO,
-            time_in_force=request.time_in_force or TimeInForce.GTC,
-            reduce_only=request.reduce_only,
-            close_position=request.close_position,
-            working_type=request.working_type,
-            price_protect=request.price_protect,
-            status=OrderStatus.NEW,
-            executed_qty=ZERO,
-            avg_price=ZERO,
-            created_ms=ts_ms,
-            updated_ms=ts_ms,
+            order_id,  # (positional, in field order: this runs for every order)
+            request.client_order_id or client_order_id,
+            request.symbol,
+            request.side,
+            request.type,
+            request.quantity or ZERO,
+            request.price or ZERO,
+            request.stop_price or ZERO,
+            request.time_in_force or TimeInForce.GTC,
+            request.reduce_only,
+            request.close_position,
+            request.working_type,
+            request.price_protect,
+            OrderStatus.NEW,
+            ZERO,
+            ZERO,
+            ts_ms,
+            ts_ms,
         )
 
     def evolve(self, **changes: object) -> Order:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 __all__ = ["evolve", "quick_init"]
 
 _T = TypeVar("_T")
-_getters: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+_getters: dict[type, tuple[dict[str, int], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
 def quick_init(cls: type[_T]) -> type[_T]:
@@ -40,13 +40,18 @@ def quick_init(cls: type[_T]) -> type[_T]:
     init.__annotations__ = dict(getattr(original, "__annotations__", {}))
     cls.__init__ = init  # type: ignore[misc]
     getter = attrgetter(*names) if len(names) > 1 else (lambda v: (getattr(v, names[0]),))
-    _getters[cls] = (tuple(names), getter)
+    _getters[cls] = ({name: i for i, name in enumerate(names)}, getter)
     return cls
 
 
 def evolve(value: _T, **changes: Any) -> _T:
-    """A copy of ``value`` (a :func:`quick_init` class) with ``changes``: ``dataclasses.replace``, faster."""
-    names, values = _getters[type(value)]
-    kwargs = dict(zip(names, values(value), strict=True))
-    kwargs.update(changes)
-    return type(value)(**kwargs)
+    """A copy of ``value`` (a :func:`quick_init` class) with ``changes``: ``dataclasses.replace``, faster (the
+    fields are passed by position). A name that is not a field is a TypeError, as there."""
+    index, values = _getters[type(value)]
+    args = list(values(value))
+    for name, new in changes.items():
+        i = index.get(name)
+        if i is None:
+            raise TypeError(f"{type(value).__name__}.__init__() got an unexpected keyword argument {name!r}")
+        args[i] = new
+    return type(value)(*args)
