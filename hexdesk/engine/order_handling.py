@@ -287,18 +287,18 @@ class OrderHandling(ExchangeCore):
         self, st: SymbolState, exclude: int | None = None, last: Decimal | None = None, mark: Decimal | None = None
     ) -> OrderContext:
         assert st.last is not None and st.mark is not None
-        return OrderContext(
-            instrument=st.instrument,
-            last_price=st.last if last is None else last,
-            mark_price=st.mark if mark is None else mark,
-            position_qty=st.qty,
-            leverage=st.leverage,
-            margin_mode=st.margin_mode,
-            available_balance=self._available(exclude),
-            open_orders=tuple(st.book) if exclude is None else tuple(o for o in st.book if o.order_id != exclude),
-            cross_wallet_free=self._cross_wallet_free(exclude) if st.is_isolated else None,
-            isolated_wallet=st.iso_wallet,
-            entry_price=st.entry,
+        return OrderContext(  # (positional, in field order: this runs for every request)
+            st.instrument,
+            st.last if last is None else last,
+            st.mark if mark is None else mark,
+            st.qty,
+            st.leverage,
+            st.margin_mode,
+            self._available(exclude),
+            tuple(st.book) if exclude is None else tuple(o for o in st.book if o.order_id != exclude),
+            self._cross_wallet_free(exclude) if st.is_isolated else None,
+            st.iso_wallet,
+            st.entry,
         )
 
     # --------------------------------------------------------------------------------- execution

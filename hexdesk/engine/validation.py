@@ -73,7 +73,7 @@ Everything is Decimal and pure: no clock, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from hexdesk.engine import margin
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce, WorkingType
@@ -104,6 +104,7 @@ MARKET_SELL_PRICE_BUFFER = Decimal("0.0015")
 _MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
+_DECIMAL_PLACES = tuple(Decimal(1).scaleb(-places) for places in range(19))  # 1, 0.1, ... 1E-18
 _SIDES = frozenset(Side)
 _ORDER_TYPES = frozenset(OrderType)
 _TIME_IN_FORCES = frozenset(TimeInForce)
@@ -237,11 +238,11 @@ def _opening_fee(request: OrderRequest, ctx: OrderContext, qty: Decimal) -> Deci
 
 def validate(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
     """Binance's rejection for this request in this context, or None when the order is accepted."""
-    rejection = _check_shape(request, ctx)
+    prices = _prices(request)
+    rejection = _check_shape(request, prices, ctx)
     if rejection is not None:
         return rejection
     side, order_type = _side(request.side), _order_type(request.type)  # members from here on (shape checked)
-    prices = _prices(request)
     instrument = ctx.instrument
     return (
         _check_precision(request, prices, instrument)
@@ -272,21 +273,21 @@ def _is_number(value: object) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
 
-def _prices(request: OrderRequest) -> tuple[tuple[str, Decimal], ...]:
+def _prices(request: OrderRequest) -> list[tuple[str, Decimal]]:
     """The request's prices that are set, with their Binance names, in Binance's check order."""
-    return tuple(
-        (name, value)
-        for name, value in (
-            ("price", request.price),
-            ("stopPrice", request.stop_price),
-            ("takeProfit", request.take_profit),
-            ("stopLoss", request.stop_loss),
-        )
-        if value is not None
-    )
+    prices = []
+    if request.price is not None:
+        prices.append(("price", request.price))
+    if request.stop_price is not None:
+        prices.append(("stopPrice", request.stop_price))
+    if request.take_profit is not None:
+        prices.append(("takeProfit", request.take_profit))
+    if request.stop_loss is not None:
+        prices.append(("stopLoss", request.stop_loss))
+    return prices
 
 
-def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: OrderContext) -> Rejection | None:
     if request.symbol != ctx.instrument.symbol:
         return Rejection.of(ErrorCode.BAD_SYMBOL)
     if not _is_member(request.side, _SIDES):
@@ -324,7 +325,7 @@ def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
         return _invalid("stopPrice")
 
     # Malformed values.
-    for name, value in _prices(request):
+    for name, value in prices:
         if not _is_number(value) or value <= 0:
             return _malformed(name)
     if request.quantity is not None:
@@ -342,18 +343,20 @@ def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
 
 
 def _too_precise(value: Decimal, precision: int) -> bool:
-    """More than ``precision`` decimals once trailing zeros are dropped (``60000.100`` has 1)."""
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite: checked by _check_shape
-    if -exponent <= precision:  # dropping trailing zeros only raises the exponent
-        return False
+    """More than ``precision`` decimals once trailing zeros are dropped (``60000.100`` has 1): rounding to
+    ``precision`` decimals changes it."""
+    if 0 <= precision < len(_DECIMAL_PLACES):
+        try:
+            return value.quantize(_DECIMAL_PLACES[precision]) != value
+        except InvalidOperation:  # more digits than the context holds: count them
+            pass
     exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
+    assert isinstance(exponent, int)  # finite: checked by _check_shape
     return -exponent > precision
 
 
 def _check_precision(
-    request: OrderRequest, prices: tuple[tuple[str, Decimal], ...], instrument: Instrument
+    request: OrderRequest, prices: list[tuple[str, Decimal]], instrument: Instrument
 ) -> Rejection | None:
     for _name, value in prices:
         if _too_precise(value, instrument.price_precision):
@@ -366,7 +369,7 @@ def _check_precision(
 # -- 3. PRICE_FILTER -------------------------------------------------------------------------------------
 
 
-def _check_price_filter(prices: tuple[tuple[str, Decimal], ...], instrument: Instrument) -> Rejection | None:
+def _check_price_filter(prices: list[tuple[str, Decimal]], instrument: Instrument) -> Rejection | None:
     for _name, value in prices:
         if instrument.min_price and value < instrument.min_price:
             return Rejection.of(ErrorCode.PRICE_LESS_THAN_MIN_PRICE)
@@ -454,14 +457,10 @@ def _check_leverage_cap(
 ) -> Rejection | None:
     if request.reduce_only or request.close_position or request.quantity is None:
         return None
-    same_side = sum(
-        (
-            o.remaining_qty
-            for o in ctx.open_orders
-            if o.is_open and o.side == side and not o.reduce_only and not o.close_position
-        ),
-        ZERO,
-    )
+    same_side = ZERO
+    for o in ctx.open_orders:
+        if o.is_open and o.side == side and not o.reduce_only and not o.close_position:
+            same_side += o.remaining_qty
     reach = max(ZERO, side.sign * ctx.position_qty + same_side + request.quantity)
     if reach * _notional_price(request, order_type, ctx) > ctx.instrument.max_notional_for_leverage(ctx.leverage):
         return Rejection.of(ErrorCode.MAX_LEVERAGE_RATIO)
@@ -481,7 +480,7 @@ def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None
     if (
         cost > 0
         and ctx.cross_wallet_free is not None
-        and MarginMode(ctx.margin_mode) is MarginMode.ISOLATED
+        and (ctx.margin_mode is MarginMode.ISOLATED or MarginMode(ctx.margin_mode) is MarginMode.ISOLATED)
         and cost + _opening_fee(request, ctx, opening) > ctx.cross_wallet_free + _flip_release(request, ctx, opening)
     ):
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
@@ -533,6 +532,8 @@ def _check_trigger(request: OrderRequest, side: Side, order_type: OrderType, ctx
 
 
 def _check_max_orders(ctx: OrderContext) -> Rejection | None:
+    if len(ctx.open_orders) < ctx.instrument.max_num_orders:
+        return None  # fewer orders than the limit, whatever their status and symbol
     count = sum(1 for o in ctx.open_orders if o.is_open and o.symbol == ctx.instrument.symbol)
     if count >= ctx.instrument.max_num_orders:
         return Rejection.of(ErrorCode.MAX_OPEN_ORDER_EXCEEDED)
