@@ -100,6 +100,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 #: Binance's 2024 cost formula prices a short without an order price at max(last × (1 + 0.15%), mark) (§1.5).
 MARKET_SELL_PRICE_BUFFER = Decimal("0.0015")
+_SELL_PRICE_FACTOR = ONE + MARKET_SELL_PRICE_BUFFER
 
 _MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
@@ -185,7 +186,7 @@ def cost_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
         last = mark = request.stop_price
     else:
         last, mark = ctx.last_price, ctx.mark_price
-    return max(last * (ONE + MARKET_SELL_PRICE_BUFFER), mark)
+    return max(last * _SELL_PRICE_FACTOR, mark)
 
 
 def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
@@ -210,27 +211,25 @@ def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
 
 def required_margin(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The cost to open (§1.5) of the order's opening part, by the margin rule of the module docstring."""
-    return _required_margin(request, ctx, opening_quantity(request, ctx))
+    qty = opening_quantity(request, ctx)
+    return _required_margin(request, ctx, qty, cost_price(request, ctx)) if qty > 0 else ZERO
 
 
-def _required_margin(request: OrderRequest, ctx: OrderContext, qty: Decimal) -> Decimal:
-    if qty <= 0:
-        return ZERO
+def _required_margin(request: OrderRequest, ctx: OrderContext, qty: Decimal, price: Decimal) -> Decimal:
+    """:func:`required_margin` of ``qty`` > 0 opening at the cost price ``price``."""
     order_type = _order_type(request.type)
-    price = cost_price(request, ctx)
     mark = request.stop_price if request.stop_price is not None and order_type.is_conditional else ctx.mark_price
     return margin.order_cost(_side(request.side).sign, qty, price, mark, ctx.leverage)
 
 
 def opening_fee(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The fee of the order's opening part at its cost price: maker for a limit that would rest, else taker."""
-    return _opening_fee(request, ctx, opening_quantity(request, ctx))
+    qty = opening_quantity(request, ctx)
+    return _opening_fee(request, ctx, qty, cost_price(request, ctx)) if qty > 0 else ZERO
 
 
-def _opening_fee(request: OrderRequest, ctx: OrderContext, qty: Decimal) -> Decimal:
-    if qty <= 0:
-        return ZERO
-    price = cost_price(request, ctx)
+def _opening_fee(request: OrderRequest, ctx: OrderContext, qty: Decimal, price: Decimal) -> Decimal:
+    """:func:`opening_fee` of ``qty`` > 0 opening at the cost price ``price``."""
     rests = _order_type(request.type) is OrderType.LIMIT and not would_take(request.side, price, ctx.last_price)
     rate = ctx.instrument.maker_fee if rests else ctx.instrument.taker_fee
     return qty * price * rate
@@ -290,15 +289,18 @@ def _prices(request: OrderRequest) -> list[tuple[str, Decimal]]:
 def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: OrderContext) -> Rejection | None:
     if request.symbol != ctx.instrument.symbol:
         return Rejection.of(ErrorCode.BAD_SYMBOL)
-    if not _is_member(request.side, _SIDES):
+    # (a member is a member: the set is asked only about other values, such as Binance's strings)
+    if type(request.side) is not Side and not _is_member(request.side, _SIDES):
         return Rejection.of(ErrorCode.INVALID_SIDE)
-    if not _is_member(request.type, _ORDER_TYPES):
+    if type(request.type) is not OrderType and not _is_member(request.type, _ORDER_TYPES):
         return Rejection.of(ErrorCode.INVALID_ORDER_TYPE)
-    if request.time_in_force is not None and not _is_member(request.time_in_force, _TIME_IN_FORCES):
+    tif = request.time_in_force
+    if tif is not None and type(tif) is not TimeInForce and not _is_member(tif, _TIME_IN_FORCES):
         return Rejection.of(ErrorCode.INVALID_TIF)
-    if not _is_member(request.working_type, _WORKING_TYPES):
+    if type(request.working_type) is not WorkingType and not _is_member(request.working_type, _WORKING_TYPES):
         return _invalid("workingType")
     order_type = _order_type(request.type)
+    has_price, conditional = order_type.has_limit_price, order_type.is_conditional
 
     if request.close_position:
         if order_type not in _CLOSE_POSITION_TYPES:
@@ -313,15 +315,15 @@ def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: 
         return _malformed("timeInForce")
     if request.quantity is None and not request.close_position:
         return _malformed("quantity")
-    if order_type.has_limit_price and request.price is None:
+    if has_price and request.price is None:
         return _malformed("price")
-    if order_type.is_conditional and request.stop_price is None:
+    if conditional and request.stop_price is None:
         return _malformed("stopPrice")
 
     # Parameters the type does not take (Binance: -1106 "sent when not required").
-    if not order_type.has_limit_price and request.price is not None:
+    if not has_price and request.price is not None:
         return _invalid("price")
-    if not order_type.is_conditional and request.stop_price is not None:
+    if not conditional and request.stop_price is not None:
         return _invalid("stopPrice")
 
     # Malformed values.
@@ -334,7 +336,7 @@ def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: 
         if request.quantity <= 0 and not request.close_position:
             return Rejection.of(ErrorCode.QTY_LESS_THAN_ZERO)
 
-    if order_type in _MARKET_TYPES and request.time_in_force == TimeInForce.GTX:
+    if tif is not None and tif == TimeInForce.GTX and order_type in _MARKET_TYPES:
         return Rejection.of(ErrorCode.INVALID_TIF)
     return None
 
@@ -474,14 +476,16 @@ def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None
     """-2019 when the order's cost exceeds the available balance, or (isolated) when the cross wallet without
     unrealized profit cannot post its cost plus fee. Also the check at trigger (the Exchange's)."""
     opening = opening_quantity(request, ctx)
-    cost = _required_margin(request, ctx, opening)
+    price = cost_price(request, ctx) if opening > 0 else ZERO
+    cost = _required_margin(request, ctx, opening, price) if opening > 0 else ZERO
     if cost > ctx.available_balance:
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     if (
         cost > 0
         and ctx.cross_wallet_free is not None
         and (ctx.margin_mode is MarginMode.ISOLATED or MarginMode(ctx.margin_mode) is MarginMode.ISOLATED)
-        and cost + _opening_fee(request, ctx, opening) > ctx.cross_wallet_free + _flip_release(request, ctx, opening)
+        and cost + _opening_fee(request, ctx, opening, price)
+        > ctx.cross_wallet_free + _flip_release(request, ctx, opening)
     ):
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     return None
