@@ -123,6 +123,5 @@ class Order:
             ts_ms,
         )
 
-    def evolve(self, **changes: object) -> Order:
-        """A copy with fields changed: orders are values, never mutated in place."""
-        return evolve(self, **changes)
+    #: ``order.evolve(**changes)``: a copy with fields changed (orders are values, never mutated in place).
+    evolve = evolve
