@@ -60,8 +60,12 @@ _NONE = {type(None)}
 
 
 def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
-    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises)."""
-    return min(filter(None, volumes), default=_MIN_VOLUME) >= _MIN_VOLUME and max(volumes, default=ZERO) <= _MAX_VOLUME
+    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises:
+    InvalidOperation, or TypeError for a signalling one). Only the distinct values are compared: a replay's
+    liquidity estimates are a few Decimal objects repeated, and a Decimal keeps its hash once computed."""
+    distinct = set(volumes)
+    low = min(filter(None, distinct), default=_MIN_VOLUME)
+    return low >= _MIN_VOLUME and max(distinct, default=ZERO) <= _MAX_VOLUME
 
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
@@ -231,7 +235,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         if checked and bar_volume is not None:
             try:
                 checked = set(map(type, volumes)) <= _DECIMAL and _volumes_ok(volumes)
-            except ArithmeticError:  # a NaN volume: each run checks, the tick carrying it is refused
+            except (ArithmeticError, TypeError):  # a NaN volume: each run checks, the tick carrying it is refused
                 checked = False
         events: list[Event] = []
         on_tick = self.on_tick
@@ -280,7 +284,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                         return False
                 elif kinds != _NONE:
                     return False
-            if not (min(times) >= 0 and max(times) < self._next_funding_ms):
+            last_ts = max(times)
+            if not (min(times) >= 0 and last_ts < self._next_funding_ms):
                 return False
             lo = Decimal(f"{min(run)}e-{price_decimals}")
             hi = Decimal(f"{max(run)}e-{price_decimals}")
@@ -293,7 +298,6 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                 return False
         except (TypeError, ValueError, ArithmeticError):
             return False
-        last_ts = max(times)
         if last_ts > self._now:
             self._now = last_ts
         st.bar_volume = volumes[j - 1]
