@@ -153,11 +153,11 @@ def levels_within(
 
 
 def _floor_to(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    return (value / step).to_integral_value(ROUND_FLOOR) * step  # (positional: cheaper to call)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+    return (value / step).to_integral_value(ROUND_CEILING) * step
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,12 @@ def _magnitude_ok(value: Decimal) -> bool:
     return not value or MIN_MAGNITUDE <= value.copy_abs() <= MAX_MAGNITUDE
 
 
+def _in_range(value: Decimal) -> bool:
+    """A finite Decimal that :func:`_order_number` passes as it is (0, or a magnitude in [10^-18, 10^18]);
+    False for anything it may refuse, which it then checks itself."""
+    return value.is_finite() and (not value or MIN_MAGNITUDE <= value.copy_abs() <= MAX_MAGNITUDE)
+
+
 def symbol_state(states: Mapping[str, SymbolState], symbol: object) -> SymbolState:
     """The state of a known symbol, else -1121 Invalid symbol (also for a non-string symbol)."""
     st = states.get(symbol) if issubclass(type(symbol), str) else None
@@ -209,15 +215,16 @@ def order_request(request: object, states: Mapping[str, SymbolState]) -> tuple[O
         _flag(request.price_protect, "priceProtect")
     if request.client_order_id is not None and not issubclass(type(request.client_order_id), str):
         fail(ErrorCode.INVALID_PARAMETER, "newClientOrderId")
-    if request.quantity is not None:
-        _order_number(request.quantity, "quantity", is_quantity=True)
+    quantity = request.quantity
+    if quantity is not None and not (type(quantity) is Decimal and _in_range(quantity)):
+        _order_number(quantity, "quantity", is_quantity=True)
     for name, value in (
         ("price", request.price),
         ("stopPrice", request.stop_price),
         ("takeProfit", request.take_profit),
         ("stopLoss", request.stop_loss),
     ):
-        if value is not None:
+        if value is not None and not (type(value) is Decimal and _in_range(value)):
             _order_number(value, name, is_quantity=False)
     if not members:
         request = dataclasses.replace(request, side=side, type=order_type, time_in_force=tif, working_type=working)
