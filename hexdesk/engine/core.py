@@ -98,8 +98,10 @@ class ExchangeCore:
 
     # --------------------------------------------------------------------------------- positions
 
-    def _position_changed(self, st: SymbolState) -> None:
-        """Refresh the caches that depend on the position (liquidation price, gates, cross totals) and emit it."""
+    def _position_changed(self, st: SymbolState, refresh_gates: bool = True) -> None:
+        """Refresh the caches that depend on the position (liquidation price, gates, cross totals) and emit it.
+        ``refresh_gates=False``: the caller refreshes this symbol's gates itself before the call returns (only a
+        tick reads them)."""
         if not st.qty:
             st.entry = ZERO
             st.liq_price = None
@@ -119,7 +121,8 @@ class ExchangeCore:
             self._cross_open[st.symbol] = st
         else:
             self._cross_open.pop(st.symbol, None)
-        st.refresh_gates()
+        if refresh_gates:
+            st.refresh_gates()
         self._resync_cross()
         self._emit(PositionChanged, self._snapshot(st))
 

@@ -233,6 +233,8 @@ class DefaultFillModel:
             return [(self._level_price(instrument, side, price, self.impact(quantity, liquidity)), quantity)]
         step = instrument.market_step_size or instrument.step_size
         chunk = max(step, _floor_to(self.level_fraction * liquidity, step))
+        if quantity <= chunk or self.max_levels <= 1:  # one level: what the loop below makes of it, directly
+            return [(self._level_price(instrument, side, price, self.impact(quantity, liquidity)), quantity - ZERO)]
         fills: list[tuple[Decimal, Decimal]] = []
         done = ZERO
         level = 1

@@ -438,7 +438,7 @@ class OrderHandling(ExchangeCore):
                 st.book.update_in_place(order)
             else:
                 st.book.remove(order.order_id)
-        self._position_changed(st)
+        self._position_changed(st, refresh_gates=False)  # (_after_position_change ends by refreshing them)
         self._after_position_change(st, order)
         return order
 
