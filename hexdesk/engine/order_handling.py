@@ -479,7 +479,7 @@ class OrderHandling(ExchangeCore):
 
     def _after_position_change(self, st: SymbolState, order: Order) -> None:
         """Reduce-only orders with nothing left to reduce expire; attached TP/SL follow the position."""
-        for other in list(st.book):
+        for other in list(st.book) if st.book.orders else ():
             if other.order_id == order.order_id or not (other.reduce_only or other.close_position):
                 continue
             if self._reducible(st, other.side) <= 0:
