@@ -171,9 +171,12 @@ class ExchangeCore:
         slots and book containers.
         """
         cross = self._cross_open
-        touched = [st, *(s for s in cross.values() if s is not st)] if cross else (st,)
+        if cross:
+            states = [(s, s.save()) for s in (st, *(s for s in cross.values() if s is not st))]
+        else:
+            states = [(st, st.save())]
         return (
-            [(s, s.save()) for s in touched],
+            states,
             self._cross_wallet,
             self._insurance_cover,
             self._cross_upnl,

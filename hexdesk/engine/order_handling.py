@@ -79,7 +79,7 @@ class OrderHandling(ExchangeCore):
         except BaseException:
             self._rollback(saved)
             raise
-        final = st.book.get(order.order_id) or order
+        final = st.book.orders.get(order.order_id) or order
         return Result(True, final, None, self._flush())
 
     def _reject(self, request: OrderRequest, rejection: Rejection) -> Result:
