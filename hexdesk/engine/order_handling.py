@@ -451,7 +451,7 @@ class OrderHandling(ExchangeCore):
         executed = order.executed_qty + qty
         avg = (order.avg_price * order.executed_qty + price * qty) / executed
         status = OrderStatus.FILLED if executed >= order.quantity else OrderStatus.PARTIALLY_FILLED
-        order = order.evolve(executed_qty=executed, avg_price=avg, status=status, updated_ms=self._now)
+        order = order.executed(executed, avg, status, self._now)
         fill = Fill(
             self._next_trade_id, order.order_id, st.symbol, order.side, price, qty, fee,
             st.instrument.quote_asset, role, realized, self._now,
@@ -463,7 +463,7 @@ class OrderHandling(ExchangeCore):
     def _expire(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.evolve(status=OrderStatus.EXPIRED, updated_ms=self._now)
+        order = order.ended(OrderStatus.EXPIRED, self._now)
         self._emit(OrderExpired, order, reason)
         st.refresh_gates()
         return order
@@ -471,7 +471,7 @@ class OrderHandling(ExchangeCore):
     def _cancel_order(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.evolve(status=OrderStatus.CANCELED, updated_ms=self._now)
+        order = order.ended(OrderStatus.CANCELED, self._now)
         self._emit(OrderCanceled, order, reason)
         return order
 

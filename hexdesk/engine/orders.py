@@ -125,3 +125,22 @@ class Order:
 
     #: ``order.evolve(**changes)``: a copy with fields changed (orders are values, never mutated in place).
     evolve = evolve
+
+    def executed(self, executed_qty: Decimal, avg_price: Decimal, status: OrderStatus, updated_ms: int) -> Order:
+        """The order after an execution: ``evolve`` of the four fields a fill changes, written out (every fill
+        makes one)."""
+        return Order(
+            self.order_id, self.client_order_id, self.symbol, self.side, self.type, self.quantity, self.price,
+            self.stop_price, self.time_in_force, self.reduce_only, self.close_position, self.working_type,
+            self.price_protect, status, executed_qty, avg_price, self.created_ms, updated_ms, self.triggered,
+            self.parent_order_id,
+        )
+
+    def ended(self, status: OrderStatus, updated_ms: int) -> Order:
+        """The order canceled or expired: ``evolve(status=..., updated_ms=...)``, written out."""
+        return Order(
+            self.order_id, self.client_order_id, self.symbol, self.side, self.type, self.quantity, self.price,
+            self.stop_price, self.time_in_force, self.reduce_only, self.close_position, self.working_type,
+            self.price_protect, status, self.executed_qty, self.avg_price, self.created_ms, updated_ms,
+            self.triggered, self.parent_order_id,
+        )

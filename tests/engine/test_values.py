@@ -106,3 +106,12 @@ def test_enum_flags_are_binance_s() -> None:
     }
     assert {t for t in OrderType if t.has_limit_price} == {OrderType.LIMIT, OrderType.STOP, OrderType.TAKE_PROFIT}
     assert {s for s in OrderStatus if s.is_open} == {OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED}
+
+
+def test_executed_and_ended_are_evolve_written_out() -> None:
+    order = _order()
+    assert order.executed(D("0.050"), D("78999.9"), OrderStatus.FILLED, 5) == dataclasses.replace(
+        order, executed_qty=D("0.050"), avg_price=D("78999.9"), status=OrderStatus.FILLED, updated_ms=5
+    )
+    for status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+        assert order.ended(status, 8) == dataclasses.replace(order, status=status, updated_ms=8)
