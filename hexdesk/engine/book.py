@@ -19,6 +19,7 @@ import sys
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 from decimal import Decimal
+from operator import attrgetter
 
 from hexdesk.engine.enums import OrderType, Side, WorkingType
 from hexdesk.engine.fill_model import trigger_fires_at_or_above
@@ -27,6 +28,7 @@ from hexdesk.engine.orders import Order
 NEG_INF = Decimal("-Infinity")
 POS_INF = Decimal("Infinity")
 _MAX_ID = sys.maxsize
+_ORDER_ID = attrgetter("order_id")
 
 _Index = list[tuple[Decimal, int]]
 
@@ -39,20 +41,39 @@ def rests_as_limit(order: Order) -> bool:
 class OrderBook:
     """The open orders of one symbol with their price indices (mutable; owned by the Exchange)."""
 
-    __slots__ = ("buy_limits", "down_by_type", "orders", "sell_limits", "up_by_type")
+    __slots__ = (
+        "_down_contract",
+        "_down_mark",
+        "_up_contract",
+        "_up_mark",
+        "buy_limits",
+        "down_by_type",
+        "orders",
+        "sell_limits",
+        "up_by_type",
+    )
 
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
         self.buy_limits: _Index = []
         self.sell_limits: _Index = []
-        self.up_by_type: dict[WorkingType, _Index] = {WorkingType.CONTRACT_PRICE: [], WorkingType.MARK_PRICE: []}
-        self.down_by_type: dict[WorkingType, _Index] = {WorkingType.CONTRACT_PRICE: [], WorkingType.MARK_PRICE: []}
+        self._up_contract: _Index = []
+        self._up_mark: _Index = []
+        self._down_contract: _Index = []
+        self._down_mark: _Index = []
+        self.up_by_type: dict[WorkingType, _Index] = {
+            WorkingType.CONTRACT_PRICE: self._up_contract, WorkingType.MARK_PRICE: self._up_mark
+        }
+        self.down_by_type: dict[WorkingType, _Index] = {
+            WorkingType.CONTRACT_PRICE: self._down_contract, WorkingType.MARK_PRICE: self._down_mark
+        }
 
     def __len__(self) -> int:
         return len(self.orders)
 
     def __iter__(self) -> Iterator[Order]:
-        return iter(sorted(self.orders.values(), key=lambda o: o.order_id))
+        """The open orders by order id (the order they were placed in)."""
+        return iter(sorted(self.orders.values(), key=_ORDER_ID))
 
     def get(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
@@ -91,10 +112,15 @@ class OrderBook:
 
     def gates(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """(down_last, up_last, down_mark, up_mark): see the module docstring."""
-        contract, mark = WorkingType.CONTRACT_PRICE, WorkingType.MARK_PRICE
-        down_last = max(_top(self.buy_limits), _top(self.down_by_type[contract]))
-        up_last = min(_bottom(self.sell_limits), _bottom(self.up_by_type[contract]))
-        return down_last, up_last, _top(self.down_by_type[mark]), _bottom(self.up_by_type[mark])
+        buys, sells, downs, ups = self.buy_limits, self.sell_limits, self._down_contract, self._up_contract
+        down_last = buys[-1][0] if buys else NEG_INF
+        if downs and downs[-1][0] > down_last:
+            down_last = downs[-1][0]
+        up_last = sells[0][0] if sells else POS_INF
+        if ups and ups[0][0] < up_last:
+            up_last = ups[0][0]
+        downs, ups = self._down_mark, self._up_mark
+        return down_last, up_last, downs[-1][0] if downs else NEG_INF, ups[0][0] if ups else POS_INF
 
     # -- candidates for a price segment ---------------------------------------------------------------------
 
@@ -111,11 +137,3 @@ class OrderBook:
         ups = up[: bisect_right(up, (high, _MAX_ID))]
         downs = down[bisect_left(down, (low, -1)) :]
         return [oid for _, oid in ups] + [oid for _, oid in downs]
-
-
-def _top(index: _Index) -> Decimal:
-    return index[-1][0] if index else NEG_INF
-
-
-def _bottom(index: _Index) -> Decimal:
-    return index[0][0] if index else POS_INF

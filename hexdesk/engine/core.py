@@ -74,7 +74,10 @@ class ExchangeCore:
         return unsubscribe
 
     def _emit(self, cls: type[Event], *fields: object) -> None:
-        self._emit_at(self._now, cls, *fields)
+        self._seq += 1
+        event = cls(self._seq, self._now, *fields)  # type: ignore[call-arg]
+        self._events.append(event)
+        self._pending.append(event)
 
     def _emit_at(self, ts_ms: int, cls: type[Event], *fields: object) -> None:
         self._seq += 1
@@ -95,8 +98,10 @@ class ExchangeCore:
 
     # --------------------------------------------------------------------------------- positions
 
-    def _position_changed(self, st: SymbolState) -> None:
-        """Refresh the caches that depend on the position (liquidation price, gates, cross totals) and emit it."""
+    def _position_changed(self, st: SymbolState, refresh_gates: bool = True) -> None:
+        """Refresh the caches that depend on the position (liquidation price, gates, cross totals) and emit it.
+        ``refresh_gates=False``: the caller refreshes this symbol's gates itself before the call returns (only a
+        tick reads them)."""
         if not st.qty:
             st.entry = ZERO
             st.liq_price = None
@@ -116,7 +121,8 @@ class ExchangeCore:
             self._cross_open[st.symbol] = st
         else:
             self._cross_open.pop(st.symbol, None)
-        st.refresh_gates()
+        if refresh_gates:
+            st.refresh_gates()
         self._resync_cross()
         self._emit(PositionChanged, self._snapshot(st))
 
@@ -164,9 +170,13 @@ class ExchangeCore:
         positions can change (cross totals, a cross liquidation), so those are saved with it: one copy of their
         slots and book containers.
         """
-        touched = [st, *(s for s in self._cross_open.values() if s is not st)]
+        cross = self._cross_open
+        if cross:
+            states = [(s, s.save()) for s in (st, *(s for s in cross.values() if s is not st))]
+        else:
+            states = [(st, st.save())]
         return (
-            [(s, s.save()) for s in touched],
+            states,
             self._cross_wallet,
             self._insurance_cover,
             self._cross_upnl,

@@ -7,10 +7,10 @@ class Side(StrEnum):
     BUY = "BUY"
     SELL = "SELL"
 
-    @property
-    def sign(self) -> int:
-        """+1 for BUY, -1 for SELL: the direction a fill moves the signed position."""
-        return 1 if self is Side.BUY else -1
+    def __init__(self, value: str) -> None:
+        # Plain member attributes, not properties: the engine reads them on every order and fill.
+        #: +1 for BUY, -1 for SELL: the direction a fill moves the signed position.
+        self.sign = 1 if value == "BUY" else -1
 
     @property
     def opposite(self) -> "Side":
@@ -25,19 +25,12 @@ class OrderType(StrEnum):
     TAKE_PROFIT = "TAKE_PROFIT"  # take-profit limit
     TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
 
-    @property
-    def is_conditional(self) -> bool:
-        """Conditional orders wait for a trigger (stopPrice) before they become MARKET or LIMIT."""
-        return self in _CONDITIONAL
-
-    @property
-    def has_limit_price(self) -> bool:
-        return self in (OrderType.LIMIT, OrderType.STOP, OrderType.TAKE_PROFIT)
-
-
-_CONDITIONAL = frozenset(
-    {OrderType.STOP, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET}
-)
+    def __init__(self, value: str) -> None:
+        # Plain member attributes, not properties: the engine reads them on every order.
+        #: Conditional orders wait for a trigger (stopPrice) before they become MARKET or LIMIT.
+        self.is_conditional = value in ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET")
+        #: LIMIT, STOP and TAKE_PROFIT carry a limit price.
+        self.has_limit_price = value in ("LIMIT", "STOP", "TAKE_PROFIT")
 
 
 class TimeInForce(StrEnum):
@@ -62,9 +55,9 @@ class OrderStatus(StrEnum):
     EXPIRED = "EXPIRED"
     REJECTED = "REJECTED"
 
-    @property
-    def is_open(self) -> bool:
-        return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+    def __init__(self, value: str) -> None:
+        #: NEW and PARTIALLY_FILLED orders are open (a plain member attribute: read for every open order).
+        self.is_open = value in ("NEW", "PARTIALLY_FILLED")
 
 
 class MarginMode(StrEnum):

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from enum import IntEnum
 
+from hexdesk.engine.values import quick_init
+
 
 class ErrorCode(IntEnum):
     MANDATORY_PARAM_EMPTY_OR_MALFORMED = -1102
@@ -99,6 +101,7 @@ MESSAGES: dict[ErrorCode, str] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why Binance would refuse a request: the numeric code and the exact message text."""

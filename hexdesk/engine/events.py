@@ -14,8 +14,10 @@ from hexdesk.engine.errors import ErrorCode
 from hexdesk.engine.fills import Fill
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.positions import Position
+from hexdesk.engine.values import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """Base of all engine events; ``seq`` orders them within one account, from 1, without gaps."""
@@ -24,6 +26,7 @@ class Event:
     ts_ms: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AccountOpened(Event):
     """The first event of every account. The defaults are what a symbol uses until Leverage/MarginModeChanged."""
@@ -34,6 +37,7 @@ class AccountOpened(Event):
     default_margin_mode: MarginMode = MarginMode.ISOLATED
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderAccepted(Event):
     """``take_profit`` / ``stop_loss``: the TP/SL attached to an entry (placed when it fills), so the event log
@@ -44,6 +48,7 @@ class OrderAccepted(Event):
     stop_loss: Decimal | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected(Event):
     request: OrderRequest
@@ -51,6 +56,7 @@ class OrderRejected(Event):
     msg: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderTriggered(Event):
     """A conditional order's stopPrice was reached; it now works as a MARKET or LIMIT order."""
@@ -58,6 +64,7 @@ class OrderTriggered(Event):
     order: Order
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderFilled(Event):
     """``order`` is the order after this fill (PARTIALLY_FILLED or FILLED)."""
@@ -66,12 +73,14 @@ class OrderFilled(Event):
     fill: Fill
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderCanceled(Event):
     order: Order
     reason: str = "user"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderExpired(Event):
     """Ended by the exchange: IOC/FOK remainder, post-only that would take, reduce-only with nothing to reduce."""
@@ -80,11 +89,13 @@ class OrderExpired(Event):
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderAmended(Event):
     order: Order
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PositionChanged(Event):
     """The position after a fill, margin transfer, leverage change or liquidation (quantity 0 = closed)."""
@@ -92,6 +103,7 @@ class PositionChanged(Event):
     position: Position
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PositionLiquidated(Event):
     """Mark price reached the liquidation price: closed at the bankruptcy price by the liquidation engine."""
@@ -109,6 +121,7 @@ class PositionLiquidated(Event):
     fill: Fill
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FundingSettled(Event):
     """Funding at a settlement instant; ``amount`` > 0 received, < 0 paid."""
@@ -120,6 +133,7 @@ class FundingSettled(Event):
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MarginTransferred(Event):
     """Isolated margin added (> 0) or removed (< 0)."""
@@ -129,18 +143,21 @@ class MarginTransferred(Event):
     isolated_wallet: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LeverageChanged(Event):
     symbol: str
     leverage: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MarginModeChanged(Event):
     symbol: str
     margin_mode: MarginMode
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InsuranceFundCovered(Event):
     """The insurance fund paid ``amount`` into the wallet so that no balance goes negative (a loss or a fee beyond

@@ -22,6 +22,8 @@ a Binance error (BinanceError, or a Rejection in the Result) and changes neither
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
@@ -57,11 +59,16 @@ _INT = {int}
 _HUGE = 10**40
 _DECIMAL = {Decimal}
 _NONE = {type(None)}
+_FIRST = operator.itemgetter(0)
 
 
 def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
-    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises)."""
-    return min(filter(None, volumes), default=_MIN_VOLUME) >= _MIN_VOLUME and max(volumes, default=ZERO) <= _MAX_VOLUME
+    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises).
+    Equal neighbours are compared once: a replay's liquidity estimate is one Decimal object per candle, repeated
+    for its four ticks (``groupby`` sees the same object without comparing it)."""
+    distinct = list(map(_FIRST, itertools.groupby(volumes)))
+    low = min(filter(None, distinct), default=_MIN_VOLUME)
+    return low >= _MIN_VOLUME and max(distinct, default=ZERO) <= _MAX_VOLUME
 
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
@@ -231,8 +238,10 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         if checked and bar_volume is not None:
             try:
                 checked = set(map(type, volumes)) <= _DECIMAL and _volumes_ok(volumes)
-            except ArithmeticError:  # a NaN volume: each run checks, the tick carrying it is refused
+            except (ArithmeticError, TypeError):  # a NaN volume: each run checks, the tick carrying it is refused
                 checked = False
+        # Times in order (the usual case; sorting a sorted list is one pass) spare every run two passes over them.
+        ordered = checked and ts_ms == sorted(ts_ms)
         events: list[Event] = []
         on_tick = self.on_tick
         funding_at = bisect.bisect_left
@@ -240,7 +249,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         while i < n:
             # Funding instants end a quiet run (times in order: bisect; otherwise the run's own check catches it).
             j = min(n, i + size, funding_at(ts_ms, self._next_funding_ms, i, n))
-            if j - i > 1 and self._quiet_run(symbol, ts_ms, prices, price_decimals, volumes, i, j, checked):
+            if j - i > 1 and self._quiet_run(symbol, ts_ms, prices, price_decimals, volumes, i, j, checked, ordered):
                 i = j
                 size *= 2
                 continue
@@ -261,26 +270,33 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         i: int,
         j: int,
         checked: bool,
+        ordered: bool = False,
     ) -> bool:
         """Apply ticks ``[i:j]`` if every one of them would take the per-tick fast path without a mark and reach
         nothing (see ``on_ticks``); False, having changed nothing, otherwise. ``checked``: the types of every value
-        and the volumes' range are known good."""
+        and the volumes' range are known good; ``ordered``: checked, and every time at or after the one before (so
+        a run's first and last times are its earliest and latest)."""
         st = self._state.get(symbol) if type(symbol) is str else None
         if st is None or st.last is None or st.cross_open:
             return False
-        times, run = ts_ms[i:j], prices[i:j]
+        run = prices[i:j]
         try:
-            if not checked:
-                if set(map(type, times)) != _INT or set(map(type, run)) != _INT:
-                    return False  # bools, floats, strings...: the per-tick path refuses them
-                vols = volumes[i:j]
-                kinds = set(map(type, vols))
-                if kinds == _DECIMAL:
-                    if not _volumes_ok(vols):  # a NaN raises: per tick, where it is refused
+            if ordered:
+                first_ts, last_ts = ts_ms[i], ts_ms[j - 1]
+            else:
+                times = ts_ms[i:j]
+                if not checked:
+                    if set(map(type, times)) != _INT or set(map(type, run)) != _INT:
+                        return False  # bools, floats, strings...: the per-tick path refuses them
+                    vols = volumes[i:j]
+                    kinds = set(map(type, vols))
+                    if kinds == _DECIMAL:
+                        if not _volumes_ok(vols):  # a NaN raises: per tick, where it is refused
+                            return False
+                    elif kinds != _NONE:
                         return False
-                elif kinds != _NONE:
-                    return False
-            if not (min(times) >= 0 and max(times) < self._next_funding_ms):
+                first_ts, last_ts = min(times), max(times)
+            if not (first_ts >= 0 and last_ts < self._next_funding_ms):
                 return False
             lo = Decimal(f"{min(run)}e-{price_decimals}")
             hi = Decimal(f"{max(run)}e-{price_decimals}")
@@ -293,11 +309,10 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                 return False
         except (TypeError, ValueError, ArithmeticError):
             return False
-        last_ts = max(times)
         if last_ts > self._now:
             self._now = last_ts
         st.bar_volume = volumes[j - 1]
-        st.tick_ms = times[-1]
+        st.tick_ms = ts_ms[j - 1]
         st.last = st.mark = Decimal(f"{run[-1]}e-{price_decimals}")
         return True
 

@@ -153,11 +153,11 @@ def levels_within(
 
 
 def _floor_to(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    return (value / step).to_integral_value(ROUND_FLOOR) * step  # (positional: cheaper to call)
 
 
 def _ceil_to(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+    return (value / step).to_integral_value(ROUND_CEILING) * step
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,8 @@ class DefaultFillModel:
             return [(self._level_price(instrument, side, price, self.impact(quantity, liquidity)), quantity)]
         step = instrument.market_step_size or instrument.step_size
         chunk = max(step, _floor_to(self.level_fraction * liquidity, step))
+        if quantity <= chunk or self.max_levels <= 1:  # one level: what the loop below makes of it, directly
+            return [(self._level_price(instrument, side, price, self.impact(quantity, liquidity)), quantity - ZERO)]
         fills: list[tuple[Decimal, Decimal]] = []
         done = ZERO
         level = 1

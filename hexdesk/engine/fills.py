@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hexdesk.engine.enums import LiquidityRole, Side
+from hexdesk.engine.values import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One trade against the simulated book. ``realized_pnl`` excludes the fee (as Binance reports it)."""

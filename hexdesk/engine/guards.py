@@ -104,6 +104,12 @@ def _magnitude_ok(value: Decimal) -> bool:
     return not value or MIN_MAGNITUDE <= value.copy_abs() <= MAX_MAGNITUDE
 
 
+def _in_range(value: Decimal) -> bool:
+    """A finite Decimal that :func:`_order_number` passes as it is (0, or a magnitude in [10^-18, 10^18]);
+    False for anything it may refuse, which it then checks itself."""
+    return value.is_finite() and (not value or MIN_MAGNITUDE <= value.copy_abs() <= MAX_MAGNITUDE)
+
+
 def symbol_state(states: Mapping[str, SymbolState], symbol: object) -> SymbolState:
     """The state of a known symbol, else -1121 Invalid symbol (also for a non-string symbol)."""
     st = states.get(symbol) if issubclass(type(symbol), str) else None
@@ -191,31 +197,36 @@ def order_request(request: object, states: Mapping[str, SymbolState]) -> tuple[O
     if not issubclass(type(request), OrderRequest):
         fail(ErrorCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "order")
     st = symbol_state(states, request.symbol)
-    side = _member(Side, request.side, ErrorCode.INVALID_SIDE)
-    order_type = _member(OrderType, request.type, ErrorCode.INVALID_ORDER_TYPE)
-    tif = request.time_in_force
-    if tif is not None:
-        tif = _member(TimeInForce, tif, ErrorCode.INVALID_TIF)
-    working = _member(WorkingType, request.working_type, ErrorCode.INVALID_PARAMETER, "workingType")
-    _flag(request.reduce_only, "reduceOnly")
-    _flag(request.close_position, "closePosition")
-    _flag(request.price_protect, "priceProtect")
+    # (each check is written out so that a request of the usual types costs one type comparison per field)
+    side, order_type, tif, working = request.side, request.type, request.time_in_force, request.working_type
+    members = type(side) is Side and type(order_type) is OrderType and type(working) is WorkingType
+    members = members and (tif is None or type(tif) is TimeInForce)
+    if not members:
+        side = _member(Side, side, ErrorCode.INVALID_SIDE)
+        order_type = _member(OrderType, order_type, ErrorCode.INVALID_ORDER_TYPE)
+        if tif is not None:
+            tif = _member(TimeInForce, tif, ErrorCode.INVALID_TIF)
+        working = _member(WorkingType, working, ErrorCode.INVALID_PARAMETER, "workingType")
+    if type(request.reduce_only) is not bool:
+        _flag(request.reduce_only, "reduceOnly")
+    if type(request.close_position) is not bool:
+        _flag(request.close_position, "closePosition")
+    if type(request.price_protect) is not bool:
+        _flag(request.price_protect, "priceProtect")
     if request.client_order_id is not None and not issubclass(type(request.client_order_id), str):
         fail(ErrorCode.INVALID_PARAMETER, "newClientOrderId")
-    _order_number(request.quantity, "quantity", is_quantity=True)
+    quantity = request.quantity
+    if quantity is not None and not (type(quantity) is Decimal and _in_range(quantity)):
+        _order_number(quantity, "quantity", is_quantity=True)
     for name, value in (
         ("price", request.price),
         ("stopPrice", request.stop_price),
         ("takeProfit", request.take_profit),
         ("stopLoss", request.stop_loss),
     ):
-        _order_number(value, name, is_quantity=False)
-    if (
-        type(request.side) is not Side
-        or type(request.type) is not OrderType
-        or type(request.working_type) is not WorkingType
-        or (tif is not None and type(request.time_in_force) is not TimeInForce)
-    ):
+        if value is not None and not (type(value) is Decimal and _in_range(value)):
+            _order_number(value, name, is_quantity=False)
+    if not members:
         request = dataclasses.replace(request, side=side, type=order_type, time_in_force=tif, working_type=working)
     return request, st
 

@@ -80,9 +80,18 @@ class Instrument:
         return self.brackets[-1]
 
     def max_notional_for_leverage(self, leverage: int) -> Decimal:
-        """The largest position notional allowed at this leverage (-2027 above it)."""
+        """The largest position notional allowed at this leverage (-2027 above it); remembered per bracket table
+        and leverage (every order's leverage check asks)."""
+        key = (id(self.brackets), leverage)
+        known = _MAX_NOTIONAL.get(key)
+        if known is not None and known[0] is self.brackets:
+            return known[1]
         allowed = [b.notional_cap for b in self.brackets if b.max_leverage >= leverage]
-        return max(allowed) if allowed else Decimal(0)
+        cap = max(allowed) if allowed else Decimal(0)
+        if len(_MAX_NOTIONAL) >= _MAX_NOTIONAL_SIZE:
+            _MAX_NOTIONAL.clear()
+        _MAX_NOTIONAL[key] = (self.brackets, cap)  # (the table itself is kept: its id stays its own)
+        return cap
 
     def round_price(self, price: Decimal) -> Decimal:
         """Round down onto the tick grid (used by risk tools to suggest a valid price)."""
@@ -91,6 +100,10 @@ class Instrument:
     def round_qty(self, qty: Decimal) -> Decimal:
         """Round down onto the step grid: sizing never rounds a risk up."""
         return (qty // self.step_size) * self.step_size
+
+
+_MAX_NOTIONAL: dict[tuple[int, int], tuple[tuple[Bracket, ...], Decimal]] = {}
+_MAX_NOTIONAL_SIZE = 4096
 
 
 def _by_symbol(rows: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

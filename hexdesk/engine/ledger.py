@@ -108,7 +108,8 @@ class Ledger(ExchangeCore):
 
     def _available_raw(self, exclude: int | None = None) -> Decimal:
         """The available balance before it is floored at 0 (negative: the margin in use exceeds the balance)."""
-        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in self._cross_open.values()), ZERO)
+        cross = self._cross_open
+        cross_im = sum((abs(s.qty) * s.mark / s.leverage for s in cross.values()), ZERO) if cross else ZERO
         return self._cross_wallet + self._cross_upnl - cross_im - self._open_order_margin(exclude)
 
     def _cross_wallet_free(self, exclude: int | None = None) -> Decimal:
@@ -135,6 +136,8 @@ class Ledger(ExchangeCore):
         if not st.is_isolated:
             return True
         size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
+        if sum(qty for _, qty in fills if qty > 0) <= size:
+            return True  # only reduces: nothing to post
         pos_sign = 1 if st.qty > 0 else -1
         wallet = st.iso_wallet
         need = back = ZERO
@@ -159,8 +162,9 @@ class Ledger(ExchangeCore):
         only isolated symbols' orders, the ones whose margin leaves the cross wallet when they fill)."""
         total = ZERO
         for st in self._state.values():
-            if not st.book.orders or (isolated_only and not st.is_isolated):
-                continue
+            book = st.book
+            if not (book.buy_limits or book.sell_limits) or (isolated_only and not st.is_isolated):
+                continue  # no order rests as a limit (the limit indices hold exactly those)
             for side in (Side.BUY, Side.SELL):
                 qty = notional = ZERO
                 for o in st.book.orders.values():

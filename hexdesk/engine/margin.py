@@ -77,14 +77,19 @@ def liquidation_price(
     side = 1 if quantity > 0 else -1
     size = abs(quantity)
     first = instrument.bracket_for_notional(size * entry_price)
-    candidates = (first, *(b for b in instrument.brackets if b is not first))
-    for bracket in candidates:
+    price = _solve(first, side, size, entry_price, wallet_balance, other_maintenance, other_upnl)
+    # (``is``: bracket_for_notional returns one of the table's own brackets, and no two tiers are alike)
+    if price > 0 and instrument.bracket_for_notional(size * price) is first:
+        return price  # the usual case: the tier at the entry notional is the consistent one
+    for bracket in instrument.brackets:
+        if bracket is first:
+            continue
         price = _solve(bracket, side, size, entry_price, wallet_balance, other_maintenance, other_upnl)
         if price <= 0:
             # Not this tier's price. Another tier's (a lower cum) may still be positive and consistent: a long is
             # liquidatable unless no tier gives a positive consistent price (its margin covers the notional).
             continue
-        if instrument.bracket_for_notional(size * price) == bracket:
+        if instrument.bracket_for_notional(size * price) is bracket:
             return price
     return None
 

@@ -56,18 +56,21 @@ class OrderHandling(ExchangeCore):
             )
         saved = self._savepoint(st)
         try:
-            rejection = (
-                validate(request, self._order_context(st))
-                or self._matching_rejection(st, request)
-                or self._fill_margin_rejection(st, request)
-            )
+            fills = None
+            rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
+            if rejection is None:
+                fills = self._isolated_taker_fills(st, request)
+                if fills is not None and not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
+                    rejection = Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
             if rejection is not None:
                 return self._reject(request, rejection)
             order = self._new_order(st, request)
             self._emit(OrderAccepted, order, request.take_profit, request.stop_loss)
             if request.take_profit is not None or request.stop_loss is not None:
                 self._attached[order.order_id] = (request.take_profit, request.stop_loss, request.working_type)
-            order = self._start(st, order)
+            # A MARKET order's fills were just priced and their margin checked: nothing changed since that
+            # matters to either (the order id and the OrderAccepted event do not), so they are used as they are.
+            order = self._start(st, order, fills if order.type is OrderType.MARKET else None)
             self._check_isolated(st)
             self._check_cross()
         except (ArithmeticError, ValueError) as exc:
@@ -76,7 +79,7 @@ class OrderHandling(ExchangeCore):
         except BaseException:
             self._rollback(saved)
             raise
-        final = st.book.get(order.order_id) or order
+        final = st.book.orders.get(order.order_id) or order
         return Result(True, final, None, self._flush())
 
     def _reject(self, request: OrderRequest, rejection: Rejection) -> Result:
@@ -102,22 +105,26 @@ class OrderHandling(ExchangeCore):
         """-2019 when what an isolated order takes at once (a MARKET, or a marketable limit's takeable levels, at
         the fill model's actual prices) needs more initial margin plus fees than the cross wallet can post
         (``Ledger._can_post_isolated``). Validation priced it at the last price; slippage can cost more."""
+        fills = self._isolated_taker_fills(st, request)
+        if fills is not None and not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
+            return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
+        return None
+
+    def _isolated_taker_fills(self, st: SymbolState, request: OrderRequest) -> list[tuple[Decimal, Decimal]] | None:
+        """What an isolated order that may open takes at once (a MARKET's fills, a marketable limit's takeable
+        levels), for the check of :meth:`_fill_margin_rejection`; None when there is nothing to check."""
         if not st.is_isolated or request.reduce_only or request.close_position or request.quantity is None:
             return None
         assert st.last is not None
         if request.type is OrderType.MARKET:
-            fills = self._fill_model.market_fills(st.instrument, request.side, request.quantity, st.last, st.bar_volume)
-        elif (
+            return self._fill_model.market_fills(st.instrument, request.side, request.quantity, st.last, st.bar_volume)
+        if (
             request.type is OrderType.LIMIT
             and request.price is not None
             and request.time_in_force is not TimeInForce.GTX
             and would_take(request.side, request.price, st.last)
         ):
-            fills = self._takeable(st, request.side, request.price, request.quantity, st.last)
-        else:
-            return None
-        if not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
-            return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
+            return self._takeable(st, request.side, request.price, request.quantity, st.last)
         return None
 
     def _new_order(self, st: SymbolState, request: OrderRequest) -> Order:
@@ -280,37 +287,45 @@ class OrderHandling(ExchangeCore):
         self, st: SymbolState, exclude: int | None = None, last: Decimal | None = None, mark: Decimal | None = None
     ) -> OrderContext:
         assert st.last is not None and st.mark is not None
-        return OrderContext(
-            instrument=st.instrument,
-            last_price=st.last if last is None else last,
-            mark_price=st.mark if mark is None else mark,
-            position_qty=st.qty,
-            leverage=st.leverage,
-            margin_mode=st.margin_mode,
-            available_balance=self._available(exclude),
-            open_orders=tuple(o for o in st.book if o.order_id != exclude),
-            cross_wallet_free=self._cross_wallet_free(exclude) if st.is_isolated else None,
-            isolated_wallet=st.iso_wallet,
-            entry_price=st.entry,
+        return OrderContext(  # (positional, in field order: this runs for every request)
+            st.instrument,
+            st.last if last is None else last,
+            st.mark if mark is None else mark,
+            st.qty,
+            st.leverage,
+            st.margin_mode,
+            self._available(exclude),
+            tuple(st.book) if exclude is None else tuple(o for o in st.book if o.order_id != exclude),
+            self._cross_wallet_free(exclude) if st.is_isolated else None,
+            st.iso_wallet,
+            st.entry,
         )
 
     # --------------------------------------------------------------------------------- execution
 
-    def _start(self, st: SymbolState, order: Order) -> Order:
-        """Immediate execution by type: MARKET takes, a marketable LIMIT takes up to its price, the rest rests."""
+    def _start(self, st: SymbolState, order: Order, checked: list[tuple[Decimal, Decimal]] | None = None) -> Order:
+        """Immediate execution by type: MARKET takes, a marketable LIMIT takes up to its price, the rest rests.
+
+        ``checked``: a MARKET order's fills for its whole quantity, already priced by the fill model and found
+        affordable (``_can_post_isolated``) in this state."""
         if order.type is OrderType.MARKET:
+            if checked is not None:
+                return self._finish_market(st, self._execute(st, order, checked, LiquidityRole.TAKER, checked=True))
             qty = self._executable(st, order, order.quantity)
             if qty <= 0:
                 return self._expire(st, order, "reduce_only")
             fills = self._fill_model.market_fills(st.instrument, order.side, qty, st.last, st.bar_volume)
-            order = self._execute(st, order, fills, LiquidityRole.TAKER)
-            if order.is_open:
-                order = self._expire(st, order, "reduce_only")
-            return order
+            return self._finish_market(st, self._execute(st, order, fills, LiquidityRole.TAKER))
         if order.type is OrderType.LIMIT:
             return self._take_then_rest(st, order, st.last, None)
         st.book.add(order)
         st.refresh_gates()
+        return order
+
+    def _finish_market(self, st: SymbolState, order: Order) -> Order:
+        """What a MARKET order did not fill expires (a reduce-only capped to the position)."""
+        if order.is_open:
+            order = self._expire(st, order, "reduce_only")
         return order
 
     def _trigger(self, st: SymbolState, order: Order, ref: Decimal, mark: Decimal, t: Decimal | None) -> None:
@@ -397,13 +412,15 @@ class OrderHandling(ExchangeCore):
         return qty
 
     def _execute(
-        self, st: SymbolState, order: Order, fills: Iterable[tuple[Decimal, Decimal]], role: LiquidityRole
+        self, st: SymbolState, order: Order, fills: Iterable[tuple[Decimal, Decimal]], role: LiquidityRole,
+        checked: bool = False,
     ) -> Order:
-        """Apply executions of ``order``: fee, position, wallet; one OrderFilled per execution, then the position."""
+        """Apply executions of ``order``: fee, position, wallet; one OrderFilled per execution, then the position.
+        ``checked``: the cross wallet was just found able to post these fills (``_can_post_isolated``)."""
         inst = st.instrument
         rate = inst.maker_fee if role is LiquidityRole.MAKER else inst.taker_fee
         fills = list(fills)
-        if not self._can_post_isolated(st, order.side, fills, rate, exclude=order.order_id):
+        if not checked and not self._can_post_isolated(st, order.side, fills, rate, exclude=order.order_id):
             # The fill-time margin check: the cross wallet (unrealized profit not counted) can no longer post
             # this isolated order's initial margin and fees. Binance reserves a resting order's margin when it is
             # placed; here the account may have lost it since, so the order expires rather than fill short of
@@ -421,7 +438,7 @@ class OrderHandling(ExchangeCore):
                 st.book.update_in_place(order)
             else:
                 st.book.remove(order.order_id)
-        self._position_changed(st)
+        self._position_changed(st, refresh_gates=False)  # (_after_position_change ends by refreshing them)
         self._after_position_change(st, order)
         return order
 
@@ -434,7 +451,7 @@ class OrderHandling(ExchangeCore):
         executed = order.executed_qty + qty
         avg = (order.avg_price * order.executed_qty + price * qty) / executed
         status = OrderStatus.FILLED if executed >= order.quantity else OrderStatus.PARTIALLY_FILLED
-        order = order.evolve(executed_qty=executed, avg_price=avg, status=status, updated_ms=self._now)
+        order = order.executed(executed, avg, status, self._now)
         fill = Fill(
             self._next_trade_id, order.order_id, st.symbol, order.side, price, qty, fee,
             st.instrument.quote_asset, role, realized, self._now,
@@ -446,7 +463,7 @@ class OrderHandling(ExchangeCore):
     def _expire(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.evolve(status=OrderStatus.EXPIRED, updated_ms=self._now)
+        order = order.ended(OrderStatus.EXPIRED, self._now)
         self._emit(OrderExpired, order, reason)
         st.refresh_gates()
         return order
@@ -454,7 +471,7 @@ class OrderHandling(ExchangeCore):
     def _cancel_order(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.evolve(status=OrderStatus.CANCELED, updated_ms=self._now)
+        order = order.ended(OrderStatus.CANCELED, self._now)
         self._emit(OrderCanceled, order, reason)
         return order
 
@@ -462,7 +479,7 @@ class OrderHandling(ExchangeCore):
 
     def _after_position_change(self, st: SymbolState, order: Order) -> None:
         """Reduce-only orders with nothing left to reduce expire; attached TP/SL follow the position."""
-        for other in list(st.book):
+        for other in list(st.book) if st.book.orders else ():
             if other.order_id == order.order_id or not (other.reduce_only or other.close_position):
                 continue
             if self._reducible(st, other.side) <= 0:
@@ -496,4 +513,4 @@ class OrderHandling(ExchangeCore):
             walk = self._walk
             if walk is not None and walk.st is st:
                 self._schedule(walk, child, walk.t)
-        st.refresh_gates()
+        # (the caller, _after_position_change, refreshes the gates)

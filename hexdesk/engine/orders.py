@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hexdesk.engine.enums import OrderStatus, OrderType, Side, TimeInForce, WorkingType
+from hexdesk.engine.values import evolve, quick_init
 
 ZERO = Decimal(0)
 
 
+@quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """The parameters of ``POST /fapi/v1/order`` (one-way mode), plus attached take-profit / stop-loss.
@@ -62,6 +65,7 @@ class OrderRequest:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the exchange holds it. Every change produces a new value (see ``evolve``)."""
@@ -99,26 +103,44 @@ class Order:
     def from_request(cls, request: OrderRequest, order_id: int, client_order_id: str, ts_ms: int) -> Order:
         """The NEW order an accepted request becomes (absent prices and quantities are 0, TIF defaults to GTC)."""
         return cls(
-            order_id=order_id,
-            client_order_id=request.client_order_id or client_order_id,
-            symbol=request.symbol,
-            side=request.side,
-            type=request.type,
-            quantity=request.quantity or ZERO,
-            price=request.price or ZERO,
-            stop_price=request.stop_price or ZERO,
-            time_in_force=request.time_in_force or TimeInForce.GTC,
-            reduce_only=request.reduce_only,
-            close_position=request.close_position,
-            working_type=request.working_type,
-            price_protect=request.price_protect,
-            status=OrderStatus.NEW,
-            executed_qty=ZERO,
-            avg_price=ZERO,
-            created_ms=ts_ms,
-            updated_ms=ts_ms,
+            order_id,  # (positional, in field order: this runs for every order)
+            request.client_order_id or client_order_id,
+            request.symbol,
+            request.side,
+            request.type,
+            request.quantity or ZERO,
+            request.price or ZERO,
+            request.stop_price or ZERO,
+            request.time_in_force or TimeInForce.GTC,
+            request.reduce_only,
+            request.close_position,
+            request.working_type,
+            request.price_protect,
+            OrderStatus.NEW,
+            ZERO,
+            ZERO,
+            ts_ms,
+            ts_ms,
         )
 
-    def evolve(self, **changes: object) -> Order:
-        """A copy with fields changed: orders are values, never mutated in place."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+    #: ``order.evolve(**changes)``: a copy with fields changed (orders are values, never mutated in place).
+    evolve = evolve
+
+    def executed(self, executed_qty: Decimal, avg_price: Decimal, status: OrderStatus, updated_ms: int) -> Order:
+        """The order after an execution: ``evolve`` of the four fields a fill changes, written out (every fill
+        makes one)."""
+        return Order(
+            self.order_id, self.client_order_id, self.symbol, self.side, self.type, self.quantity, self.price,
+            self.stop_price, self.time_in_force, self.reduce_only, self.close_position, self.working_type,
+            self.price_protect, status, executed_qty, avg_price, self.created_ms, updated_ms, self.triggered,
+            self.parent_order_id,
+        )
+
+    def ended(self, status: OrderStatus, updated_ms: int) -> Order:
+        """The order canceled or expired: ``evolve(status=..., updated_ms=...)``, written out."""
+        return Order(
+            self.order_id, self.client_order_id, self.symbol, self.side, self.type, self.quantity, self.price,
+            self.stop_price, self.time_in_force, self.reduce_only, self.close_position, self.working_type,
+            self.price_protect, status, self.executed_qty, self.avg_price, self.created_ms, updated_ms,
+            self.triggered, self.parent_order_id,
+        )

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hexdesk.engine.enums import MarginMode, Side
+from hexdesk.engine.values import quick_init
 
 ZERO = Decimal(0)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """One-way position of a symbol, valued at the mark price at the moment of the snapshot.
@@ -56,6 +58,7 @@ class Position:
         return self.unrealized_pnl / self.initial_margin if self.initial_margin else ZERO
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     """The account panel: balances in USDT and the cross margin ratio."""

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from hexdesk.engine.errors import Rejection
 from hexdesk.engine.events import Event
 from hexdesk.engine.orders import Order
+from hexdesk.engine.values import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Result:
     """The answer of ``submit`` / ``cancel`` / ``amend`` (like Anki's OpChanges: the caller redraws from it).

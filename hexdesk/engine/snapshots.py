@@ -28,7 +28,8 @@ def position_snapshot(st: SymbolState, cross_open: Iterable[SymbolState], cross_
     inst = st.instrument
     notional = abs(qty) * mark
     upnl = qty * (mark - st.entry)
-    mm = margin.maintenance_margin(inst, notional)
+    bracket = inst.bracket_for_notional(notional)  # margin.maintenance_margin, for a notional already >= 0
+    mm = notional * bracket.maint_margin_ratio - bracket.cum
     if st.is_isolated:
         ratio = margin.margin_ratio(mm, st.iso_wallet + upnl)
         liq = st.liq_price

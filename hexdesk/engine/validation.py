@@ -73,13 +73,14 @@ Everything is Decimal and pure: no clock, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from hexdesk.engine import margin
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce, WorkingType
 from hexdesk.engine.errors import ErrorCode, Rejection
 from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
+from hexdesk.engine.values import quick_init
 
 __all__ = [
     "MARKET_SELL_PRICE_BUFFER",
@@ -99,12 +100,36 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 #: Binance's 2024 cost formula prices a short without an order price at max(last × (1 + 0.15%), mark) (§1.5).
 MARKET_SELL_PRICE_BUFFER = Decimal("0.0015")
+_SELL_PRICE_FACTOR = ONE + MARKET_SELL_PRICE_BUFFER
 
 _MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
+_DECIMAL_PLACES = tuple(Decimal(1).scaleb(-places) for places in range(19))  # 1, 0.1, ... 1E-18
+_SIDES = frozenset(Side)
+_ORDER_TYPES = frozenset(OrderType)
+_TIME_IN_FORCES = frozenset(TimeInForce)
+_WORKING_TYPES = frozenset(WorkingType)
 
 
+def _side(value: Side | str) -> Side:
+    """The Side member of a member or its Binance string (requests may carry either); cheap for a member."""
+    return value if type(value) is Side else Side(value)
+
+
+def _order_type(value: OrderType | str) -> OrderType:
+    return value if type(value) is OrderType else OrderType(value)
+
+
+def _is_member(value: object, members: frozenset[object]) -> bool:
+    """``value`` is one of ``members`` (or its string): what ``value in Enum.__members__.values()`` says."""
+    try:
+        return value in members
+    except TypeError:  # unhashable: no member
+        return False
+
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderContext:
     """What validation needs to know about the market and the account, computed by the Exchange."""
@@ -136,15 +161,15 @@ def would_take(side: Side, price: Decimal, last_price: Decimal) -> bool:
     Without a book the last price stands for the opposite best price: a BUY at or above it, or a SELL at or below
     it, crosses. Touching counts as crossing, so a post-only order is never filled as a taker.
     """
-    return price >= last_price if Side(side) is Side.BUY else price <= last_price
+    return price >= last_price if _side(side) is Side.BUY else price <= last_price
 
 
 def margin_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The price the order is expected to execute at: limit price, stopPrice (*_MARKET) or last (MARKET)."""
-    order_type = OrderType(request.type)
-    if order_type.has_limit_price and request.price is not None:
+    order_type = _order_type(request.type)
+    if request.price is not None and order_type.has_limit_price:
         return request.price
-    if order_type.is_conditional and request.stop_price is not None:
+    if request.stop_price is not None and order_type.is_conditional:
         return request.stop_price
     return ctx.last_price
 
@@ -153,23 +178,25 @@ def cost_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The price an order's cost (§1.5) is computed at: :func:`margin_price`, except that a market short (no
     order price) uses Binance's ``max(last × (1 + 0.15%), mark)``; a conditional one as at its trigger, where
     last and mark are its stopPrice."""
-    order_type = OrderType(request.type)
+    order_type = _order_type(request.type)
     price = margin_price(request, ctx)
-    if Side(request.side) is not Side.SELL or order_type.has_limit_price:
+    if _side(request.side) is not Side.SELL or order_type.has_limit_price:
         return price
     if order_type.is_conditional and request.stop_price is not None:
         last = mark = request.stop_price
     else:
         last, mark = ctx.last_price, ctx.mark_price
-    return max(last * (ONE + MARKET_SELL_PRICE_BUFFER), mark)
+    return max(last * _SELL_PRICE_FACTOR, mark)
 
 
 def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The part of the order's quantity that opens or increases exposure (the rest reduces the position)."""
     if request.reduce_only or request.close_position or not request.quantity:
         return ZERO
-    side = Side(request.side)
+    side = _side(request.side)
     opposite = max(ZERO, -side.sign * ctx.position_qty)
+    if not opposite:  # nothing to reduce: all of it opens (the same Decimal as below with capacity 0)
+        return max(ZERO, request.quantity - ZERO)
     queued = sum(
         (
             o.remaining_qty
@@ -185,40 +212,47 @@ def opening_quantity(request: OrderRequest, ctx: OrderContext) -> Decimal:
 def required_margin(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The cost to open (§1.5) of the order's opening part, by the margin rule of the module docstring."""
     qty = opening_quantity(request, ctx)
-    if qty <= 0:
-        return ZERO
-    side = Side(request.side)
-    order_type = OrderType(request.type)
-    price = cost_price(request, ctx)
-    mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
-    return margin.order_cost(side.sign, qty, price, mark, ctx.leverage)
+    return _required_margin(request, ctx, qty, cost_price(request, ctx)) if qty > 0 else ZERO
+
+
+def _required_margin(request: OrderRequest, ctx: OrderContext, qty: Decimal, price: Decimal) -> Decimal:
+    """:func:`required_margin` of ``qty`` > 0 opening at the cost price ``price``."""
+    order_type = _order_type(request.type)
+    mark = request.stop_price if request.stop_price is not None and order_type.is_conditional else ctx.mark_price
+    return margin.order_cost(_side(request.side).sign, qty, price, mark, ctx.leverage)
 
 
 def opening_fee(request: OrderRequest, ctx: OrderContext) -> Decimal:
     """The fee of the order's opening part at its cost price: maker for a limit that would rest, else taker."""
     qty = opening_quantity(request, ctx)
-    if qty <= 0:
-        return ZERO
-    order_type = OrderType(request.type)
-    price = cost_price(request, ctx)
-    rests = order_type is OrderType.LIMIT and not would_take(Side(request.side), price, ctx.last_price)
+    return _opening_fee(request, ctx, qty, cost_price(request, ctx)) if qty > 0 else ZERO
+
+
+def _opening_fee(request: OrderRequest, ctx: OrderContext, qty: Decimal, price: Decimal) -> Decimal:
+    """:func:`opening_fee` of ``qty`` > 0 opening at the cost price ``price``."""
+    rests = _order_type(request.type) is OrderType.LIMIT and not would_take(request.side, price, ctx.last_price)
     rate = ctx.instrument.maker_fee if rests else ctx.instrument.taker_fee
     return qty * price * rate
 
 
 def validate(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
     """Binance's rejection for this request in this context, or None when the order is accepted."""
+    prices = _prices(request)
+    rejection = _check_shape(request, prices, ctx)
+    if rejection is not None:
+        return rejection
+    side, order_type = _side(request.side), _order_type(request.type)  # members from here on (shape checked)
+    instrument = ctx.instrument
     return (
-        _check_shape(request, ctx)
-        or _check_precision(request, ctx.instrument)
-        or _check_price_filter(request, ctx.instrument)
-        or _check_lot_size(request, ctx.instrument)
-        or _check_percent_price(request, ctx)
-        or _check_min_notional(request, ctx)
-        or _check_reduce_only(request, ctx)
-        or _check_leverage_cap(request, ctx)
+        _check_precision(request, prices, instrument)
+        or _check_price_filter(prices, instrument)
+        or _check_lot_size(request, order_type, instrument)
+        or _check_percent_price(request, side, order_type, ctx)
+        or _check_min_notional(request, order_type, ctx)
+        or _check_reduce_only(request, side, ctx)
+        or _check_leverage_cap(request, side, order_type, ctx)
         or cost_rejection(request, ctx)
-        or _check_trigger(request, ctx)
+        or _check_trigger(request, side, order_type, ctx)
         or _check_max_orders(ctx)
     )
 
@@ -238,27 +272,35 @@ def _is_number(value: object) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
 
-def _prices(request: OrderRequest) -> tuple[tuple[str, Decimal | None], ...]:
-    return (
-        ("price", request.price),
-        ("stopPrice", request.stop_price),
-        ("takeProfit", request.take_profit),
-        ("stopLoss", request.stop_loss),
-    )
+def _prices(request: OrderRequest) -> list[tuple[str, Decimal]]:
+    """The request's prices that are set, with their Binance names, in Binance's check order."""
+    prices = []
+    if request.price is not None:
+        prices.append(("price", request.price))
+    if request.stop_price is not None:
+        prices.append(("stopPrice", request.stop_price))
+    if request.take_profit is not None:
+        prices.append(("takeProfit", request.take_profit))
+    if request.stop_loss is not None:
+        prices.append(("stopLoss", request.stop_loss))
+    return prices
 
 
-def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: OrderContext) -> Rejection | None:
     if request.symbol != ctx.instrument.symbol:
         return Rejection.of(ErrorCode.BAD_SYMBOL)
-    if request.side not in Side.__members__.values():
+    # (a member is a member: the set is asked only about other values, such as Binance's strings)
+    if type(request.side) is not Side and not _is_member(request.side, _SIDES):
         return Rejection.of(ErrorCode.INVALID_SIDE)
-    if request.type not in OrderType.__members__.values():
+    if type(request.type) is not OrderType and not _is_member(request.type, _ORDER_TYPES):
         return Rejection.of(ErrorCode.INVALID_ORDER_TYPE)
-    if request.time_in_force is not None and request.time_in_force not in TimeInForce.__members__.values():
+    tif = request.time_in_force
+    if tif is not None and type(tif) is not TimeInForce and not _is_member(tif, _TIME_IN_FORCES):
         return Rejection.of(ErrorCode.INVALID_TIF)
-    if request.working_type not in WorkingType.__members__.values():
+    if type(request.working_type) is not WorkingType and not _is_member(request.working_type, _WORKING_TYPES):
         return _invalid("workingType")
-    order_type = OrderType(request.type)
+    order_type = _order_type(request.type)
+    has_price, conditional = order_type.has_limit_price, order_type.is_conditional
 
     if request.close_position:
         if order_type not in _CLOSE_POSITION_TYPES:
@@ -273,20 +315,20 @@ def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
         return _malformed("timeInForce")
     if request.quantity is None and not request.close_position:
         return _malformed("quantity")
-    if order_type.has_limit_price and request.price is None:
+    if has_price and request.price is None:
         return _malformed("price")
-    if order_type.is_conditional and request.stop_price is None:
+    if conditional and request.stop_price is None:
         return _malformed("stopPrice")
 
     # Parameters the type does not take (Binance: -1106 "sent when not required").
-    if not order_type.has_limit_price and request.price is not None:
+    if not has_price and request.price is not None:
         return _invalid("price")
-    if not order_type.is_conditional and request.stop_price is not None:
+    if not conditional and request.stop_price is not None:
         return _invalid("stopPrice")
 
     # Malformed values.
-    for name, value in _prices(request):
-        if value is not None and (not _is_number(value) or value <= 0):
+    for name, value in prices:
+        if not _is_number(value) or value <= 0:
             return _malformed(name)
     if request.quantity is not None:
         if not _is_number(request.quantity):
@@ -294,7 +336,7 @@ def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
         if request.quantity <= 0 and not request.close_position:
             return Rejection.of(ErrorCode.QTY_LESS_THAN_ZERO)
 
-    if order_type in _MARKET_TYPES and request.time_in_force == TimeInForce.GTX:
+    if tif is not None and tif == TimeInForce.GTX and order_type in _MARKET_TYPES:
         return Rejection.of(ErrorCode.INVALID_TIF)
     return None
 
@@ -302,17 +344,26 @@ def _check_shape(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
 # -- 2. precision ----------------------------------------------------------------------------------------
 
 
-def _decimals(value: Decimal) -> int:
+def _too_precise(value: Decimal, precision: int) -> bool:
+    """More than ``precision`` decimals once trailing zeros are dropped (``60000.100`` has 1): rounding to
+    ``precision`` decimals changes it."""
+    if 0 <= precision < len(_DECIMAL_PLACES):
+        try:
+            return value.quantize(_DECIMAL_PLACES[precision]) != value
+        except InvalidOperation:  # more digits than the context holds: count them
+            pass
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)  # finite: checked by _check_shape
-    return max(0, -exponent)
+    return -exponent > precision
 
 
-def _check_precision(request: OrderRequest, instrument: Instrument) -> Rejection | None:
-    for _name, value in _prices(request):
-        if value is not None and _decimals(value) > instrument.price_precision:
+def _check_precision(
+    request: OrderRequest, prices: list[tuple[str, Decimal]], instrument: Instrument
+) -> Rejection | None:
+    for _name, value in prices:
+        if _too_precise(value, instrument.price_precision):
             return Rejection.of(ErrorCode.BAD_PRECISION)
-    if request.quantity is not None and _decimals(request.quantity) > instrument.quantity_precision:
+    if request.quantity is not None and _too_precise(request.quantity, instrument.quantity_precision):
         return Rejection.of(ErrorCode.BAD_PRECISION)
     return None
 
@@ -320,10 +371,8 @@ def _check_precision(request: OrderRequest, instrument: Instrument) -> Rejection
 # -- 3. PRICE_FILTER -------------------------------------------------------------------------------------
 
 
-def _check_price_filter(request: OrderRequest, instrument: Instrument) -> Rejection | None:
-    for _name, value in _prices(request):
-        if value is None:
-            continue
+def _check_price_filter(prices: list[tuple[str, Decimal]], instrument: Instrument) -> Rejection | None:
+    for _name, value in prices:
         if instrument.min_price and value < instrument.min_price:
             return Rejection.of(ErrorCode.PRICE_LESS_THAN_MIN_PRICE)
         if instrument.max_price and value > instrument.max_price:
@@ -336,11 +385,11 @@ def _check_price_filter(request: OrderRequest, instrument: Instrument) -> Reject
 # -- 4. LOT_SIZE / MARKET_LOT_SIZE -----------------------------------------------------------------------
 
 
-def _check_lot_size(request: OrderRequest, instrument: Instrument) -> Rejection | None:
+def _check_lot_size(request: OrderRequest, order_type: OrderType, instrument: Instrument) -> Rejection | None:
     qty = request.quantity
     if qty is None or (request.close_position and qty == 0):
         return None
-    if OrderType(request.type) in _MARKET_TYPES:
+    if order_type in _MARKET_TYPES:
         step, low, high = instrument.market_step_size, instrument.market_min_qty, instrument.market_max_qty
     else:
         step, low, high = instrument.step_size, instrument.min_qty, instrument.max_qty
@@ -356,13 +405,14 @@ def _check_lot_size(request: OrderRequest, instrument: Instrument) -> Rejection 
 # -- 5. PERCENT_PRICE ------------------------------------------------------------------------------------
 
 
-def _check_percent_price(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
-    order_type = OrderType(request.type)
-    if not order_type.has_limit_price or request.price is None:
+def _check_percent_price(
+    request: OrderRequest, side: Side, order_type: OrderType, ctx: OrderContext
+) -> Rejection | None:
+    if request.price is None or not order_type.has_limit_price:
         return None
     mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
     instrument = ctx.instrument
-    if Side(request.side) is Side.BUY:
+    if side is Side.BUY:
         if request.price > mark * instrument.multiplier_up:
             return Rejection.of(ErrorCode.PRICE_HIGHER_THAN_MULTIPLIER_UP)
     elif request.price < mark * instrument.multiplier_down:
@@ -373,18 +423,18 @@ def _check_percent_price(request: OrderRequest, ctx: OrderContext) -> Rejection 
 # -- 6. MIN_NOTIONAL -------------------------------------------------------------------------------------
 
 
-def _notional_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
+def _notional_price(request: OrderRequest, order_type: OrderType, ctx: OrderContext) -> Decimal:
     """The price Binance values an order's notional at: its limit price, or the mark for market types."""
-    if OrderType(request.type).has_limit_price and request.price is not None:
+    if request.price is not None and order_type.has_limit_price:
         return request.price
     return ctx.mark_price
 
 
-def _check_min_notional(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+def _check_min_notional(request: OrderRequest, order_type: OrderType, ctx: OrderContext) -> Rejection | None:
     if request.reduce_only or request.close_position or request.quantity is None:
         return None
     minimum = ctx.instrument.min_notional
-    if request.quantity * _notional_price(request, ctx) < minimum:
+    if request.quantity * _notional_price(request, order_type, ctx) < minimum:
         return Rejection.of(ErrorCode.MIN_NOTIONAL, format_decimal(minimum))
     return None
 
@@ -392,11 +442,11 @@ def _check_min_notional(request: OrderRequest, ctx: OrderContext) -> Rejection |
 # -- 7. reduceOnly ---------------------------------------------------------------------------------------
 
 
-def _check_reduce_only(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+def _check_reduce_only(request: OrderRequest, side: Side, ctx: OrderContext) -> Rejection | None:
     if not (request.reduce_only or request.close_position):
         return None
     # A reducing order must be on the opposite side of a position: side.sign × position < 0.
-    if Side(request.side).sign * ctx.position_qty >= 0:
+    if side.sign * ctx.position_qty >= 0:
         return Rejection.of(ErrorCode.REDUCE_ONLY_REJECT)
     return None
 
@@ -404,20 +454,17 @@ def _check_reduce_only(request: OrderRequest, ctx: OrderContext) -> Rejection | 
 # -- 8. leverage cap -------------------------------------------------------------------------------------
 
 
-def _check_leverage_cap(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
+def _check_leverage_cap(
+    request: OrderRequest, side: Side, order_type: OrderType, ctx: OrderContext
+) -> Rejection | None:
     if request.reduce_only or request.close_position or request.quantity is None:
         return None
-    side = Side(request.side)
-    same_side = sum(
-        (
-            o.remaining_qty
-            for o in ctx.open_orders
-            if o.is_open and o.side == side and not o.reduce_only and not o.close_position
-        ),
-        ZERO,
-    )
+    same_side = ZERO
+    for o in ctx.open_orders:
+        if o.is_open and o.side == side and not o.reduce_only and not o.close_position:
+            same_side += o.remaining_qty
     reach = max(ZERO, side.sign * ctx.position_qty + same_side + request.quantity)
-    if reach * _notional_price(request, ctx) > ctx.instrument.max_notional_for_leverage(ctx.leverage):
+    if reach * _notional_price(request, order_type, ctx) > ctx.instrument.max_notional_for_leverage(ctx.leverage):
         return Rejection.of(ErrorCode.MAX_LEVERAGE_RATIO)
     return None
 
@@ -428,27 +475,29 @@ def _check_leverage_cap(request: OrderRequest, ctx: OrderContext) -> Rejection |
 def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
     """-2019 when the order's cost exceeds the available balance, or (isolated) when the cross wallet without
     unrealized profit cannot post its cost plus fee. Also the check at trigger (the Exchange's)."""
-    cost = required_margin(request, ctx)
+    opening = opening_quantity(request, ctx)
+    price = cost_price(request, ctx) if opening > 0 else ZERO
+    cost = _required_margin(request, ctx, opening, price) if opening > 0 else ZERO
     if cost > ctx.available_balance:
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     if (
         cost > 0
         and ctx.cross_wallet_free is not None
-        and MarginMode(ctx.margin_mode) is MarginMode.ISOLATED
-        and cost + opening_fee(request, ctx) > ctx.cross_wallet_free + _flip_release(request, ctx)
+        and (ctx.margin_mode is MarginMode.ISOLATED or MarginMode(ctx.margin_mode) is MarginMode.ISOLATED)
+        and cost + _opening_fee(request, ctx, opening, price)
+        > ctx.cross_wallet_free + _flip_release(request, ctx, opening)
     ):
         return Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
     return None
 
 
-def _flip_release(request: OrderRequest, ctx: OrderContext) -> Decimal:
+def _flip_release(request: OrderRequest, ctx: OrderContext, opening: Decimal) -> Decimal:
     """What the closing part of an isolated flip hands back to the cross wallet before the opening part posts its
     margin: its share of the isolated wallet plus its realized PnL at the margin price (never below 0), less its
     fee. 0 for an order that does not both close and open."""
     qty = request.quantity
-    opening = opening_quantity(request, ctx)
     pos = ctx.position_qty
-    if not qty or opening <= 0 or opening >= qty or Side(request.side).sign * pos >= 0:
+    if not qty or opening <= 0 or opening >= qty or _side(request.side).sign * pos >= 0:
         return ZERO
     closing = qty - opening
     price = margin_price(request, ctx)
@@ -460,15 +509,13 @@ def _flip_release(request: OrderRequest, ctx: OrderContext) -> Decimal:
 # -- 10. would immediately trigger -----------------------------------------------------------------------
 
 
-def _latest(working_type: WorkingType, ctx: OrderContext) -> Decimal:
+def _latest(working_type: WorkingType | str, ctx: OrderContext) -> Decimal:
     return ctx.mark_price if working_type == WorkingType.MARK_PRICE else ctx.last_price
 
 
-def _check_trigger(request: OrderRequest, ctx: OrderContext) -> Rejection | None:
-    order_type = OrderType(request.type)
-    side = Side(request.side)
-    latest = _latest(WorkingType(request.working_type), ctx)
-    if order_type.is_conditional and request.stop_price is not None:
+def _check_trigger(request: OrderRequest, side: Side, order_type: OrderType, ctx: OrderContext) -> Rejection | None:
+    latest = _latest(request.working_type, ctx)
+    if request.stop_price is not None and order_type.is_conditional:
         stop = request.stop_price
         # STOP buys above / sells below the market; TAKE_PROFIT the reverse (§3.1 trigger rules).
         fires_above = (order_type in _STOP_TYPES) == (side is Side.BUY)
@@ -489,6 +536,8 @@ def _check_trigger(request: OrderRequest, ctx: OrderContext) -> Rejection | None
 
 
 def _check_max_orders(ctx: OrderContext) -> Rejection | None:
+    if len(ctx.open_orders) < ctx.instrument.max_num_orders:
+        return None  # fewer orders than the limit, whatever their status and symbol
     count = sum(1 for o in ctx.open_orders if o.is_open and o.symbol == ctx.instrument.symbol)
     if count >= ctx.instrument.max_num_orders:
         return Rejection.of(ErrorCode.MAX_OPEN_ORDER_EXCEEDED)
