@@ -80,8 +80,9 @@ bad_ts = st.one_of(
     st.booleans(), st.floats(), st.decimals(), st.text(max_size=4), st.none(), st.integers(max_value=-1),
     st.integers(min_value=4_102_444_800_001),
 )
+# Below the tick size of every symbol (BTCUSDT 0.1, ETHUSDT 0.01): 0.01 is a legal ETHUSDT print (guards.price_bounds).
 bad_price = st.one_of(
-    bad_required_number, st.sampled_from([D(0), D("-0"), D(-1), D("-60000"), D("0.01"), D("5e6"), D("1e18")])
+    bad_required_number, st.sampled_from([D(0), D("-0"), D(-1), D("-60000"), D("0.001"), D("5e6"), D("1e18")])
 )
 bad_volume = st.one_of(bad_number, st.sampled_from([D(-1), D("-0.5"), D("1e-12")]))
 bad_enum = st.one_of(st.text(max_size=6).map(str.lower), st.integers(), st.none(), st.sampled_from(SPECIAL))
