@@ -705,8 +705,8 @@ class CandleChart(QtWidgets.QWidget):
         if y is None:
             self._cross_h.hide()
         else:
+            self._cross_h.show()  # first: a hidden line's label ignores the move and kept showing 0.00
             self._cross_h.setValue(y)
-            self._cross_h.show()
         self._set_corner_text(self.crosshair_text(x))
 
     def _hide_crosshair(self) -> None:

@@ -216,6 +216,19 @@ def test_crosshair_text_shows_the_candle_under_the_cursor(chart):
     assert chart.corner_text().startswith("2025-03-01 12:00  O 100.0")
 
 
+def test_crosshair_price_label_reads_the_pointer_price(chart):
+    """The label on the right axis says the price under the pointer: it once said 0.00 (set while hidden)."""
+    t = T0 + IV * np.arange(3)
+    chart.set_price_decimals(1)
+    chart.set_history(t, np.array([100.0, 101, 102]), np.array([110.0, 111, 112]), np.array([90.0, 91, 92]),
+                      np.array([105.0, 99, 103]), np.array([1.5, 2.5, 3.5]))
+    chart.set_crosshair(T0 + 10, 104.25)
+    assert chart._cross_h.label.toPlainText() == "104.2"  # 1 decimal, round half even as str.format
+    chart.set_crosshair(T0 + 10, None)  # over the volume pane: no price
+    chart.set_crosshair(T0 + IV + 10, 95.5)
+    assert chart._cross_h.label.toPlainText() == "95.5"
+
+
 def test_follow_mode_scrolls_with_new_candles_until_the_user_pans_back(chart):
     t, o, h, low, c, v = walk(500)
     chart.set_history(t, o, h, low, c, v)
