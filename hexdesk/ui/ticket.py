@@ -59,7 +59,8 @@ PreviewFormatter = Callable[["OrderPreview", "Instrument"], str]
 #: One row per figure: caption, object name of the Long label (the Short one adds "Short"), how to show it.
 #: Adding a figure of the desk's OrderPreview is one line here.
 PREVIEW_ROWS: tuple[tuple[str, str, PreviewFormatter], ...] = (
-    ("Fill price", "previewFill", lambda p, i: _fill_text(p, i)),
+    ("Fill price", "previewFill", lambda p, i: fmt.price(p.fill_price, i.tick_size)),
+    ("  slippage", "previewSlip", lambda p, i: _slip_text(p)),
     ("Margin", "previewMargin", lambda p, i: fmt.usdt(p.initial_margin)),
     ("Cost + fee", "previewCost", lambda p, i: fmt.usdt(p.total_cost)),
     ("Liq. price", "previewLiq", lambda p, i: fmt.price(p.liquidation_price, i.tick_size)),
@@ -70,10 +71,10 @@ PREVIEW_ROWS: tuple[tuple[str, str, PreviewFormatter], ...] = (
 )
 
 
-def _fill_text(p: OrderPreview, inst: Instrument) -> str:
-    """The expected average fill and what the slippage costs against the last (or stop) price."""
-    price = fmt.price(p.fill_price, inst.tick_size)
-    return f"{price} (slip {fmt.pct_points(p.slippage_pct, 3)})" if p.slippage_pct else price
+def _slip_text(p: OrderPreview) -> str:
+    """What the slippage costs against the last (or stop) price: a row of its own, so a narrow ticket (a 1366 px
+    laptop) keeps both columns in view; "price (slip x%)" in one cell pushed the Short column off the edge."""
+    return fmt.pct_points(p.slippage_pct, 3)
 
 
 def _fees_text(p: OrderPreview) -> str:

@@ -48,3 +48,38 @@ def test_an_order_the_exchange_would_refuse_is_flagged_with_its_code_before_send
     type_into(qtbot, ticket.quantityInput, "0.01")
     ticket.refresh_preview()
     assert "would be rejected" not in ticket.warnings.text()
+
+
+def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
+    """With a size typed, the real preview's widest cells must not push the Short column (or the leverage field)
+    past the ticket's edge: "85,950.9 (slip 0.001%)" in one cell once did, on a 1366 px wide window."""
+    from hexdesk.ui.main_window import MainWindow
+    from tests.ui.test_small_screens import shown_rect
+
+    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
+    gen = desk.replay.ticks()
+    desk.feed([next(gen) for _ in range(8)])
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1366, 768)
+    ticket = window.ticket
+    ticket.sizeByRisk.setChecked(False)
+    type_into(qtbot, ticket.quantityInput, "0.01")
+    ticket.refresh_preview()
+    qtbot.wait(50)  # the layouts settle
+    p = desk.preview(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.01")))
+    assert p is not None and p.slippage_pct > 0  # the case that widened the cell
+    assert ticket.preview_labels["previewSlip", Side.BUY].text() == f"{p.slippage_pct:.3f}%"
+    fields = ticket.fieldsScroll
+    assert fields.widget().minimumSizeHint().width() <= fields.viewport().width()  # nothing to scroll across
+    assert fields.horizontalScrollBar().maximum() == 0
+    for (name, side), label in ticket.preview_labels.items():
+        assert label.text() != "--" or name in ("previewLossStop", "previewMaxLossStop"), name
+        ticket.fieldsScroll.ensureWidgetVisible(label)  # the fields scroll up and down on a short screen, not across
+        shown = shown_rect(label, window)
+        assert shown.width() == label.width(), (name, side, shown, label.size())  # not clipped
+    ticket.fieldsScroll.ensureWidgetVisible(ticket.leverageInput)
+    lev = shown_rect(ticket.leverageInput, window)
+    assert lev.width() == ticket.leverageInput.width()
+    desk.close()
