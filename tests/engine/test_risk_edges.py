@@ -99,6 +99,30 @@ def test_isolated_reduction_losing_more_than_its_share_takes_the_rest_from_the_r
     assert close(p.liquidation_price, "57228.9157")
 
 
+
+def test_the_exchange_leaves_the_position_its_preview_showed_after_a_reduction_far_from_the_mark():
+    from hexdesk.engine.exchange import Exchange
+
+    # The same reduction sent: buy 1 BTC at 60,000 at 10x isolated (margin 6,000, fee 30), then the last trades
+    # at 51,000 while the mark stays at 60,000 (no liquidation: the mark decides), and a market SELL of 0.5.
+    ex = Exchange(wallet_balance=D("10000"), fill_model=NO_SLIP)
+    t0 = 1_740_798_000_000  # 2025-03-01 03:00 UTC: no funding on the way
+    ex.on_tick("BTCUSDT", t0, D("60000"))
+    ex.set_leverage("BTCUSDT", 10)
+    ex.submit(OrderRequest.market("BTCUSDT", Side.BUY, D("1")))
+    assert ex.on_tick("BTCUSDT", t0 + 1_000, D("51000"), mark=D("60000")) == ()
+    req = OrderRequest.market("BTCUSDT", Side.SELL, D("0.5"))
+    p = ex.preview(req)
+    assert p.rejection is None
+    ex.submit(req)
+    pos = ex.position("BTCUSDT")
+    assert pos.quantity == D("0.5")
+    assert pos.isolated_wallet == D("1500")  # 6,000 − 3,000 released − 1,500 of the loss beyond it
+    assert (pos.liquidation_price, pos.bankruptcy_price) == (p.liquidation_price, p.bankruptcy_price)
+    assert pos.bankruptcy_price == D("57000")
+    # the cross wallet: 10,000 − 6,000 margin − 30 − 12.75 fees; the released 3,000 went to the loss, 0 came back
+    assert ex.account().cross_wallet_balance == D("3957.25")
+
 # -- sizing an order against an open short -------------------------------------------------------------------
 
 
