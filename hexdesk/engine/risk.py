@@ -109,8 +109,8 @@ _MESSAGES: dict[RiskWarning, str] = {
         "and a liquidation fee) instead of stopped out. Lower the leverage or tighten the stop."
     ),
     RiskWarning.OPEN_POSITION_EXCEEDS_RISK: (
-        "The position already open loses more than this risk if the stop is hit, so nothing can be added: move the "
-        "stop closer or reduce the position first."
+        "The position already open costs more than this risk (held to the stop, or closed first when this order "
+        "is against it), so nothing can be sized: move the stop closer or reduce the position first."
     ),
     RiskWarning.HIGH_LEVERAGE: (
         f"Leverage above {HIGH_LEVERAGE_THRESHOLD}x: a small move against you liquidates the position."
