@@ -10,30 +10,15 @@ price.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal as D
 
-from hexdesk.engine.enums import MarginMode, OrderType, Side
-from hexdesk.engine.fill_model import DefaultFillModel
-from hexdesk.engine.instruments import default_instruments
+from hexdesk.engine.enums import OrderType, Side
 from hexdesk.engine.orders import OrderRequest
-from hexdesk.engine.risk import PreviewContext, RiskWarning, preview_order, size_order
-
-BTC = default_instruments()["BTCUSDT"]
-NO_SLIP = DefaultFillModel(spread_ticks=0)
+from hexdesk.engine.risk import RiskWarning, preview_order, size_order
+from tests.engine.test_risk import NO_SLIP, ctx  # a 10,000 USDT isolated account at 60,000, no slippage
 
 #: Long 1 BTC at 60,000, isolated at 10x: its isolated wallet is the initial margin 60,000 / 10 = 6,000.
 LONG_ONE = dict(position_qty=D("1"), entry_price=D("60000"), isolated_wallet=D("6000"))
-
-
-def ctx(**kw: object) -> PreviewContext:
-    base = PreviewContext(
-        instrument=BTC, last_price=D("60000"), mark_price=D("60000"), position_qty=D("0"), entry_price=D("0"),
-        isolated_wallet=D("0"), leverage=10, margin_mode=MarginMode.ISOLATED, cross_wallet_balance=D("10000"),
-        other_maintenance=D("0"), other_upnl=D("0"), available_balance=D("10000"), equity=D("10000"),
-        fill_model=NO_SLIP,
-    )
-    return replace(base, **kw)
 
 
 def close(a: D | None, b: D | str, tol: str = "0.0001") -> bool:

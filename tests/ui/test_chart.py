@@ -8,6 +8,7 @@ import pytest
 from hexdesk.ui.chart import LAST_PRICE_KEY, CandleChart
 from hexdesk.ui.chart_items import BarLevels, merge_bars
 from hexdesk.ui.qt_compat import QtGui, pg
+from tests.ui.conftest import shown_chart
 
 T0 = 1_740_830_400.0  # 2025-03-01 12:00:00 UTC
 IV = 60.0
@@ -28,13 +29,7 @@ def walk(n: int, seed: int = 3) -> tuple[np.ndarray, ...]:
 
 @pytest.fixture
 def chart(qtbot) -> CandleChart:
-    w = CandleChart()
-    qtbot.addWidget(w)
-    w.resize(900, 500)
-    w.show()
-    qtbot.waitExposed(w)
-    w.set_interval(IV)
-    return w
+    return shown_chart(qtbot, IV)
 
 
 def colour_counts(image: QtGui.QImage, x0: int, x1: int) -> tuple[int, int]:

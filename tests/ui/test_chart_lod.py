@@ -7,6 +7,7 @@ import pytest
 
 from hexdesk.ui.chart import CandleChart
 from hexdesk.ui.chart_lod import BarLevels, merge_bars
+from tests.ui.conftest import shown_chart
 
 IV = 60.0
 T0 = 1_740_830_400.0
@@ -111,13 +112,7 @@ def test_extent_follows_appends_and_a_correction_that_lowers_the_high():
 
 @pytest.fixture
 def chart(qtbot) -> CandleChart:
-    w = CandleChart()
-    qtbot.addWidget(w)
-    w.resize(900, 500)
-    w.show()
-    qtbot.waitExposed(w)
-    w.set_interval(IV)
-    return w
+    return shown_chart(qtbot, IV)
 
 
 def test_zoomed_out_chart_draws_exactly_the_brute_force_buckets(chart, qtbot):

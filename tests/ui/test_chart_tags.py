@@ -11,6 +11,7 @@ import pytest
 from hexdesk.ui.chart import LAST_PRICE_KEY, CandleChart
 from hexdesk.ui.chart_tags import TAG_GAP_PX, PriceTag, place_tags
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets
+from tests.ui.conftest import shown_chart
 
 T0 = 1_740_830_400.0  # 2025-03-01 12:00:00 UTC
 IV = 60.0
@@ -27,13 +28,7 @@ def flat_history(n: int, price: float = 85_000.0) -> tuple[np.ndarray, ...]:
 
 @pytest.fixture
 def chart(qtbot) -> CandleChart:
-    w = CandleChart(price_decimals=1)
-    qtbot.addWidget(w)
-    w.resize(900, 500)
-    w.show()
-    qtbot.waitExposed(w)
-    w.set_interval(IV)
-    return w
+    return shown_chart(qtbot, IV, price_decimals=1)
 
 
 # ---- placement rule -----------------------------------------------------------------------------------------

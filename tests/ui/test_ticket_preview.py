@@ -12,11 +12,17 @@ from hexdesk.ui.ticket import OrderTicket
 from tests.ui.test_ticket_typing import type_into
 
 
-@pytest.fixture
-def real_ticket(qtbot):
+def _paused_desk():
+    """A paused replay desk of BTCUSDT March 2025 that has seen its first 8 ticks (prices to preview against)."""
     desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
     gen = desk.replay.ticks()
     desk.feed([next(gen) for _ in range(8)])
+    return desk
+
+
+@pytest.fixture
+def real_ticket(qtbot):
+    desk = _paused_desk()
     ticket = OrderTicket(desk)
     qtbot.addWidget(ticket)
     ticket.show()
@@ -56,9 +62,7 @@ def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
     from hexdesk.ui.main_window import MainWindow
     from tests.ui.test_small_screens import shown_rect
 
-    desk = open_replay_session(None, ("BTCUSDT-2025-03",), paused=True)
-    gen = desk.replay.ticks()
-    desk.feed([next(gen) for _ in range(8)])
+    desk = _paused_desk()
     window = MainWindow(desk)
     qtbot.addWidget(window)
     window.show()
