@@ -40,15 +40,12 @@ from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
 from hexdesk.ui.desktop import Desktop
-from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.status import ModeStatus, disable_replay_controls, hold_replay_controls, is_live
-from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
-from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -57,9 +54,12 @@ if TYPE_CHECKING:
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
+    from hexdesk.ui.journal_panel import JournalPanel
     from hexdesk.ui.learn_window import LearnWindow
     from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer  # (dialogs load when first opened)
     from hexdesk.ui.statistics_view import StatisticsView
+    from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
+    from hexdesk.ui.trades_table import TradesTab, TradesTable
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -67,6 +67,7 @@ ALL_PARTS = frozenset(
     {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers",
      "journal"}
 )
+BOTTOM_TABS = ("Positions", "Open orders", "Fills", "Trades", "Journal")  # their order, as _build_tables adds them
 WIPE_OUT_SHARE = Decimal("0.05")  # equity below 5% of the starting balance after a liquidation: offer a new session
 
 
@@ -77,6 +78,14 @@ class MainWindow(QMainWindow):
     session_switched = Signal(object, object)  # (old desk, new desk): the app closes the old one, runs the new one
     import_requested = Signal()  # File > Import…: connected to hexdesk.ui.import_export (off without a journal)
     export_requested = Signal()  # File > Export…
+
+    # The bottom tabs' contents (_build_tables): absent while ``tables_deferred`` (the start-up shell, see _build).
+    positions_table: PositionsTable
+    orders_table: OpenOrdersTable
+    fills_table: FillsTable
+    trades_tab: TradesTab
+    trades_table: TradesTable
+    journal_panel: JournalPanel
 
     def __init__(
         self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: SessionManager | None = None
@@ -124,19 +133,18 @@ class MainWindow(QMainWindow):
         # minimum stays under 760x500, so it fits an 800x600 screen with its frame and a task bar.
         self.chart.setMinimumSize(400, 216)
         self.ticket = OrderTicket(desk)
-        self.positions_table = PositionsTable(desk)
-        self.orders_table = OpenOrdersTable(desk)
-        self.fills_table = FillsTable(desk)
-
+        # The start-up shell's desk has no trade to list and is replaced as soon as the journal is open: its bottom
+        # tabs are empty pages of the same titles (the layout does not move when the real ones come), so the first
+        # paint neither imports nor builds the tables, the trades list and the journal panel (issue 10.3).
+        self.tables_deferred = bool(getattr(desk, "opening", None))
         self.tabs = QTabWidget(objectName="bottomTabs")
-        self.tabs.addTab(self.positions_table, "Positions")
-        self.tabs.addTab(self.orders_table, "Open orders")
-        self.tabs.addTab(self.fills_table, "Fills")
-        self.trades_tab = TradesTab(desk)  # issue 7.3: round trips; trades_table.trade_selected(trade_key)
-        self.trades_table = self.trades_tab.table
-        self.tabs.addTab(self.trades_tab, "Trades")
-        self.trades_tab.statistics_requested.connect(self.show_statistics)
         self.statistics_view: StatisticsView | None = None  # opened by show_statistics()
+        self.panels: dict[str, QWidget] = {}
+        if self.tables_deferred:
+            for title in BOTTOM_TABS:
+                self.tabs.addTab(QWidget(), title)
+        else:
+            self._build_tables(desk)
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)
         self.message = _CornerLabel("", objectName="tableMessage")
@@ -144,14 +152,6 @@ class MainWindow(QMainWindow):
         self.message.setMaximumWidth(280)  # a long message must not squeeze the tabs; the full text is its tooltip
         self.tabs.setCornerWidget(self.message, Qt.Corner.TopRightCorner)
         self.message.hide()
-        for table in (self.positions_table, self.orders_table, self.fills_table):
-            table.status.connect(self.show_message)
-        self.journal_panel = JournalPanel(desk)
-        self.tabs.addTab(self.journal_panel, "Journal")
-        self.trades_table.trade_selected.connect(self.journal_panel.show_trade)
-        self.panels: dict[str, QWidget] = {}
-        for title, factory in self._panels:
-            self._add_panel_widget(title, factory(desk))
 
         # The notification list sits right under the chart, where the eye is, a few lines tall (drag the splitter
         # for more); beside the tabs it squeezed the tables off a 1280-wide window, under the ticket it pushed the
@@ -216,6 +216,30 @@ class MainWindow(QMainWindow):
         self.chart_toolbar.timeframeChosen.connect(self.set_timeframe)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
 
+    def _build_tables(self, desk: TradingDesk) -> None:
+        """The bottom tabs: positions, open orders, fills, trades, the journal and the panels added to the window."""
+        from hexdesk.ui.journal_panel import JournalPanel
+        from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
+        from hexdesk.ui.trades_table import TradesTab
+
+        self.positions_table = PositionsTable(desk)
+        self.orders_table = OpenOrdersTable(desk)
+        self.fills_table = FillsTable(desk)
+        self.tabs.addTab(self.positions_table, "Positions")
+        self.tabs.addTab(self.orders_table, "Open orders")
+        self.tabs.addTab(self.fills_table, "Fills")
+        self.trades_tab = TradesTab(desk)  # issue 7.3: round trips; trades_table.trade_selected(trade_key)
+        self.trades_table = self.trades_tab.table
+        self.tabs.addTab(self.trades_tab, "Trades")
+        self.trades_tab.statistics_requested.connect(self.show_statistics)
+        for table in (self.positions_table, self.orders_table, self.fills_table):
+            table.status.connect(self.show_message)
+        self.journal_panel = JournalPanel(desk)
+        self.tabs.addTab(self.journal_panel, "Journal")
+        self.trades_table.trade_selected.connect(self.journal_panel.show_trade)
+        for title, factory in self._panels:
+            self._add_panel_widget(title, factory(desk))
+
     def _build_actions(self) -> None:
         """Window actions (built once: they outlive session switches)."""
         self.play_action = QAction("Play / pause", self)
@@ -251,7 +275,7 @@ class MainWindow(QMainWindow):
         self.chart_symbol = self.ticket.symbol
         self._load_chart(self.chart_symbol)
         self._unsubscribe = desk.subscribe(self.on_desk_change)
-        if self.open_trades:  # a resumed session with a trade open: journal it
+        if self.open_trades and not self.tables_deferred:  # a resumed session with a trade open: journal it
             self.journal_panel.show_trade(next(iter(self.open_trades.values())))
         self.refresh_now()
 
@@ -321,13 +345,14 @@ class MainWindow(QMainWindow):
         if "chart" in dirty:
             self._apply_pending_candles()
             self.chart.flush_labels()  # once a frame, whatever the event loop's load
-        if dirty & {"marks", "positions"}:
+        tables = not self.tables_deferred
+        if tables and dirty & {"marks", "positions"}:
             self.positions_table.refresh()
         if dirty & {"marks", "account"}:
             self.account_panel.refresh()
-        if "orders" in dirty:
+        if tables and "orders" in dirty:
             self.orders_table.refresh()
-        if "fills" in dirty:
+        if tables and "fills" in dirty:
             self.fills_table.refresh()
             self._refresh_trades()
         if dirty & {"clock", "positions"}:
@@ -338,13 +363,13 @@ class MainWindow(QMainWindow):
             self.ticket.refresh_price()
         if "lines" in dirty:
             self._refresh_lines()
-        if dirty & {"positions", "orders", "fills"}:
+        if tables and dirty & {"positions", "orders", "fills"}:
             self._refresh_tab_titles()
         if "markers" in dirty:
             self._refresh_markers()
         if "notices" in dirty:
             self._announce()
-        if dirty & {"clock"}:
+        if tables and dirty & {"clock"}:
             self.journal_panel.refresh_day()
         if "journal" in dirty:
             self._refresh_journal_state()
@@ -581,7 +606,8 @@ class MainWindow(QMainWindow):
         old = self.desk
         if desk is old:
             return
-        self.journal_panel.flush()
+        if not self.tables_deferred:
+            self.journal_panel.flush()
         self._unsubscribe()
         self._frame.stop()
         self._dirty.clear()
@@ -731,7 +757,8 @@ class MainWindow(QMainWindow):
         brings the Journal tab forward."""
         self._panels.append((title, factory))
         widget = factory(self.desk)
-        self._add_panel_widget(title, widget)
+        if not self.tables_deferred:  # (else built with the other tabs once the session is open)
+            self._add_panel_widget(title, widget)
         from hexdesk.ui.menus import add_view_toggle
 
         add_view_toggle(self, self.menus, title, lambda on, t=title: self.set_tab_visible(t, on))
@@ -753,6 +780,8 @@ class MainWindow(QMainWindow):
 
     def show_trade_journal(self, trade_key: str | None, *, reveal: bool = False) -> None:
         """Journal ``trade_key`` (the Trades tab's selection); ``reveal`` brings the Journal tab forward."""
+        if self.tables_deferred:
+            return
         self.journal_panel.show_trade(trade_key)
         if reveal:
             self.tabs.setCurrentWidget(self.journal_panel)
@@ -780,6 +809,8 @@ class MainWindow(QMainWindow):
     def _take_screenshots(self) -> None:
         """Grab the chart as it now stands for each queued entry / exit and store it with the trade. A fill on a
         symbol the chart does not show is not photographed (the picture would show another market)."""
+        from hexdesk.ui.journal_panel import DeskJournal
+
         shots, self._shots = self._shots, []
         store = DeskJournal(self.desk)
         if not store.available:
@@ -807,7 +838,8 @@ class MainWindow(QMainWindow):
         self.message.setStyleSheet(f"color: {theme.RED if tone == 'error' else theme.MUTED};")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.journal_panel.flush()  # what was typed in the last 300 ms is written before the session ends
+        if not self.tables_deferred:
+            self.journal_panel.flush()  # what was typed in the last 300 ms is written before the session ends
         self._frame.stop()
         self._unsubscribe()
         super().closeEvent(event)
