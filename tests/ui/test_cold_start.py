@@ -82,6 +82,48 @@ def test_the_shell_shows_the_first_day_of_the_default_session_and_holds_orders(s
         assert not control.isEnabled() and control.toolTip() == shell.OPENING  # nothing plays before it is open
 
 
+def test_the_shell_has_the_bottom_tabs_titles_and_builds_their_tables_once_the_session_is_open(
+    shell_window, tmp_path
+):
+    w = shell_window
+    titles = ["Positions", "Open orders", "Fills", "Trades", "Journal"]
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == titles  # the layout the session will have
+    assert w.tables_deferred and not hasattr(w, "positions_table")  # empty pages: nothing built for the shell
+    journal = Journal.open(tmp_path / "j.db")
+    try:
+        sessions = SessionManager(journal)
+        w.open_desk(sessions.new(SessionSpec()), sessions)
+        assert not w.tables_deferred
+        pages = [w.positions_table, w.orders_table, w.fills_table, w.trades_tab, w.journal_panel]
+        assert [w.tabs.widget(i) for i in range(w.tabs.count())] == pages
+        assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == titles
+    finally:
+        w.close()
+        journal.close()
+
+
+def test_the_engine_package_loads_a_module_only_when_one_of_its_names_is_used():
+    """``from hexdesk.engine.enums import Side`` (the window's imports) must not bring the exchange; every public
+    name still resolves, and ``rebuild`` stays the function even once its submodule is imported."""
+    code = (
+        "import sys\n"
+        "from hexdesk.engine.enums import Side\n"
+        "import hexdesk.service.trades\n"
+        "print(sorted(m for m in ('hexdesk.engine.exchange', 'hexdesk.engine.risk', 'hexdesk.storage.statistics',\n"
+        "                         'hexdesk.storage.trades') if m in sys.modules))\n"
+        "import importlib, inspect, hexdesk.engine as e, hexdesk.engine.rebuild\n"
+        "for name in e.__all__:\n"
+        "    value = getattr(e, name)\n"
+        "    home = importlib.import_module(e._HOMES[name].join(('hexdesk.engine.', '')))\n"
+        "    assert getattr(home, name) is value, name\n"
+        "from hexdesk.engine import rebuild\n"
+        "print(inspect.isfunction(rebuild), inspect.isfunction(e.rebuild), sorted(dir(e)) == sorted(e.__all__))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["[]", "True True True"]
+
+
 def test_nothing_is_sent_before_the_journal_is_open_and_the_reason_is_shown(qtbot, shell_window):
     w = shell_window
     desk = w.desk
@@ -186,7 +228,8 @@ def test_the_chart_is_painted_before_the_journal_libraries_are_even_imported(tmp
     db = tmp_path / "j.db"
     first = _probe(tmp_path, "--offline", "--db", str(db))
     assert first["shell"] == "1" and first["candles"] == "1440"
-    assert first["loaded_before_paint"] == "none"  # no sqlmodel, SQLAlchemy, Alembic, httpx, websockets, qasync
+    # no sqlmodel, SQLAlchemy, Alembic, httpx, websockets, qasync; no trades, statistics, tables or journal panel
+    assert first["loaded_before_paint"] == "none"
     assert float(first["first_paint"]) < float(first["orders_accepted"])
     with Journal.open(db) as j:
         (session,) = j.sessions()  # the journal was opened after the paint, and the session started in it
