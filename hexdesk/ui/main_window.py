@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -121,6 +121,24 @@ class MainWindow(QMainWindow):
         self._connect_transfer()
         self._bind()
         self.desktop = Desktop(self)  # issue 10.4-10.7: shortcuts, chart trading, margin, theme (ui/desktop.py)
+        if self.tables_deferred:
+            _AfterFirstPaint(self.chart, self._complete_shell)
+
+    def _complete_shell(self) -> None:
+        """The start-up shell's first paint is done: its real ticket, disabled with the reason, in the place kept for
+        it. Nothing to do when the session's desk came first (in the app it does: the journal is opened before the
+        event loop turns again, so the shell never builds a ticket)."""
+        placeholder = self.ticket
+        if not self.tables_deferred or not isinstance(placeholder, _TicketToCome):
+            return
+        ticket = OrderTicket(self.desk)
+        if placeholder.symbol != ticket.symbol:
+            ticket.set_symbol(placeholder.symbol)
+        self.ticket = ticket
+        self.ticket_scroll.setWidget(ticket)  # (the placeholder is deleted)
+        ticket.symbolChanged.connect(self.show_symbol)
+        ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
+        self._refresh_journal_state()
 
     # --- layout ----------------------------------------------------------------------------------------
 
@@ -132,11 +150,12 @@ class MainWindow(QMainWindow):
         # 400x216: with the chart toolbar (32 px) above it and the status bar below the window, the window's
         # minimum stays under 760x500, so it fits an 800x600 screen with its frame and a task bar.
         self.chart.setMinimumSize(400, 216)
-        self.ticket = OrderTicket(desk)
         # The start-up shell's desk has no trade to list and is replaced as soon as the journal is open: its bottom
         # tabs are empty pages of the same titles (the layout does not move when the real ones come), so the first
         # paint neither imports nor builds the tables, the trades list and the journal panel (issue 10.3).
         self.tables_deferred = bool(getattr(desk, "opening", None))
+        # Its ticket (disabled anyway) comes on the turn of the event loop after the first paint (_complete_shell).
+        self.ticket: OrderTicket | _TicketToCome = _TicketToCome(desk) if self.tables_deferred else OrderTicket(desk)
         self.tabs = QTabWidget(objectName="bottomTabs")
         self.statistics_view: StatisticsView | None = None  # opened by show_statistics()
         self.panels: dict[str, QWidget] = {}
@@ -212,7 +231,8 @@ class MainWindow(QMainWindow):
             hold_replay_controls(self.replay_bar, opening)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
-        self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart
+        # (through self: the start-up shell's ticket is replaced) the ticket's symbolChanged moves the chart
+        self.chart_toolbar.symbolChosen.connect(lambda symbol: self.ticket.set_symbol(symbol))
         self.chart_toolbar.timeframeChosen.connect(self.set_timeframe)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
 
@@ -844,6 +864,57 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+class _TicketToCome(QWidget):
+    """The start-up shell's ticket until its first paint is done (issue 10.3): the ticket's place and background,
+    and the symbol it will show (the remembered one, set by ui/settings.py). What the window and its keys ask of a
+    ticket it answers as a held ticket would: nothing to send, nothing to clear."""
+
+    symbolChanged = Signal(str)
+    submitted = Signal(object)
+
+    def __init__(self, desk: TradingDesk) -> None:
+        super().__init__(objectName="orderTicket")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.symbol = desk.symbols[0]  # as OrderTicket's symbol list starts
+
+    def set_symbol(self, symbol: str) -> None:
+        if symbol != self.symbol:
+            self.symbol = symbol
+            self.symbolChanged.emit(symbol)
+
+    def choose_side(self, side: Side) -> None:
+        """Orders are held."""
+
+    def submit_from_enter(self) -> None:
+        """Orders are held."""
+
+    def clear_order(self) -> None:
+        """Nothing typed yet."""
+
+    def sync_settings(self) -> None:
+        """The real ticket reads them when it comes."""
+
+    def refresh_price(self) -> None:
+        """The real ticket reads it when it comes."""
+
+
+class _AfterFirstPaint(QObject):
+    """Calls ``then`` on the event loop's turn after ``chart`` was first painted with candles."""
+
+    def __init__(self, chart: CandleChart, then: Callable[[], None]) -> None:
+        super().__init__(chart)
+        self._then = then
+        self._viewport = chart.price_view.scene().views()[0].viewport()
+        self._chart = chart
+        self._viewport.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self._viewport and event.type() == QEvent.Type.Paint and self._chart.candle_count > 0:
+            self._viewport.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
 
 
 def _import_export() -> ModuleType:

@@ -25,6 +25,7 @@ from hexdesk.service import DEFAULT_DATASETS, SessionManager, SessionSpec
 from hexdesk.storage.journal import Journal
 from hexdesk.ui import settings, shell
 from hexdesk.ui.main_window import MainWindow
+from hexdesk.ui.ticket import OrderTicket
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -44,6 +45,7 @@ def shell_window(qtbot) -> MainWindow:
     w.resize(1280, 720)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: isinstance(w.ticket, OrderTicket))  # the shell's ticket comes after its first paint
     w.activateWindow()
     w.chart.setFocus()  # not a text field: B, S and Enter are shortcuts
     return w
@@ -80,6 +82,21 @@ def test_the_shell_shows_the_first_day_of_the_default_session_and_holds_orders(s
     assert not w.replay_bar.playButton.isHidden()  # a shell is a replay waiting for its journal, not a live desk
     for control in (w.replay_bar.playButton, w.replay_bar.stepButton, w.replay_bar.speedInput):
         assert not control.isEnabled() and control.toolTip() == shell.OPENING  # nothing plays before it is open
+
+
+def test_the_shell_paints_the_remembered_symbol_then_brings_its_ticket_held(qtbot):
+    desk = shell.open_shell(shell.ShellGuess(DEFAULT_DATASETS))
+    w = MainWindow(desk)
+    qtbot.addWidget(w)
+    assert not isinstance(w.ticket, OrderTicket)  # nothing of the ticket is built before the first paint
+    w.ticket.set_symbol("ETHUSDT")  # what settings.restore does with the remembered symbol
+    assert w.chart_symbol == "ETHUSDT"
+    w.show()
+    qtbot.waitUntil(lambda: isinstance(w.ticket, OrderTicket))
+    assert w.ticket.symbol == "ETHUSDT" and w.ticket_scroll.widget() is w.ticket
+    assert not w.ticket.isEnabled() and w.ticket.toolTip() == shell.OPENING
+    w.chart_toolbar.symbolChosen.emit("BTCUSDT")  # the toolbar drives the real ticket now, and the chart follows
+    assert w.ticket.symbol == "BTCUSDT" and w.chart_symbol == "BTCUSDT"
 
 
 def test_the_shell_has_the_bottom_tabs_titles_and_builds_their_tables_once_the_session_is_open(
