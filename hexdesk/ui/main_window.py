@@ -68,6 +68,7 @@ ALL_PARTS = frozenset(
      "journal"}
 )
 BOTTOM_TABS = ("Positions", "Open orders", "Fills", "Trades", "Journal")  # their order, as _build_tables adds them
+SHELL_TICKET_DELAY_MS = 100  # the start-up shell's ticket is built this long after its first paint (_complete_shell)
 WIPE_OUT_SHARE = Decimal("0.05")  # equity below 5% of the starting balance after a liquidation: offer a new session
 
 
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
     def _complete_shell(self) -> None:
         """The start-up shell's first paint is done: its real ticket, disabled with the reason, in the place kept for
         it. Nothing to do when the session's desk came first (in the app it does: the journal is opened before the
-        event loop turns again, so the shell never builds a ticket)."""
+        event loop runs again, so the shell never builds a ticket)."""
         placeholder = self.ticket
         if not self.tables_deferred or not isinstance(placeholder, _TicketToCome):
             return
@@ -901,7 +902,9 @@ class _TicketToCome(QWidget):
 
 
 class _AfterFirstPaint(QObject):
-    """Calls ``then`` on the event loop's turn after ``chart`` was first painted with candles."""
+    """Calls ``then`` :data:`SHELL_TICKET_DELAY_MS` after ``chart`` was first painted with candles. The app's
+    ``shell.FirstPaint`` returns from the paint's own turn of the event loop and the journal is opened before the
+    loop runs again, so in the app the session's desk always comes first (a zero delay would run within that turn)."""
 
     def __init__(self, chart: CandleChart, then: Callable[[], None]) -> None:
         super().__init__(chart)
@@ -913,7 +916,7 @@ class _AfterFirstPaint(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self._viewport and event.type() == QEvent.Type.Paint and self._chart.candle_count > 0:
             self._viewport.removeEventFilter(self)
-            QTimer.singleShot(0, self._then)
+            QTimer.singleShot(SHELL_TICKET_DELAY_MS, self._then)
         return False
 
 

@@ -309,3 +309,27 @@ def test_a_wrong_guess_is_replaced_by_the_resumed_session(tmp_path):
     assert shown["symbol"] == "ETHUSDT" and int(shown["candles"]) >= 1440  # its chart: a day of history and more
     with Journal.open(db) as j:
         assert [s.id for s in j.sessions()] == [session.id]
+
+
+def test_in_the_app_the_shell_builds_no_ticket_the_sessions_desk_comes_first(tmp_path, qapp, monkeypatch):
+    """The app opens the journal right after the shell's first paint, before the event loop runs again: the shell's
+    ticket (due SHELL_TICKET_DELAY_MS after its paint) is never built, only the session's."""
+    from hexdesk import app
+    from hexdesk.ui import ticket as ticket_module
+
+    built: list[object] = []
+    original = ticket_module.OrderTicket.__init__
+
+    def counting(self, desk, *args, **kwargs) -> None:
+        built.append(desk)
+        original(self, desk, *args, **kwargs)
+
+    monkeypatch.setattr(ticket_module.OrderTicket, "__init__", counting)
+    monkeypatch.setenv(app.PROBE_ENV, "1")  # report the start and exit without running the session
+    try:
+        assert app.main(["--offline", "--db", str(tmp_path / "j.db")]) == 0
+    finally:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, MainWindow):
+                w.close()
+    assert len(built) == 1 and not isinstance(built[0], shell.ShellDesk)
