@@ -17,7 +17,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -302,6 +301,8 @@ def _paint_shell(args: argparse.Namespace) -> MainWindow | None:
 def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], Path]) -> Path:
     """A screenshot run writes to a throwaway journal unless a --db is given: demos never pollute real ones."""
     if args.screenshot and not args.db:
+        import tempfile  # (only for --screenshot: not on every start's path)
+
         return Path(tempfile.mkdtemp(prefix="hexdesk-shot-")) / "hexdesk.db"
     return resolve_db_path(args.db)
 

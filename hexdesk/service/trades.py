@@ -25,21 +25,14 @@ from hexdesk.engine.events import (
     OrderFilled,
 )
 from hexdesk.market.candles import CandleSeries, scaled_to_decimal
-from hexdesk.storage.statistics import Statistics, TradeFilter, TradeTable, compute
-from hexdesk.storage.trades import (
-    PriceRange,
-    Trade,
-    build_trades,
-    fills_from_events,
-    fills_from_rows,
-    funding_from_events,
-    orders_from_events,
-    settings_from_events,
-)
-from hexdesk.storage.views import TradeNote
 
-if TYPE_CHECKING:  # sqlmodel / SQLAlchemy load with the journal, after the first paint (issue 10.3)
+if TYPE_CHECKING:
+    # The round trips and statistics (numpy columns, many dataclasses) are built only when a screen asks for them:
+    # the window's first paint must not import them (issue 10.3). sqlmodel / SQLAlchemy load with the journal.
     from hexdesk.storage.journal import Journal
+    from hexdesk.storage.statistics import Statistics, TradeFilter, TradeTable
+    from hexdesk.storage.trades import PriceRange, Trade
+    from hexdesk.storage.views import TradeNote
 
 _CHANGES_TRADES = (OrderFilled, FundingSettled, OrderAccepted, LeverageChanged, MarginModeChanged)
 
@@ -79,6 +72,8 @@ def session_trades(
     Leverage and margin mode come from ``events`` (the desk's in-memory log) or else the journal's stored events
     (a journal-only session of imported trades has none: they stay blank).
     """
+    from hexdesk.storage.trades import build_trades, fills_from_rows, settings_from_events
+
     orders = journal.orders(session_id)
     if events is None:
         events = journal.events(session_id)
@@ -112,6 +107,8 @@ def start_balance(events: Sequence[Event], journal: Any = None, session_id: int 
 def sessions_table(journal: Any, session_ids: Sequence[int]) -> tuple[TradeTable, float]:
     """The closed trades of several journal sessions as one table (in closing order, each row keeping its session
     id), and the balance their joined equity curve starts from: the first session's starting balance."""
+    from hexdesk.storage.statistics import TradeTable
+
     tables = [
         TradeTable.build(session_trades(journal, sid), session_notes(journal, sid), session_id=sid)
         for sid in session_ids
@@ -125,6 +122,8 @@ def statistics_across(
 ) -> Statistics:
     """Statistics over several journal sessions: their trades joined in closing order, the equity curve chained
     from the first session's starting balance (docs/statistics.md)."""
+    from hexdesk.storage.statistics import compute
+
     table, balance = sessions_table(journal, session_ids)
     return compute(table, trade_filter, balance)
 
@@ -145,6 +144,14 @@ class TradeBook:
         if self._seen_seq >= 0 and not _relevant_since(events, self._seen_seq):
             self._seen_seq = last
             return list(self._trades)
+        from hexdesk.storage.trades import (
+            build_trades,
+            fills_from_events,
+            funding_from_events,
+            orders_from_events,
+            settings_from_events,
+        )
+
         price_range = candle_price_range(lambda s: _history(desk, s))
         now = desk.clock_ms
         if desk.journal is not None and desk.session_id is not None:
@@ -159,6 +166,8 @@ class TradeBook:
         return list(trades)
 
     def statistics(self, desk: Any, trade_filter: TradeFilter | None = None) -> Statistics:
+        from hexdesk.storage.statistics import TradeTable, compute
+
         trades = self.trades(desk)
         notes = session_notes(desk.journal, desk.session_id)
         if self._table is None or notes != self._notes:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -40,15 +40,12 @@ from hexdesk.ui.account_panel import AccountPanel
 from hexdesk.ui.chart import CandleChart, Marker
 from hexdesk.ui.chart_toolbar import Bar, ChartToolbar, FormingAggregator, chart_series
 from hexdesk.ui.desktop import Desktop
-from hexdesk.ui.journal_panel import DeskJournal, JournalPanel
 from hexdesk.ui.liquidation_notice import LiquidationNotice
 from hexdesk.ui.menus import build_menus, keys, update_file_menu
 from hexdesk.ui.notifications import Notice, NotificationPanel, Toast, describe, end_of_data_notice, hhmm
 from hexdesk.ui.replay_bar import ReplayBar
 from hexdesk.ui.status import ModeStatus, disable_replay_controls, hold_replay_controls, is_live
-from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
 from hexdesk.ui.ticket import OrderTicket
-from hexdesk.ui.trades_table import TradesTab
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -57,9 +54,12 @@ if TYPE_CHECKING:
     from hexdesk.engine.orders import Order
     from hexdesk.market.candles import Candle
     from hexdesk.service import DeskChange, ExportKind, ImportOutcome, SessionManager, TradingDesk
+    from hexdesk.ui.journal_panel import JournalPanel
     from hexdesk.ui.learn_window import LearnWindow
     from hexdesk.ui.session_dialog import SessionDialog, WipeOutOffer  # (dialogs load when first opened)
     from hexdesk.ui.statistics_view import StatisticsView
+    from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
+    from hexdesk.ui.trades_table import TradesTab, TradesTable
 
 FRAME_MS = 33  # ~30 fps: the most often anything is repainted
 MAX_PENDING_CANDLES = 2_000  # beyond this many unseen candles a frame reloads the history instead
@@ -67,6 +67,8 @@ ALL_PARTS = frozenset(
     {"chart", "marks", "positions", "orders", "fills", "account", "clock", "price", "lines", "notices", "markers",
      "journal"}
 )
+BOTTOM_TABS = ("Positions", "Open orders", "Fills", "Trades", "Journal")  # their order, as _build_tables adds them
+SHELL_TICKET_DELAY_MS = 100  # the start-up shell's ticket is built this long after its first paint (_complete_shell)
 WIPE_OUT_SHARE = Decimal("0.05")  # equity below 5% of the starting balance after a liquidation: offer a new session
 
 
@@ -77,6 +79,14 @@ class MainWindow(QMainWindow):
     session_switched = Signal(object, object)  # (old desk, new desk): the app closes the old one, runs the new one
     import_requested = Signal()  # File > Import…: connected to hexdesk.ui.import_export (off without a journal)
     export_requested = Signal()  # File > Export…
+
+    # The bottom tabs' contents (_build_tables): absent while ``tables_deferred`` (the start-up shell, see _build).
+    positions_table: PositionsTable
+    orders_table: OpenOrdersTable
+    fills_table: FillsTable
+    trades_tab: TradesTab
+    trades_table: TradesTable
+    journal_panel: JournalPanel
 
     def __init__(
         self, desk: TradingDesk, parent: QWidget | None = None, *, sessions: SessionManager | None = None
@@ -112,6 +122,24 @@ class MainWindow(QMainWindow):
         self._connect_transfer()
         self._bind()
         self.desktop = Desktop(self)  # issue 10.4-10.7: shortcuts, chart trading, margin, theme (ui/desktop.py)
+        if self.tables_deferred:
+            _AfterFirstPaint(self.chart, self._complete_shell)
+
+    def _complete_shell(self) -> None:
+        """The start-up shell's first paint is done: its real ticket, disabled with the reason, in the place kept for
+        it. Nothing to do when the session's desk came first (in the app it does: the journal is opened before the
+        event loop runs again, so the shell never builds a ticket)."""
+        placeholder = self.ticket
+        if not self.tables_deferred or not isinstance(placeholder, _TicketToCome):
+            return
+        ticket = OrderTicket(self.desk)
+        if placeholder.symbol != ticket.symbol:
+            ticket.set_symbol(placeholder.symbol)
+        self.ticket = ticket
+        self.ticket_scroll.setWidget(ticket)  # (the placeholder is deleted)
+        ticket.symbolChanged.connect(self.show_symbol)
+        ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
+        self._refresh_journal_state()
 
     # --- layout ----------------------------------------------------------------------------------------
 
@@ -123,20 +151,20 @@ class MainWindow(QMainWindow):
         # 400x216: with the chart toolbar (32 px) above it and the status bar below the window, the window's
         # minimum stays under 760x500, so it fits an 800x600 screen with its frame and a task bar.
         self.chart.setMinimumSize(400, 216)
-        self.ticket = OrderTicket(desk)
-        self.positions_table = PositionsTable(desk)
-        self.orders_table = OpenOrdersTable(desk)
-        self.fills_table = FillsTable(desk)
-
+        # The start-up shell's desk has no trade to list and is replaced as soon as the journal is open: its bottom
+        # tabs are empty pages of the same titles (the layout does not move when the real ones come), so the first
+        # paint neither imports nor builds the tables, the trades list and the journal panel (issue 10.3).
+        self.tables_deferred = bool(getattr(desk, "opening", None))
+        # Its ticket (disabled anyway) comes on the turn of the event loop after the first paint (_complete_shell).
+        self.ticket: OrderTicket | _TicketToCome = _TicketToCome(desk) if self.tables_deferred else OrderTicket(desk)
         self.tabs = QTabWidget(objectName="bottomTabs")
-        self.tabs.addTab(self.positions_table, "Positions")
-        self.tabs.addTab(self.orders_table, "Open orders")
-        self.tabs.addTab(self.fills_table, "Fills")
-        self.trades_tab = TradesTab(desk)  # issue 7.3: round trips; trades_table.trade_selected(trade_key)
-        self.trades_table = self.trades_tab.table
-        self.tabs.addTab(self.trades_tab, "Trades")
-        self.trades_tab.statistics_requested.connect(self.show_statistics)
         self.statistics_view: StatisticsView | None = None  # opened by show_statistics()
+        self.panels: dict[str, QWidget] = {}
+        if self.tables_deferred:
+            for title in BOTTOM_TABS:
+                self.tabs.addTab(QWidget(), title)
+        else:
+            self._build_tables(desk)
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)
         self.message = _CornerLabel("", objectName="tableMessage")
@@ -144,14 +172,6 @@ class MainWindow(QMainWindow):
         self.message.setMaximumWidth(280)  # a long message must not squeeze the tabs; the full text is its tooltip
         self.tabs.setCornerWidget(self.message, Qt.Corner.TopRightCorner)
         self.message.hide()
-        for table in (self.positions_table, self.orders_table, self.fills_table):
-            table.status.connect(self.show_message)
-        self.journal_panel = JournalPanel(desk)
-        self.tabs.addTab(self.journal_panel, "Journal")
-        self.trades_table.trade_selected.connect(self.journal_panel.show_trade)
-        self.panels: dict[str, QWidget] = {}
-        for title, factory in self._panels:
-            self._add_panel_widget(title, factory(desk))
 
         # The notification list sits right under the chart, where the eye is, a few lines tall (drag the splitter
         # for more); beside the tabs it squeezed the tables off a 1280-wide window, under the ticket it pushed the
@@ -212,9 +232,34 @@ class MainWindow(QMainWindow):
             hold_replay_controls(self.replay_bar, opening)
 
         self.ticket.symbolChanged.connect(self.show_symbol)
-        self.chart_toolbar.symbolChosen.connect(self.ticket.set_symbol)  # the ticket's symbolChanged moves the chart
+        # (through self: the start-up shell's ticket is replaced) the ticket's symbolChanged moves the chart
+        self.chart_toolbar.symbolChosen.connect(lambda symbol: self.ticket.set_symbol(symbol))
         self.chart_toolbar.timeframeChosen.connect(self.set_timeframe)
         self.ticket.submitted.connect(lambda _result: self._mark(ALL_PARTS))
+
+    def _build_tables(self, desk: TradingDesk) -> None:
+        """The bottom tabs: positions, open orders, fills, trades, the journal and the panels added to the window."""
+        from hexdesk.ui.journal_panel import JournalPanel
+        from hexdesk.ui.tables import FillsTable, OpenOrdersTable, PositionsTable
+        from hexdesk.ui.trades_table import TradesTab
+
+        self.positions_table = PositionsTable(desk)
+        self.orders_table = OpenOrdersTable(desk)
+        self.fills_table = FillsTable(desk)
+        self.tabs.addTab(self.positions_table, "Positions")
+        self.tabs.addTab(self.orders_table, "Open orders")
+        self.tabs.addTab(self.fills_table, "Fills")
+        self.trades_tab = TradesTab(desk)  # issue 7.3: round trips; trades_table.trade_selected(trade_key)
+        self.trades_table = self.trades_tab.table
+        self.tabs.addTab(self.trades_tab, "Trades")
+        self.trades_tab.statistics_requested.connect(self.show_statistics)
+        for table in (self.positions_table, self.orders_table, self.fills_table):
+            table.status.connect(self.show_message)
+        self.journal_panel = JournalPanel(desk)
+        self.tabs.addTab(self.journal_panel, "Journal")
+        self.trades_table.trade_selected.connect(self.journal_panel.show_trade)
+        for title, factory in self._panels:
+            self._add_panel_widget(title, factory(desk))
 
     def _build_actions(self) -> None:
         """Window actions (built once: they outlive session switches)."""
@@ -251,7 +296,7 @@ class MainWindow(QMainWindow):
         self.chart_symbol = self.ticket.symbol
         self._load_chart(self.chart_symbol)
         self._unsubscribe = desk.subscribe(self.on_desk_change)
-        if self.open_trades:  # a resumed session with a trade open: journal it
+        if self.open_trades and not self.tables_deferred:  # a resumed session with a trade open: journal it
             self.journal_panel.show_trade(next(iter(self.open_trades.values())))
         self.refresh_now()
 
@@ -321,13 +366,14 @@ class MainWindow(QMainWindow):
         if "chart" in dirty:
             self._apply_pending_candles()
             self.chart.flush_labels()  # once a frame, whatever the event loop's load
-        if dirty & {"marks", "positions"}:
+        tables = not self.tables_deferred
+        if tables and dirty & {"marks", "positions"}:
             self.positions_table.refresh()
         if dirty & {"marks", "account"}:
             self.account_panel.refresh()
-        if "orders" in dirty:
+        if tables and "orders" in dirty:
             self.orders_table.refresh()
-        if "fills" in dirty:
+        if tables and "fills" in dirty:
             self.fills_table.refresh()
             self._refresh_trades()
         if dirty & {"clock", "positions"}:
@@ -338,13 +384,13 @@ class MainWindow(QMainWindow):
             self.ticket.refresh_price()
         if "lines" in dirty:
             self._refresh_lines()
-        if dirty & {"positions", "orders", "fills"}:
+        if tables and dirty & {"positions", "orders", "fills"}:
             self._refresh_tab_titles()
         if "markers" in dirty:
             self._refresh_markers()
         if "notices" in dirty:
             self._announce()
-        if dirty & {"clock"}:
+        if tables and dirty & {"clock"}:
             self.journal_panel.refresh_day()
         if "journal" in dirty:
             self._refresh_journal_state()
@@ -581,7 +627,8 @@ class MainWindow(QMainWindow):
         old = self.desk
         if desk is old:
             return
-        self.journal_panel.flush()
+        if not self.tables_deferred:
+            self.journal_panel.flush()
         self._unsubscribe()
         self._frame.stop()
         self._dirty.clear()
@@ -731,7 +778,8 @@ class MainWindow(QMainWindow):
         brings the Journal tab forward."""
         self._panels.append((title, factory))
         widget = factory(self.desk)
-        self._add_panel_widget(title, widget)
+        if not self.tables_deferred:  # (else built with the other tabs once the session is open)
+            self._add_panel_widget(title, widget)
         from hexdesk.ui.menus import add_view_toggle
 
         add_view_toggle(self, self.menus, title, lambda on, t=title: self.set_tab_visible(t, on))
@@ -753,6 +801,8 @@ class MainWindow(QMainWindow):
 
     def show_trade_journal(self, trade_key: str | None, *, reveal: bool = False) -> None:
         """Journal ``trade_key`` (the Trades tab's selection); ``reveal`` brings the Journal tab forward."""
+        if self.tables_deferred:
+            return
         self.journal_panel.show_trade(trade_key)
         if reveal:
             self.tabs.setCurrentWidget(self.journal_panel)
@@ -780,6 +830,8 @@ class MainWindow(QMainWindow):
     def _take_screenshots(self) -> None:
         """Grab the chart as it now stands for each queued entry / exit and store it with the trade. A fill on a
         symbol the chart does not show is not photographed (the picture would show another market)."""
+        from hexdesk.ui.journal_panel import DeskJournal
+
         shots, self._shots = self._shots, []
         store = DeskJournal(self.desk)
         if not store.available:
@@ -807,11 +859,65 @@ class MainWindow(QMainWindow):
         self.message.setStyleSheet(f"color: {theme.RED if tone == 'error' else theme.MUTED};")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.journal_panel.flush()  # what was typed in the last 300 ms is written before the session ends
+        if not self.tables_deferred:
+            self.journal_panel.flush()  # what was typed in the last 300 ms is written before the session ends
         self._frame.stop()
         self._unsubscribe()
         super().closeEvent(event)
         self.closed.emit()
+
+
+class _TicketToCome(QWidget):
+    """The start-up shell's ticket until its first paint is done (issue 10.3): the ticket's place and background,
+    and the symbol it will show (the remembered one, set by ui/settings.py). What the window and its keys ask of a
+    ticket it answers as a held ticket would: nothing to send, nothing to clear."""
+
+    symbolChanged = Signal(str)
+    submitted = Signal(object)
+
+    def __init__(self, desk: TradingDesk) -> None:
+        super().__init__(objectName="orderTicket")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.symbol = desk.symbols[0]  # as OrderTicket's symbol list starts
+
+    def set_symbol(self, symbol: str) -> None:
+        if symbol != self.symbol:
+            self.symbol = symbol
+            self.symbolChanged.emit(symbol)
+
+    def choose_side(self, side: Side) -> None:
+        """Orders are held."""
+
+    def submit_from_enter(self) -> None:
+        """Orders are held."""
+
+    def clear_order(self) -> None:
+        """Nothing typed yet."""
+
+    def sync_settings(self) -> None:
+        """The real ticket reads them when it comes."""
+
+    def refresh_price(self) -> None:
+        """The real ticket reads it when it comes."""
+
+
+class _AfterFirstPaint(QObject):
+    """Calls ``then`` :data:`SHELL_TICKET_DELAY_MS` after ``chart`` was first painted with candles. The app's
+    ``shell.FirstPaint`` returns from the paint's own turn of the event loop and the journal is opened before the
+    loop runs again, so in the app the session's desk always comes first (a zero delay would run within that turn)."""
+
+    def __init__(self, chart: CandleChart, then: Callable[[], None]) -> None:
+        super().__init__(chart)
+        self._then = then
+        self._viewport = chart.price_view.scene().views()[0].viewport()
+        self._chart = chart
+        self._viewport.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self._viewport and event.type() == QEvent.Type.Paint and self._chart.candle_count > 0:
+            self._viewport.removeEventFilter(self)
+            QTimer.singleShot(SHELL_TICKET_DELAY_MS, self._then)
+        return False
 
 
 def _import_export() -> ModuleType:

@@ -138,6 +138,8 @@ def _restore_trading(window: MainWindow, s: QSettings) -> None:
     symbol = s.value("ticket/symbol")
     if isinstance(symbol, str) and symbol in desk.symbols:
         ticket.set_symbol(symbol)
+    if getattr(window, "tables_deferred", False):  # the start-up shell: its symbol only, the rest once it is open
+        return
     for symbol in desk.symbols:
         leverage = _int(s.value(f"leverage/{symbol}"))
         busy = desk.position(symbol).is_open or any(o.symbol == symbol for o in desk.open_orders())

@@ -43,8 +43,13 @@ __all__ = ["OPENING", "FirstPaint", "ShellDesk", "ShellGuess", "guess", "open_sh
 
 OPENING = "Opening the journal… orders are accepted as soon as it is open."
 
-#: What the first paint must not wait for: the journal's libraries, the live client's, the asyncio bridge.
-DEFERRED_MODULES = ("sqlmodel", "sqlalchemy", "alembic", "httpx", "websockets", "qasync")
+#: What the first paint must not wait for: the journal's libraries, the live client's, the asyncio bridge, and what
+#: the shell does not draw (the round trips and statistics, the bottom tabs' tables, the journal panel).
+DEFERRED_MODULES = (
+    "sqlmodel", "sqlalchemy", "alembic", "httpx", "websockets", "qasync",
+    "hexdesk.storage.trades", "hexdesk.storage.statistics", "hexdesk.ui.tables", "hexdesk.ui.trades_table",
+    "hexdesk.ui.journal_panel",
+)
 
 #: QSettings keys (ui/settings.py's file) of what the last run showed, read by the next start's shell.
 DATASETS_KEY = "startup/datasets"

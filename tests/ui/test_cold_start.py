@@ -25,6 +25,7 @@ from hexdesk.service import DEFAULT_DATASETS, SessionManager, SessionSpec
 from hexdesk.storage.journal import Journal
 from hexdesk.ui import settings, shell
 from hexdesk.ui.main_window import MainWindow
+from hexdesk.ui.ticket import OrderTicket
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -44,6 +45,7 @@ def shell_window(qtbot) -> MainWindow:
     w.resize(1280, 720)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: isinstance(w.ticket, OrderTicket))  # the shell's ticket comes after its first paint
     w.activateWindow()
     w.chart.setFocus()  # not a text field: B, S and Enter are shortcuts
     return w
@@ -80,6 +82,63 @@ def test_the_shell_shows_the_first_day_of_the_default_session_and_holds_orders(s
     assert not w.replay_bar.playButton.isHidden()  # a shell is a replay waiting for its journal, not a live desk
     for control in (w.replay_bar.playButton, w.replay_bar.stepButton, w.replay_bar.speedInput):
         assert not control.isEnabled() and control.toolTip() == shell.OPENING  # nothing plays before it is open
+
+
+def test_the_shell_paints_the_remembered_symbol_then_brings_its_ticket_held(qtbot):
+    desk = shell.open_shell(shell.ShellGuess(DEFAULT_DATASETS))
+    w = MainWindow(desk)
+    qtbot.addWidget(w)
+    assert not isinstance(w.ticket, OrderTicket)  # nothing of the ticket is built before the first paint
+    w.ticket.set_symbol("ETHUSDT")  # what settings.restore does with the remembered symbol
+    assert w.chart_symbol == "ETHUSDT"
+    w.show()
+    qtbot.waitUntil(lambda: isinstance(w.ticket, OrderTicket))
+    assert w.ticket.symbol == "ETHUSDT" and w.ticket_scroll.widget() is w.ticket
+    assert not w.ticket.isEnabled() and w.ticket.toolTip() == shell.OPENING
+    w.chart_toolbar.symbolChosen.emit("BTCUSDT")  # the toolbar drives the real ticket now, and the chart follows
+    assert w.ticket.symbol == "BTCUSDT" and w.chart_symbol == "BTCUSDT"
+
+
+def test_the_shell_has_the_bottom_tabs_titles_and_builds_their_tables_once_the_session_is_open(
+    shell_window, tmp_path
+):
+    w = shell_window
+    titles = ["Positions", "Open orders", "Fills", "Trades", "Journal"]
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == titles  # the layout the session will have
+    assert w.tables_deferred and not hasattr(w, "positions_table")  # empty pages: nothing built for the shell
+    journal = Journal.open(tmp_path / "j.db")
+    try:
+        sessions = SessionManager(journal)
+        w.open_desk(sessions.new(SessionSpec()), sessions)
+        assert not w.tables_deferred
+        pages = [w.positions_table, w.orders_table, w.fills_table, w.trades_tab, w.journal_panel]
+        assert [w.tabs.widget(i) for i in range(w.tabs.count())] == pages
+        assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == titles
+    finally:
+        w.close()
+        journal.close()
+
+
+def test_the_engine_package_loads_a_module_only_when_one_of_its_names_is_used():
+    """``from hexdesk.engine.enums import Side`` (the window's imports) must not bring the exchange; every public
+    name still resolves, and ``rebuild`` stays the function even once its submodule is imported."""
+    code = (
+        "import sys\n"
+        "from hexdesk.engine.enums import Side\n"
+        "import hexdesk.service.trades\n"
+        "print(sorted(m for m in ('hexdesk.engine.exchange', 'hexdesk.engine.risk', 'hexdesk.storage.statistics',\n"
+        "                         'hexdesk.storage.trades') if m in sys.modules))\n"
+        "import importlib, inspect, hexdesk.engine as e, hexdesk.engine.rebuild\n"
+        "for name in e.__all__:\n"
+        "    value = getattr(e, name)\n"
+        "    home = importlib.import_module(e._HOMES[name].join(('hexdesk.engine.', '')))\n"
+        "    assert getattr(home, name) is value, name\n"
+        "from hexdesk.engine import rebuild\n"
+        "print(inspect.isfunction(rebuild), inspect.isfunction(e.rebuild), sorted(dir(e)) == sorted(e.__all__))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["[]", "True True True"]
 
 
 def test_nothing_is_sent_before_the_journal_is_open_and_the_reason_is_shown(qtbot, shell_window):
@@ -186,7 +245,8 @@ def test_the_chart_is_painted_before_the_journal_libraries_are_even_imported(tmp
     db = tmp_path / "j.db"
     first = _probe(tmp_path, "--offline", "--db", str(db))
     assert first["shell"] == "1" and first["candles"] == "1440"
-    assert first["loaded_before_paint"] == "none"  # no sqlmodel, SQLAlchemy, Alembic, httpx, websockets, qasync
+    # no sqlmodel, SQLAlchemy, Alembic, httpx, websockets, qasync; no trades, statistics, tables or journal panel
+    assert first["loaded_before_paint"] == "none"
     assert float(first["first_paint"]) < float(first["orders_accepted"])
     with Journal.open(db) as j:
         (session,) = j.sessions()  # the journal was opened after the paint, and the session started in it
@@ -249,3 +309,27 @@ def test_a_wrong_guess_is_replaced_by_the_resumed_session(tmp_path):
     assert shown["symbol"] == "ETHUSDT" and int(shown["candles"]) >= 1440  # its chart: a day of history and more
     with Journal.open(db) as j:
         assert [s.id for s in j.sessions()] == [session.id]
+
+
+def test_in_the_app_the_shell_builds_no_ticket_the_sessions_desk_comes_first(tmp_path, qapp, monkeypatch):
+    """The app opens the journal right after the shell's first paint, before the event loop runs again: the shell's
+    ticket (due SHELL_TICKET_DELAY_MS after its paint) is never built, only the session's."""
+    from hexdesk import app
+    from hexdesk.ui import ticket as ticket_module
+
+    built: list[object] = []
+    original = ticket_module.OrderTicket.__init__
+
+    def counting(self, desk, *args, **kwargs) -> None:
+        built.append(desk)
+        original(self, desk, *args, **kwargs)
+
+    monkeypatch.setattr(ticket_module.OrderTicket, "__init__", counting)
+    monkeypatch.setenv(app.PROBE_ENV, "1")  # report the start and exit without running the session
+    try:
+        assert app.main(["--offline", "--db", str(tmp_path / "j.db")]) == 0
+    finally:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, MainWindow):
+                w.close()
+    assert len(built) == 1 and not isinstance(built[0], shell.ShellDesk)
