@@ -119,26 +119,17 @@ def test_the_shell_has_the_bottom_tabs_titles_and_builds_their_tables_once_the_s
         journal.close()
 
 
-def test_the_engine_package_loads_a_module_only_when_one_of_its_names_is_used():
-    """``from hexdesk.engine.enums import Side`` (the window's imports) must not bring the exchange; every public
-    name still resolves, and ``rebuild`` stays the function even once its submodule is imported."""
+def test_the_trades_service_loads_its_storage_code_only_when_asked():
+    """``hexdesk.service.trades`` (the window's imports) must not bring the round trips and statistics of storage
+    before the first paint; they come when a screen asks for trades."""
     code = (
         "import sys\n"
-        "from hexdesk.engine.enums import Side\n"
-        "import hexdesk.service.trades\n"
-        "print(sorted(m for m in ('hexdesk.engine.exchange', 'hexdesk.engine.risk', 'hexdesk.storage.statistics',\n"
-        "                         'hexdesk.storage.trades') if m in sys.modules))\n"
-        "import importlib, inspect, hexdesk.engine as e, hexdesk.engine.rebuild\n"
-        "for name in e.__all__:\n"
-        "    value = getattr(e, name)\n"
-        "    home = importlib.import_module(e._HOMES[name].join(('hexdesk.engine.', '')))\n"
-        "    assert getattr(home, name) is value, name\n"
-        "from hexdesk.engine import rebuild\n"
-        "print(inspect.isfunction(rebuild), inspect.isfunction(e.rebuild), sorted(dir(e)) == sorted(e.__all__))\n"
+        "import hexdesk.service.trades as t\n"
+        "print(sorted(m for m in ('hexdesk.storage.statistics', 'hexdesk.storage.trades') if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split("\n")[:2] == ["[]", "True True True"]
+    assert proc.stdout.split("\n")[0] == "[]"
 
 
 def test_nothing_is_sent_before_the_journal_is_open_and_the_reason_is_shown(qtbot, shell_window):
