@@ -312,10 +312,12 @@ class OrderTicket(QWidget):
                 grid.addWidget(label, r, c)
                 self.preview_labels[name, side] = label
         col.addLayout(grid)
+        col.addSpacing(4)
+        # Pinned with the buttons, not in the scrolling fields: a risk warning ("No stop-loss: ...") is read before
+        # the order is sent even on a 768 px tall laptop, where the fields scroll and it fell below the fold.
         self.warnings = QLabel("", objectName="warnings", wordWrap=True)
         self.warnings.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        col.addWidget(self.warnings)
-        col.addSpacing(4)
+        pinned.addWidget(self.warnings)
 
         self.blockedLabel = QLabel("", objectName="blockedLabel", wordWrap=True)
         self.blockedLabel.setStyleSheet(f"color: {theme.MUTED}; font-size: 11px;")

@@ -87,3 +87,28 @@ def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
     lev = shown_rect(ticket.leverageInput, window)
     assert lev.width() == ticket.leverageInput.width()
     desk.close()
+
+
+def test_a_risk_warning_is_in_view_without_scrolling_on_a_1366_by_768_laptop(qtbot):
+    """On a 768 px tall window the ticket's fields scroll; "No stop-loss: ..." sat below the fold there. The warnings
+    are pinned with Buy / Sell, so they are read before the order is sent."""
+    from hexdesk.ui.main_window import MainWindow
+    from tests.ui.test_small_screens import shown_rect
+
+    desk = _paused_desk()
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1366, 768)
+    ticket = window.ticket
+    ticket.sizeByRisk.setChecked(False)
+    type_into(qtbot, ticket.quantityInput, "0.01")  # no stop-loss set
+    ticket.refresh_preview()
+    qtbot.waitUntil(lambda: ticket.warnings.isVisible() and ticket.warnings.height() > 0, timeout=1000)
+    qtbot.wait(50)  # the layouts settle
+    assert "No stop-loss" in ticket.warnings.text()
+    assert ticket.fieldsScroll.verticalScrollBar().value() == 0  # nothing scrolled to bring it into view
+    shown = shown_rect(ticket.warnings, window)
+    assert shown.size() == ticket.warnings.size(), (shown, ticket.warnings.size())  # whole, not clipped
+    assert window.rect().contains(shown)
+    desk.close()
