@@ -194,7 +194,7 @@ def _inspect_existing(path: Path, integrity: IntegrityCheck) -> None:
             raise JournalCorrupt(path, "not a HexDesk journal (an SQLite database of another program)")
         if "alembic_version" in user_tables:
             revisions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
-            unknown = [r for r in revisions if r not in migrate.known_revisions()]
+            unknown = [r for r in revisions if r != migrate.HEAD and r not in migrate.known_revisions()]
             if unknown:
                 raise JournalTooNew(path, unknown[0])
     except sqlite3.DatabaseError as exc:
@@ -290,6 +290,8 @@ class Journal:
         with self._engine.connect() as conn:
             conn.execution_options(hexdesk_begin="IMMEDIATE")
             with conn.begin():
+                if migrate.at_head(conn):
+                    return  # the usual open: nothing to migrate, and no Alembic to import
                 current = migrate.current_revision(conn)
                 if current is not None and current != migrate.head_revision() and self._path is not None:
                     self.backup_before_migration = migrate.backup_copy(conn, self._path, current)

@@ -76,6 +76,31 @@ def test_expected_tables_and_constraints(tmp_path: Path) -> None:
 def test_migrations_need_no_ini_and_have_one_head() -> None:
     assert migrate.MIGRATIONS_DIR.is_dir()
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "0002" == migrate.HEAD  # a new migration must raise HEAD with it
     assert {"0001", "0002"} <= migrate.known_revisions()
     assert not (migrate.MIGRATIONS_DIR.parent / "alembic.ini").exists()
+
+
+def test_a_journal_at_head_opens_without_importing_alembic(tmp_path) -> None:
+    """The usual start opens a journal already at HEAD: no Alembic import, no migration (issue 10.3); a new file
+    still gets every migration."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "j.sqlite"
+    code = (
+        "import sys\n"
+        "from hexdesk.storage.journal import Journal\n"
+        f"j = Journal.open({str(path)!r})\n"
+        "j.close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "True"  # a new file: migrated by Alembic
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "False"  # already at HEAD
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.HEAD,)]
+    con.close()
