@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
@@ -68,6 +68,8 @@ class TradingDesk:
     series: Sequence[CandleSeries] = ()
     mode_label: str = "Replay"
     rejected_ticks: int = 0  # market-data ticks the engine refused and the feed skipped (shown by the UI)
+    #: Why no order can be sent yet (the start-up shell's desk, ui/shell.py, says "Opening the journal…"); None: open.
+    opening: ClassVar[str | None] = None
     _handlers: list[Callable[[DeskChange], None]] = field(default_factory=list)
     _history: dict[str, _History] = field(default_factory=dict)
     _fills: list[Fill] = field(default_factory=list)

@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         # The start-up shell's desk has no trade to list and is replaced as soon as the journal is open: its bottom
         # tabs are empty pages of the same titles (the layout does not move when the real ones come), so the first
         # paint neither imports nor builds the tables, the trades list and the journal panel (issue 10.3).
-        self.tables_deferred = bool(getattr(desk, "opening", None))
+        self.tables_deferred = bool(desk.opening)
         # Its ticket (disabled anyway) comes on the turn of the event loop after the first paint (_complete_shell).
         self.ticket: OrderTicket | _TicketToCome = _TicketToCome(desk) if self.tables_deferred else OrderTicket(desk)
         self.tabs = QTabWidget(objectName="bottomTabs")
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.mode_status, 1)
         if is_live(desk):
             disable_replay_controls(self.replay_bar)
-        opening = getattr(desk, "opening", None)
+        opening = desk.opening
         if opening:  # the start-up shell: nothing plays before the journal's session is open (ui/shell.py)
             hold_replay_controls(self.replay_bar, opening)
 
@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
     def _bind(self) -> None:
         """Start showing ``self.desk``: chart history, open trades, subscription, a full repaint."""
         desk = self.desk
-        self.orders_held = getattr(desk, "opening", None)  # the start-up shell's desk holds orders (ui/shell.py)
+        self.orders_held = desk.opening  # the start-up shell's desk holds orders (ui/shell.py)
         self.setWindowTitle(f"HexDesk — {desk.mode_label}")
         self._reports_seen = len(desk.liquidation_reports)
         self._ended = desk.finished

@@ -31,7 +31,7 @@ _STATE_COLOURS = {"connecting": theme.MUTED, "live": theme.GREEN, "reconnecting"
 def is_live(desk: TradingDesk) -> bool:
     """A live desk has no replay to drive (``TradingDesk.replay`` is None; the start-up shell's has none either,
     and is no live desk: ui/shell.py)."""
-    return getattr(desk, "replay", "none") is None and getattr(desk, "opening", None) is None
+    return getattr(desk, "replay", "none") is None and desk.opening is None
 
 
 def live_text(state: ConnectionState, attempt: int = 0) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 from hexdesk.engine.enums import LiquidityRole, MarginMode, OrderStatus, OrderType, Side
 from hexdesk.engine.errors import ErrorCode, Rejection
@@ -75,6 +76,7 @@ class FakeDesk:
     balance: Decimal = Decimal("10000")
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
     mode_label: str = "Replay · BTCUSDT-2025-03, ETHUSDT-2025-03"
+    opening: ClassVar[str | None] = None  # (TradingDesk.opening: a real session's desk takes orders)
     # what the widgets asked for
     submitted: list[OrderRequest] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
