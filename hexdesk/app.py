@@ -17,6 +17,7 @@ import math
 import os
 import re
 import sys
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -25,13 +26,16 @@ from hexdesk import __version__
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from PySide6.QtWidgets import QApplication
 
     from hexdesk.service import TradingDesk
+    from hexdesk.service.modes import LiveSession, ModeChoice
     from hexdesk.storage.journal import Journal
+    from hexdesk.ui.first_frame import FirstFrame, FramePaint
     from hexdesk.ui.main_window import MainWindow
+    from hexdesk.ui.shell import FirstPaint
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -183,6 +187,40 @@ def _check_one_per_symbol(p: argparse.ArgumentParser, datasets: list[str]) -> No
         seen[symbol] = name
 
 
+@dataclass
+class Startup:
+    """What the start learns on its way to the running session, handed from step to step (issue 10.3): the command
+    line, the mode chosen, the first frame and the start-up shell while they are shown, then the session opened."""
+
+    args: argparse.Namespace
+    mode: ModeChoice | None = None  # issue 8.5: live or replay
+    frame: FirstFrame | None = None  # the first frame (ui/first_frame.py), until a window has replaced it
+    frame_painted: FramePaint | None = None  # when the first frame was painted, and what was loaded then
+    first_paint: FirstPaint | None = None  # the real chart's first paint: the shell's, else the session window's
+    shell: bool = False  # the start-up shell (ui/shell.py) was painted before the journal was opened
+    closed_at_start: bool = False  # the trader closed the frame or the shell while the journal opened
+    live: LiveSession | None = None  # issue 8.5: the live session, when the mode chosen is live
+    resumed: bool = False  # the session shown was resumed (a screenshot never trades in it)
+    opened_desk: TradingDesk | None = None  # the desk opened for the window...
+    run: Callable[[], Awaitable[None]] | None = None  # ...and what runs it: its replay, or the live feed
+
+    def drop_frame(self) -> None:
+        """A real window is painted: the first frame goes (hidden, not closed: a close is the trader's)."""
+        if self.frame is not None:
+            self.frame_painted = self.frame.painted
+            self.frame.hide()
+            self.frame.deleteLater()
+            self.frame = None
+
+    def first_painted(self) -> float:
+        """When the first chart was on screen (monotonic): the first frame's paint, else the real chart's; nan if
+        neither was painted."""
+        painted = self.frame.painted if self.frame is not None else self.frame_painted
+        if painted is not None:
+            return painted.at
+        return self.first_paint.wait() if self.first_paint is not None else math.nan
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hexdesk`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -210,30 +248,35 @@ def main(argv: list[str] | None = None) -> int:
     # The session, not Qt, decides when the program ends (see _run_gui); so does the start: closing the shell while
     # the journal opens ends the program once it is open (``closed_at_start``), not Qt's loop under it.
     app.setQuitOnLastWindowClosed(False)
-    args.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
-    if args.mode is None:
+    start = Startup(args)
+    start.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
+    if start.mode is None:
         return 2
-    window = _paint_shell(args)  # issue 10.3: the window and its chart painted before the journal is opened
-    args.shell = window is not None
-    opened = _open_journal_and_desk(args)
+    start.frame = _paint_first_frame(start)  # issue 10.3: the candles, before numpy, pyqtgraph and the engine load
+    window = _paint_shell(start)  # then the window and its chart, orders held, before the journal is opened
+    start.shell = window is not None
+    opened = _open_journal_and_desk(start)
     if isinstance(opened, int):
+        start.drop_frame()
         if window is not None:
             window.close()  # the shell goes: nothing was shown as opened, nothing is remembered from it
             window.deleteLater()
         return opened
     journal, desk = opened
     try:
-        if getattr(args, "closed_at_start", False):  # the trader closed the shell while the journal opened
+        if start.closed_at_start:  # the trader closed the frame or the shell while the journal opened
+            start.drop_frame()
             desk.close()
             return 0
-        return _run_gui(app, args, desk, window)
+        return _run_gui(app, start, desk, window)
     finally:
         journal.close()
 
 
-def _open_journal_and_desk(args: argparse.Namespace) -> tuple[Journal, TradingDesk] | int:
+def _open_journal_and_desk(start: Startup) -> tuple[Journal, TradingDesk] | int:
     """Open the journal (sqlmodel, SQLAlchemy and Alembic are imported here, after the first paint) and the session
     to show; the exit status 2 after one clear line on stderr when either cannot be had."""
+    args = start.args
     from hexdesk.storage.errors import JournalError, JournalWriteError
     from hexdesk.storage.journal import Journal, JournalCorrupt
     from hexdesk.storage.paths import resolve_db_path
@@ -248,7 +291,7 @@ def _open_journal_and_desk(args: argparse.Namespace) -> tuple[Journal, TradingDe
         print(f"hexdesk: {exc}\nPass --db with a file HexDesk can write.", file=sys.stderr)
         return 2
     try:
-        desk = _open_desk(args, journal)
+        desk = _open_desk(start, journal)
     except JournalWriteError as exc:
         print(
             f"hexdesk: the journal {db_path} cannot be written: {exc.reason} ({exc.detail}).\n"
@@ -264,17 +307,47 @@ def _open_journal_and_desk(args: argparse.Namespace) -> tuple[Journal, TradingDe
     return journal, desk
 
 
-def _paint_shell(args: argparse.Namespace) -> MainWindow | None:
+def _paint_first_frame(start: Startup) -> FirstFrame | None:
+    """The first frame (ui/first_frame.py): the guessed session's candles painted with Qt and the standard library
+    alone, at the window's remembered place. None when the shell would not guess (live, blind), for a screenshot
+    (a demo shows the real window only), or when the data is not a bundled month this can read."""
+    from hexdesk.service import modes
+    from hexdesk.ui import startup
+
+    args = start.args
+    if args.screenshot or (start.mode is not None and start.mode.mode is modes.Mode.LIVE):
+        return None
+    from hexdesk.ui import settings
+
+    remembered = settings.store()
+    shown = startup.guess(args, remembered)
+    tail = startup.first_tail(shown, remembered) if shown is not None else None
+    if tail is None:
+        return None
+    from hexdesk.ui.first_frame import FirstFrame
+
+    theme_name = remembered.value("view/theme")
+    frame = FirstFrame(tail, startup.opening_label(shown), startup.chart_margins(remembered),  # type: ignore[union-attr]
+                       theme_name if isinstance(theme_name, str) else None, startup.price_decimals(remembered, tail))
+    frame.closed.connect(lambda: setattr(start, "closed_at_start", True))
+    settings.place(frame, remembered)
+    frame.show()
+    frame.wait_painted()
+    return frame
+
+
+def _paint_shell(start: Startup) -> MainWindow | None:
     """The window on the start-up shell's desk (hexdesk/ui/shell.py), shown and painted, orders held; None when the
     shell must not guess (live, a blind session) or cannot (its data is missing): the journal then comes first.
+    The first frame, if any, is replaced by it: same place and size, then hidden once the shell is painted.
 
     An interactive window gets its remembered geometry, splitters, theme and symbol now (nothing is saved from
     the shell: the settings are restored again, and saved on close, once the session is open)."""
     from hexdesk.service import modes
     from hexdesk.ui import shell
 
-    choice = getattr(args, "mode", None)
-    if choice is not None and choice.mode is modes.Mode.LIVE:
+    args = start.args
+    if start.mode is not None and start.mode.mode is modes.Mode.LIVE:
         return None
     remembered = None
     if not args.screenshot:  # a demo never depends on what this user's last run showed
@@ -288,13 +361,16 @@ def _paint_shell(args: argparse.Namespace) -> MainWindow | None:
     from hexdesk.ui.main_window import MainWindow
 
     window = MainWindow(desk)
-    window.closed.connect(lambda: setattr(args, "closed_at_start", True))  # (the session's own handler comes later)
-    args.first_paint = shell.FirstPaint(window.chart)
+    window.closed.connect(lambda: setattr(start, "closed_at_start", True))  # (the session's own handler comes later)
+    start.first_paint = shell.FirstPaint(window.chart)
     if remembered is not None:
         _fit_to_screen(window)
         settings.restore(window, remembered)
+        if start.frame is not None:  # exactly where the frame is now (the trader may have moved it)
+            window.setGeometry(start.frame.geometry())
     window.show()
-    args.first_paint.wait()
+    start.first_paint.wait()
+    start.drop_frame()
     return window
 
 
@@ -307,7 +383,7 @@ def _db_path(args: argparse.Namespace, resolve_db_path: Callable[[str | None], P
     return resolve_db_path(args.db)
 
 
-def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
+def _open_desk(start: Startup, journal: Journal) -> TradingDesk:
     """The session to show: ``--session ID``, a new one (``--new-session``, or session settings given on the command
     line, or none to resume), else the last active session resumed where it stood (with ``--screenshot`` too).
 
@@ -322,11 +398,10 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
         SessionSpec,
     )
 
-    live = _open_live(journal, args)  # issue 8.5: None unless the mode chosen is live
-    args.live_session = live
-    if live is not None:
-        args.resumed = False
-        return live.desk  # type: ignore[attr-defined]
+    args = start.args
+    start.live = _open_live(journal, start)  # issue 8.5: None unless the mode chosen is live
+    if start.live is not None:
+        return start.live.desk
     manager = SessionManager(journal)
     fresh_settings = args.dataset or args.balance is not None or args.funding_rate is not None
     desk = None
@@ -334,7 +409,7 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
         desk = manager.open(args.session, paused=False)
     elif not args.new_session and not fresh_settings:
         desk = manager.resume_last(paused=False)
-    args.resumed = desk is not None
+    start.resumed = desk is not None
     if desk is not None:
         if args.speed is not None:
             desk.set_speed(args.speed)
@@ -349,13 +424,13 @@ def _open_desk(args: argparse.Namespace, journal: Journal) -> TradingDesk:
     )
 
 
-def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, window: MainWindow | None = None) -> int:
+def _run_gui(app: QApplication, start: Startup, desk: TradingDesk, window: MainWindow | None = None) -> int:
     """Show ``desk`` in ``window`` (the painted start-up shell, which then takes orders) or in a new window, and
     run its session on the qasync loop until the window closes."""
     from hexdesk.service import SessionManager
     from hexdesk.ui import shell
 
-    live = getattr(args, "live_session", None)  # issue 8.5: set by _open_desk when the mode chosen is live
+    args, live = start.args, start.live
     # The session, not Qt, decides when the program ends: with Qt quitting on the last window, app.exec() returned
     # before the session coroutine could finish and qasync raised "Event loop stopped before Future completed."
     app.setQuitOnLastWindowClosed(False)
@@ -368,15 +443,20 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, win
         window = MainWindow(desk, sessions=sessions)
         if not args.screenshot:
             _fit_to_screen(window)
-        args.first_paint = shell.FirstPaint(window.chart)
-    _show_mode(window, args, live)  # issue 8.5: the status bar follows the live connection / says why not live
-    args.run = live.run if live is not None else desk.run
-    args.opened_desk = desk
+        start.first_paint = shell.FirstPaint(window.chart)
+    _show_mode(window, start.mode, live)  # issue 8.5: the status bar follows the live connection / says why not
+    start.run = live.run if live is not None else desk.run
+    start.opened_desk = desk
     if not args.screenshot:
         window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
+        if start.frame is not None:  # no shell came between: the window opens where the frame is
+            window.setGeometry(start.frame.geometry())
     window.show()
+    if start.frame is not None:
+        start.first_paint.wait()
+        start.drop_frame()
     if os.environ.get(PROBE_ENV):
-        return _report_start(args, window)
+        return _report_start(start, window)
     import asyncio  # (after the first paint: the replay's asyncio and qasync are not needed to paint)
 
     import qasync
@@ -385,7 +465,7 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, win
     asyncio.set_event_loop(loop)
     try:
         # asyncio.run(..., loop_factory=) needs Python 3.12; this is its 3.11 equivalent.
-        session = loop.create_task(_session(app, window, args))
+        session = loop.create_task(_session(app, window, start))
         session.add_done_callback(lambda _task: loop.stop())
         loop.run_forever()
         if not session.done():  # Qt was told to quit from elsewhere (app.quit(), the session manager): wind down
@@ -398,18 +478,25 @@ def _run_gui(app: QApplication, args: argparse.Namespace, desk: TradingDesk, win
         loop.close()
 
 
-def _report_start(args: argparse.Namespace, window: MainWindow) -> int:
-    """benchmarks/cold_start.py: when the chart was first painted with its candles and when orders were accepted
-    (CLOCK_MONOTONIC, comparable with the parent's clock), then exit without running the session."""
+def _report_start(start: Startup, window: MainWindow) -> int:
+    """benchmarks/cold_start.py: when the first chart was painted (the first frame, else the window's chart), when
+    the window's own chart was, and when orders were accepted (CLOCK_MONOTONIC, comparable with the parent's
+    clock), then exit without running the session."""
     import time
 
     accepted = time.monotonic()
-    painted = args.first_paint.wait()  # already painted when the shell was shown; else the window's first paint
+    probe = start.first_paint
+    assert probe is not None  # (set with every window: the shell's or the session's)
+    window_painted = probe.wait()  # already painted when the shell was shown; else the window's first paint
+    painted = start.first_painted()
     candles = window.chart.candle_count
-    loaded = ",".join(args.first_paint.loaded) or "none"
-    cpu = args.first_paint.cpu if args.first_paint.cpu is not None else math.nan
-    print(f"{PROBE_PREFIX} first_paint={painted:.6f} orders_accepted={accepted:.6f} cpu_at_paint={cpu:.6f} "
-          f"candles={candles} candles_at_paint={args.first_paint.candles} shell={int(args.shell)} "
+    loaded = ",".join(probe.loaded) or "none"
+    frame = start.frame_painted
+    cpu = frame.cpu if frame is not None else (probe.cpu if probe.cpu is not None else math.nan)
+    frame_loaded = (",".join(frame.loaded) or "none") if frame is not None else "-"
+    print(f"{PROBE_PREFIX} first_paint={painted:.6f} window_paint={window_painted:.6f} orders_accepted={accepted:.6f} "
+          f"cpu_at_paint={cpu:.6f} frame={int(frame is not None)} frame_loaded={frame_loaded} "
+          f"candles={candles} candles_at_paint={probe.candles} shell={int(start.shell)} "
           f"session={window.desk.session_id} symbol={window.chart_symbol} loaded_before_paint={loaded}", flush=True)
     window.desk.close()
     return 0
@@ -445,22 +532,21 @@ def _choose_mode(args: argparse.Namespace, probe: object) -> object | None:
         return None
 
 
-def _open_live(journal: Journal, args: argparse.Namespace) -> object | None:
-    """A live session (service.modes.LiveSession) when the mode chosen is live, else None."""
+def _open_live(journal: Journal, start: Startup) -> LiveSession | None:
+    """A live session when the mode chosen is live, else None."""
     from hexdesk.service import DEFAULT_BALANCE, modes
 
-    choice = getattr(args, "mode", None)
+    choice, args = start.mode, start.args
     if choice is None or choice.mode is not modes.Mode.LIVE:
         return None
     # a screenshot (a demo) records nothing into the data library, as it journals into a throwaway file
     return modes.open_live(journal, balance=args.balance or DEFAULT_BALANCE, record=not args.screenshot)
 
 
-def _show_mode(window: MainWindow, args: argparse.Namespace, live: object | None) -> None:
+def _show_mode(window: MainWindow, choice: ModeChoice | None, live: LiveSession | None) -> None:
     if live is not None:
-        window.mode_status.attach_feed(live.feed)  # type: ignore[attr-defined]
+        window.mode_status.attach_feed(live.feed)
         return
-    choice = getattr(args, "mode", None)
     if choice is not None and choice.status_note:
         window.mode_status.set_note(choice.status_note)
 
@@ -476,19 +562,19 @@ def _fit_to_screen(window: MainWindow) -> None:
         window.move(free.topLeft())
 
 
-async def _session(app: QApplication, window: MainWindow, args: argparse.Namespace) -> int:
+async def _session(app: QApplication, window: MainWindow, start: Startup) -> int:
     """Run the shown desk's replay until the window closes, or until the screenshot is taken. A session switch
     (File > New / Open session, an imported backup opened) stops the old desk's replay, closes the old desk
     (it stays resumable) and runs the new one's."""
     import asyncio
 
-    desk = window.desk
-    opened = getattr(args, "opened_desk", desk)
+    desk, args = window.desk, start.args
+    opened = start.opened_desk or desk
     if desk is not opened:  # switched before this task began (a timer that fired first): that desk is shown
         opened.close()
         replay = asyncio.create_task(desk.run())
     else:
-        replay = asyncio.create_task(getattr(args, "run", desk.run)())  # the replay, or the live feed (issue 8.5)
+        replay = asyncio.create_task((start.run or desk.run)())  # the replay, or the live feed (issue 8.5)
     stopped: list[asyncio.Task[None]] = []
 
     def switched(old: TradingDesk, new: TradingDesk) -> None:
@@ -501,7 +587,7 @@ async def _session(app: QApplication, window: MainWindow, args: argparse.Namespa
     window.session_switched.connect(switched)
     try:
         if args.screenshot:
-            return await _screenshot(desk, window, args)
+            return await _screenshot(desk, window, start)
         closed = asyncio.Event()
         window.closed.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
@@ -523,14 +609,14 @@ async def _settled(session: asyncio.Task[int]) -> int:
     return 0
 
 
-async def _screenshot(desk: TradingDesk, window: MainWindow, args: argparse.Namespace) -> int:
+async def _screenshot(desk: TradingDesk, window: MainWindow, start: Startup) -> int:
     """Let the replay run, open a demonstration position (so its lines show), render the window to PNG."""
     import asyncio
 
-    loop = asyncio.get_running_loop()
+    loop, args = asyncio.get_running_loop(), start.args
     deadline = loop.time() + max(args.replay_seconds, 0.5)
     symbol = desk.symbols[0]
-    traded = args.no_demo_trade or args.resumed  # never trade in a session the trader resumed
+    traded = args.no_demo_trade or start.resumed  # never trade in a session the trader resumed
     while loop.time() < deadline:
         await asyncio.sleep(0.05)
         if not traded and desk.last_price(symbol) is not None:

@@ -106,8 +106,7 @@ def test_a_live_window_shows_live_and_follows_the_connection_state(qtbot, tmp_pa
         )
         window = MainWindow(session.desk)
         qtbot.addWidget(window)
-        args = app.parse_args([])
-        app._show_mode(window, args, session)
+        app._show_mode(window, None, session)
         status = window.mode_status
         assert status.text() == "Live · Binance USDⓈ-M futures · connecting"
         # live: the replay controls do not apply, hidden and disabled

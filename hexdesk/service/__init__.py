@@ -12,15 +12,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hexdesk.service.desk import (
-        DEFAULT_BALANCE,
-        DEFAULT_DATASETS,
-        DEFAULT_FUNDING_RATE,
-        DEFAULT_SPEED,
-        DeskChange,
-        TradingDesk,
-        open_replay_session,
-    )
+    from hexdesk.service.defaults import DEFAULT_BALANCE, DEFAULT_DATASETS, DEFAULT_FUNDING_RATE, DEFAULT_SPEED
+    from hexdesk.service.desk import DeskChange, TradingDesk, open_replay_session
     from hexdesk.service.live import LiveFeed, open_live_session
     from hexdesk.service.sessions import SessionManager, SessionReadOnly, SessionSpec, resume_session
     from hexdesk.service.trades import (
@@ -45,9 +38,8 @@ if TYPE_CHECKING:
 #: Where each name lives. Imported on first use (PEP 562): ``hexdesk.service.modes`` at start, or the desk, must
 #: not bring the export / import / backup code (and the libraries behind it) before the window's first paint.
 _HOMES = {
-    **dict.fromkeys(
-        ("DEFAULT_BALANCE", "DEFAULT_DATASETS", "DEFAULT_FUNDING_RATE", "DEFAULT_SPEED", "DeskChange", "TradingDesk",
-         "open_replay_session"), "desk"),
+    **dict.fromkeys(("DEFAULT_BALANCE", "DEFAULT_DATASETS", "DEFAULT_FUNDING_RATE", "DEFAULT_SPEED"), "defaults"),
+    **dict.fromkeys(("DeskChange", "TradingDesk", "open_replay_session"), "desk"),
     **dict.fromkeys(("LiveFeed", "open_live_session"), "live"),
     **dict.fromkeys(("SessionManager", "SessionReadOnly", "SessionSpec", "resume_session"), "sessions"),
     **dict.fromkeys(

@@ -28,6 +28,13 @@ from hexdesk.engine.positions import AccountSnapshot, Position
 from hexdesk.engine.restore import capture_account, capture_market
 from hexdesk.engine.risk import OrderPreview, PositionSizing
 from hexdesk.market.candles import CandleSeries
+from hexdesk.service.defaults import (
+    DEFAULT_BALANCE,
+    DEFAULT_DATASETS,
+    DEFAULT_FUNDING_RATE,
+    DEFAULT_SPEED,
+    HISTORY_MS,
+)
 from hexdesk.service.funding import FundingFeed
 from hexdesk.service.trades import TradeBook
 from hexdesk.storage.errors import JournalWriteError
@@ -552,13 +559,6 @@ class TradingDesk:
             explain_liquidation(g, instruments, wallet) for g in group_liquidations(liquidations)
         ]
         self._recorded_seq = last_seq
-
-
-DEFAULT_DATASETS = ("BTCUSDT-2025-03", "ETHUSDT-2025-03")
-DEFAULT_BALANCE = Decimal("10000")
-DEFAULT_SPEED = 60.0  # replay seconds per wall second: one 1-minute candle a second
-DEFAULT_FUNDING_RATE = Decimal("0.0001")  # 0.01% per 8 h: the interest-rate baseline a calm market settles at (§2)
-HISTORY_MS = 24 * 60 * 60 * 1000  # the first day of a dataset is shown as history, the replay starts after it
 
 
 def open_replay_session(

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from hexdesk.engine import Exchange
 from hexdesk.engine.funding import next_funding_ms
 from hexdesk.market.candles import CandleSeries
-from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk, _History
+from hexdesk.service.defaults import DEFAULT_BALANCE
+from hexdesk.service.desk import TradingDesk, _History
 
 if TYPE_CHECKING:  # httpx, websockets and sqlmodel load when a live session opens, not with the app (issue 10.3)
     from hexdesk.market.binance import BinanceLive, ConnectionState, FundingInfo, LiveBatch, LiveSettings

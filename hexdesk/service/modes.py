@@ -16,13 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hexdesk.service.desk import DEFAULT_BALANCE, TradingDesk
+from hexdesk.service.defaults import DEFAULT_BALANCE
 
 if TYPE_CHECKING:  # the live client (httpx, websockets) and the journal load when needed, not at start (issue 10.3)
     import concurrent.futures
 
     from hexdesk.market.binance import LiveSettings
     from hexdesk.market.recorder import LiveRecorder
+    from hexdesk.service.desk import TradingDesk
     from hexdesk.service.live import LiveFeed
     from hexdesk.storage.journal import Journal
 

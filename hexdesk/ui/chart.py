@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from hexdesk.ui.chart_items import BarLevels, BarsItem, GridLines, PriceAxis, UtcDateAxis, merge_bars
+from hexdesk.ui.chart_look import PRICE_AXIS_WIDTH, RIGHT_MARGIN_BARS, VISIBLE_BARS, ChartTheme
 from hexdesk.ui.chart_tags import CornerText, PriceTag, place_tags
 from hexdesk.ui.qt_compat import QtCore, QtGui, QtWidgets, pg  # pyqtgraph pinned to PySide6
 
@@ -32,22 +33,6 @@ class Marker:
     price: float
     kind: MarkerKind
     tip: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ChartTheme:
-    """Colours of the chart (Binance/TradingView dark)."""
-
-    background: str = "#0e1117"
-    foreground: str = "#8b949e"
-    grid: str = "#1b2029"
-    up: str = "#26a69a"
-    down: str = "#ef5350"
-    volume_up: str = "#26a69a80"  # #RRGGBBAA is not Qt's order; converted in _qcolor_rgba
-    volume_down: str = "#ef535080"
-    crosshair: str = "#9598a1"
-    label_text: str = "#d1d4dc"
-    liquidation: str = "#ff9800"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +105,6 @@ class _Pane:
         self.view.removeItem(item)
 
 
-_RIGHT_AXIS_WIDTH = 78
 LAST_PRICE_KEY = "__last__"  # the set_last_price line in price_line()/price_line_keys()
 
 
@@ -141,8 +125,8 @@ class CandleChart(QtWidgets.QWidget):
         theme: ChartTheme | None = None,
         price_decimals: int = 2,
         volume_decimals: int = 3,
-        visible_bars: int = 150,
-        right_margin_bars: int = 5,
+        visible_bars: int = VISIBLE_BARS,
+        right_margin_bars: int = RIGHT_MARGIN_BARS,
     ) -> None:
         super().__init__(parent)
         self.theme = theme or ChartTheme()
@@ -264,7 +248,7 @@ class CandleChart(QtWidgets.QWidget):
             # tick labels each time costs ~0.15 ms, blitting a cached pixmap next to nothing. The cache follows
             # the axis's own update() calls (range, pen, size changes).
             ax.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        right.setWidth(_RIGHT_AXIS_WIDTH)
+        right.setWidth(PRICE_AXIS_WIDTH)
         vb.setMouseEnabled(x=True, y=False)  # wheel/drag move time only; y keeps auto-fitting the visible candles
         vb.enableAutoRange(x=False, y=True)
         vb.setAutoVisible(y=True)
@@ -330,6 +314,10 @@ class CandleChart(QtWidgets.QWidget):
         self._interval = float(seconds)
         for item in (self._candles, self._forming_candle, self._volume, self._forming_volume):
             item.set_interval(seconds)
+
+    @property
+    def price_decimals(self) -> int:
+        return self._price_decimals
 
     def set_price_decimals(self, decimals: int) -> None:
         """Decimals shown for prices (the symbol's tick size); re-labels the crosshair and price-only lines."""

@@ -179,7 +179,10 @@ class MainWindow(QMainWindow):
         self.notifications = NotificationPanel()
         self.toast = Toast(self.chart)
 
-        left = QSplitter(Qt.Orientation.Vertical)
+        # Named: settings.py remembers splitter sizes by name, and a session switch (the shell's desk replaced once
+        # the journal is open) builds new ones while the old are still alive (deleted later): numbering them then
+        # saved the new sizes under names the next start's window does not have.
+        left = QSplitter(Qt.Orientation.Vertical, objectName="chartAndTables")
         self.chart_toolbar = ChartToolbar(desk.symbols)  # issue 8.7: symbol + timeframe above the chart
         left.addWidget(self.chart_toolbar.pane_with(self.chart))
         left.addWidget(self.notifications)
@@ -198,7 +201,7 @@ class MainWindow(QMainWindow):
         ticket_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         ticket_scroll.setFixedWidth(350)
 
-        body = QSplitter(Qt.Orientation.Horizontal)
+        body = QSplitter(Qt.Orientation.Horizontal, objectName="bodyAndTicket")
         body.addWidget(left)
         body.addWidget(ticket_scroll)
         body.setStretchFactor(0, 1)
@@ -484,14 +487,14 @@ class MainWindow(QMainWindow):
     def _refresh_journal_state(self) -> None:
         """The journal's write failure shown while it lasts: the red line, a notice when it starts and ends, and
         the ticket disabled (the desk refuses orders then anyway). While orders are held (the journal is still
-        opening) the same line says so, in the muted colour, and the ticket is disabled too."""
+        opening) the ticket is disabled with the reason, and the replay bar, the status bar and the title say
+        "Opening the journal…"; not the red line: shown for that second it would push the whole window down, then
+        up again once the journal is open, under a chart the first frame already drew in place."""
         ok = self.desk.journal_available
         problem = self.desk.journal_problem or "The journal cannot be written."
-        held = self.orders_held if ok else None
-        why = problem if not ok else held
-        self.journal_banner.setText(why or "")
-        self.journal_banner.setVisible(why is not None)
-        self.journal_banner.setStyleSheet(f"color: {theme.MUTED if held else theme.RED}; padding: 4px 8px;")
+        why = problem if not ok else self.orders_held
+        self.journal_banner.setText(problem if not ok else "")
+        self.journal_banner.setVisible(not ok)
         self.ticket.setEnabled(why is None)
         self.ticket.setToolTip(why or "")
         if ok is not self._journal_ok:

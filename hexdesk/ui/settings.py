@@ -15,11 +15,11 @@ import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSettings, QSize
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtWidgets import QSplitter, QWidget
 
-from hexdesk.ui.ticket import ORDER_TYPES
+from hexdesk.ui import startup
 
 if TYPE_CHECKING:
     from hexdesk.ui.main_window import MainWindow
@@ -48,7 +48,7 @@ def available_geometry(rect: QRect) -> QRect | None:
     return screen.availableGeometry() if screen is not None else None
 
 
-def fit_window(window: MainWindow) -> None:
+def fit_window(window: QWidget) -> None:
     """Keep the window within its screen's free area: the frame (title bar included) inside, the size at most it."""
     free = available_geometry(window.frameGeometry())
     if free is None:
@@ -61,8 +61,10 @@ def fit_window(window: MainWindow) -> None:
 
 
 def splitters(window: MainWindow) -> list[QSplitter]:
-    """The window's splitters, each with an object name to remember its sizes under."""
-    found = window.findChildren(QSplitter)
+    """The splitters of the window's panels (not those of panels a session switch replaced and Qt has yet to
+    delete), each with an object name to remember its sizes under."""
+    central = window.centralWidget()
+    found = central.findChildren(QSplitter) if central is not None else []
     for i, splitter in enumerate(found):
         if not splitter.objectName():
             splitter.setObjectName(f"splitter{i}")
@@ -77,7 +79,11 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
     for splitter in splitters(window):
         s.setValue(f"splitters/{splitter.objectName()}", [int(x) for x in splitter.sizes()])
     ticket, desk = window.ticket, window.desk
-    s.setValue("ticket/symbol", ticket.symbol)
+    s.setValue(startup.SYMBOL_KEY, ticket.symbol)
+    chart = QRect(window.chart.mapTo(window, QPoint(0, 0)), window.chart.size())  # for the next first frame
+    right, bottom = window.width() - 1 - chart.right(), window.height() - 1 - chart.bottom()
+    s.setValue(startup.CHART_RECT_KEY, [chart.left(), chart.top(), right, bottom])
+    s.setValue(startup.PRICE_DECIMALS_KEY, window.chart.price_decimals)
     s.setValue("ticket/orderType", ticket.orderTypeInput.currentText())
     s.setValue("ticket/sizeByRisk", ticket.sizeByRisk.isChecked())
     risk = ticket.riskInput.value()
@@ -102,23 +108,26 @@ def _remember_startup(desk: object, s: QSettings) -> None:
         summary = journal.session(session_id)
     except Exception:  # a journal that cannot be read now: the next start guesses the defaults, nothing worse
         return
-    from hexdesk.ui import shell
+    startup.remember_session(desk, s, summary.dataset.split(","), blind=bool(summary.blind))  # type: ignore[arg-type]
 
-    shell.remember_session(desk, s, summary.dataset.split(","), blind=bool(summary.blind))  # type: ignore[arg-type]
+
+def place(window: QWidget, settings: QSettings) -> None:
+    """Give ``window`` the remembered geometry (a first run: the default size), within the screen's free area."""
+    geometry = settings.value("window/geometry")
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(DEFAULT_SIZE)
+    fit_window(window)
 
 
 def restore(window: MainWindow, settings: QSettings | None = None) -> None:
     """Apply what was remembered; the window always ends up within the screen's free area."""
     s = settings or store()
-    geometry = s.value("window/geometry")
-    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-        window.restoreGeometry(geometry)
-    else:
-        window.resize(DEFAULT_SIZE)
+    place(window, s)
     state = s.value("window/state")
     if isinstance(state, QByteArray) and not state.isEmpty():
         window.restoreState(state)
-    fit_window(window)
     for splitter in splitters(window):
         sizes = s.value(f"splitters/{splitter.objectName()}")
         if isinstance(sizes, list) and len(sizes) == splitter.count():
@@ -134,8 +143,10 @@ def restore(window: MainWindow, settings: QSettings | None = None) -> None:
 
 
 def _restore_trading(window: MainWindow, s: QSettings) -> None:
+    from hexdesk.ui.ticket import ORDER_TYPES  # (the ticket is not loaded before the first frame: ui/first_frame.py)
+
     ticket, desk = window.ticket, window.desk
-    symbol = s.value("ticket/symbol")
+    symbol = s.value(startup.SYMBOL_KEY)
     if isinstance(symbol, str) and symbol in desk.symbols:
         ticket.set_symbol(symbol)
     if getattr(window, "tables_deferred", False):  # the start-up shell: its symbol only, the rest once it is open

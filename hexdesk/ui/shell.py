@@ -16,12 +16,9 @@ no path (a key, a menu, a table button) can send an order that no journal would 
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -31,17 +28,28 @@ from hexdesk.engine import Exchange, Result
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import ErrorCode, Rejection
 from hexdesk.engine.orders import OrderRequest
-from hexdesk.service.desk import DEFAULT_BALANCE, DEFAULT_DATASETS, DEFAULT_SPEED, HISTORY_MS, TradingDesk
+from hexdesk.service.defaults import DEFAULT_BALANCE, DEFAULT_SPEED, HISTORY_MS
+from hexdesk.service.desk import TradingDesk
+from hexdesk.ui.startup import (
+    BLIND_KEY,
+    CLOCK_KEY,
+    DATASETS_KEY,
+    OPENING,
+    ShellGuess,
+    guess,
+    opening_label,
+    remember_session,
+)
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
 
     from hexdesk.market.candles import CandleSeries
     from hexdesk.ui.chart import CandleChart
 
-__all__ = ["OPENING", "FirstPaint", "ShellDesk", "ShellGuess", "guess", "open_shell", "remember_session"]
-
-OPENING = "Opening the journal… orders are accepted as soon as it is open."
+__all__ = [  # the guess (ui/startup.py) is re-exported: the shell is where the start-up is told
+    "BLIND_KEY", "CLOCK_KEY", "DATASETS_KEY", "OPENING", "FirstPaint", "ShellDesk", "ShellGuess", "guess", "open_shell",
+    "remember_session",
+]
 
 #: What the first paint must not wait for: the journal's libraries, the live client's, the asyncio bridge, and what
 #: the shell does not draw (the round trips and statistics, the bottom tabs' tables, the journal panel).
@@ -50,19 +58,6 @@ DEFERRED_MODULES = (
     "hexdesk.storage.trades", "hexdesk.storage.statistics", "hexdesk.ui.tables", "hexdesk.ui.trades_table",
     "hexdesk.ui.journal_panel",
 )
-
-#: QSettings keys (ui/settings.py's file) of what the last run showed, read by the next start's shell.
-DATASETS_KEY = "startup/datasets"
-CLOCK_KEY = "startup/clockMs"
-BLIND_KEY = "startup/blind"
-
-
-@dataclass(frozen=True, slots=True)
-class ShellGuess:
-    """What the shell shows: the datasets and the replay clock the chart stops at (None: the default start)."""
-
-    datasets: tuple[str, ...]
-    clock_ms: int | None = None
 
 
 class ShellDesk(TradingDesk):
@@ -131,31 +126,6 @@ class ShellDesk(TradingDesk):
         return self.exchange.now_ms
 
 
-def guess(args: argparse.Namespace, settings: QSettings | None) -> ShellGuess | None:
-    """What the app will most likely show for this command line: ``--dataset`` (a new session from its start), a
-    new session of the default datasets, or the last session as the last run left it (``settings``). None when the
-    shell must not guess: a live session, or a blind one (its datasets and dates must never be shown)."""
-    if getattr(args, "live", False):
-        return None
-    if args.dataset:
-        return ShellGuess(tuple(dict.fromkeys(args.dataset)))
-    fresh = args.new_session or args.balance is not None or args.funding_rate is not None
-    if fresh or settings is None:
-        return ShellGuess(DEFAULT_DATASETS)
-    if str(settings.value(BLIND_KEY, "false")).lower() == "true":
-        return None
-    remembered = settings.value(DATASETS_KEY)
-    if isinstance(remembered, str):  # QSettings gives a one-item list back as a string
-        remembered = [remembered]
-    if not isinstance(remembered, list) or not remembered or not all(isinstance(n, str) for n in remembered):
-        return ShellGuess(DEFAULT_DATASETS)
-    try:
-        clock = int(str(settings.value(CLOCK_KEY)))
-    except (TypeError, ValueError):
-        clock = None
-    return ShellGuess(tuple(remembered), clock)
-
-
 def open_shell(shown: ShellGuess) -> ShellDesk | None:
     """The shell desk of ``shown``: each dataset's candles closed before the clock. None when a dataset cannot be
     loaded (the app then opens the journal first, as it would without a shell, and reports what is wrong)."""
@@ -173,8 +143,7 @@ def open_shell(shown: ShellGuess) -> ShellDesk | None:
     shown_series = [s.slice(0, s.index_at(clock)) for s in series]
     if not all(len(s) for s in shown_series):  # a symbol with nothing to chart yet: no guess worth showing
         return None
-    label = f"Opening the journal… · {', '.join(shown.datasets)}"
-    return ShellDesk(exchange, None, None, None, shown_series, mode_label=label)
+    return ShellDesk(exchange, None, None, None, shown_series, mode_label=opening_label(shown))
 
 
 class FirstPaint(QObject):
@@ -236,14 +205,3 @@ def _load(name: str) -> CandleSeries:
         from hexdesk.market.library import load_dataset
 
         return load_dataset(name).series
-
-
-def remember_session(desk: TradingDesk, settings: QSettings, datasets: Sequence[str], *, blind: bool) -> None:
-    """Keep what ``desk`` shows for the next start's shell (called when the window closes)."""
-    settings.setValue(DATASETS_KEY, list(datasets))
-    settings.setValue(BLIND_KEY, blind)
-    clock = desk.clock_ms
-    if clock is not None:
-        settings.setValue(CLOCK_KEY, int(clock))
-    else:
-        settings.remove(CLOCK_KEY)

@@ -22,7 +22,8 @@ from hexdesk.engine.enums import MarginMode, OrderType, Side, TimeInForce
 from hexdesk.engine.events import OrderAccepted, OrderRejected
 from hexdesk.engine.orders import OrderRequest
 from hexdesk.engine.restore import capture_market
-from hexdesk.service.desk import HISTORY_MS, TradingDesk
+from hexdesk.service.defaults import HISTORY_MS
+from hexdesk.service.desk import TradingDesk
 from hexdesk.service.sessions import SessionManager, SessionSpec
 from hexdesk.storage.journal import Journal
 

@@ -112,3 +112,21 @@ def test_closing_a_remembering_window_saves_and_the_next_one_restores(qtbot, sto
     again = make_window(qtbot)
     again.desktop.remember_from(store)
     assert again.ticket.orderTypeInput.currentText() == "Stop Market"
+
+
+def test_splitter_sizes_set_after_a_session_switch_come_back_in_the_next_window(qtbot, store):
+    """The start-up shell's panels are rebuilt for the session (a switch) while the old ones await deletion: the
+    sizes the trader set afterwards must be saved under the names the next start's window has."""
+    first = make_window(qtbot)
+    first.resize(900, 700)
+    first.switch_session(FakeDesk())  # as MainWindow.open_desk does once the journal is open
+    chart_splitter = first.notifications.parentWidget()
+    chart_splitter.setSizes([250, 60, 250])
+    wanted_sizes = chart_splitter.sizes()
+    settings.save(first, store)
+    assert sorted(k for k in store.allKeys() if k.startswith("splitters/")) == [
+        "splitters/bodyAndTicket", "splitters/chartAndTables"]
+    second = make_window(qtbot)
+    second.resize(900, 700)
+    settings.restore(second, store)
+    assert second.notifications.parentWidget().sizes() == wanted_sizes
