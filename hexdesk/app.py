@@ -347,8 +347,8 @@ def _paint_shell(start: Startup) -> MainWindow | None:
     from hexdesk.ui import shell
 
     args = start.args
-    if start.mode is not None and start.mode.mode is modes.Mode.LIVE:
-        return None
+    if start.closed_at_start or (start.mode is not None and start.mode.mode is modes.Mode.LIVE):
+        return None  # (the trader closed the first frame: no window pops up in its place)
     remembered = None
     if not args.screenshot:  # a demo never depends on what this user's last run showed
         from hexdesk.ui import settings

@@ -170,11 +170,14 @@ def test_closing_the_first_frame_while_the_session_opens_ends_the_program(qapp, 
         return painted
 
     monkeypatch.setattr(FirstFrame, "wait_painted", close_after_paint)
+    shown: list[MainWindow] = []
+    monkeypatch.setattr(MainWindow, "show", lambda self: shown.append(self))
     db = tmp_path / "j.db"
     try:
         assert app.main(["--offline", "--db", str(db)]) == 0
     finally:
         _close_windows()
+    assert shown == []  # no window popped up in the closed frame's place
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow | FirstFrame) and w.isVisible()]
     with Journal.open(db) as j:
         (session,) = j.sessions()  # opened, then left where it stood: resumable next time
