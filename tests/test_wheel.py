@@ -164,6 +164,21 @@ def test_the_installed_wheel_starts_replays_and_screenshots_outside_the_source_t
     assert any("Fill" in t for t in types), types
 
 
+def test_the_installed_wheel_paints_its_first_frame_from_the_installed_data(venv: Path, tmp_path: Path) -> None:
+    """A normal start (not a screenshot): the first frame reads the installed month (issue 10.3) before numpy,
+    pyqtgraph or the engine load, then the journal opens."""
+    env = {**_env(tmp_path), "HEXDESK_EXIT_AFTER_FIRST_PAINT": "1"}
+    run = subprocess.run(
+        [str(venv / "bin" / "hexdesk"), "--offline", "--db", str(tmp_path / "j.sqlite")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    line = next(x for x in run.stdout.splitlines() if x.startswith("HEXDESK_COLD_START"))
+    fields = dict(item.split("=", 1) for item in line.split()[1:])
+    assert fields["frame"] == "1" and fields["frame_loaded"] == "none" and fields["candles"] == "1440"
+    assert float(fields["first_paint"]) < float(fields["window_paint"]) < float(fields["orders_accepted"])
+
+
 def test_the_installed_wheel_finds_its_datasets_lessons_exercises_and_migrations(venv: Path, tmp_path: Path) -> None:
     run = subprocess.run(
         [str(venv / "bin" / "python"), "-I", str(CHECK)],
