@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Callable
 
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from hexdesk.service import TradingDesk
     from hexdesk.service.modes import LiveSession, ModeChoice
@@ -212,6 +212,18 @@ class Startup:
             self.frame.deleteLater()
             self.frame = None
 
+    def place_like_frame(self, window: QWidget) -> None:
+        """Put ``window`` exactly where the first frame is now (the trader may have moved it); a maximized or full
+        screen frame leaves the window's restored state alone (it was restored from the same settings)."""
+        from PySide6.QtCore import Qt
+
+        if self.frame is None:
+            return
+        if self.frame.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+            window.setWindowState(self.frame.windowState())
+        else:
+            window.setGeometry(self.frame.geometry())
+
     def first_painted(self) -> float:
         """When the first chart was on screen (monotonic): the first frame's paint, else the real chart's; nan if
         neither was painted."""
@@ -366,8 +378,7 @@ def _paint_shell(start: Startup) -> MainWindow | None:
     if remembered is not None:
         _fit_to_screen(window)
         settings.restore(window, remembered)
-        if start.frame is not None:  # exactly where the frame is now (the trader may have moved it)
-            window.setGeometry(start.frame.geometry())
+        start.place_like_frame(window)
     window.show()
     start.first_paint.wait()
     start.drop_frame()
@@ -449,8 +460,7 @@ def _run_gui(app: QApplication, start: Startup, desk: TradingDesk, window: MainW
     start.opened_desk = desk
     if not args.screenshot:
         window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
-        if start.frame is not None:  # no shell came between: the window opens where the frame is
-            window.setGeometry(start.frame.geometry())
+        start.place_like_frame(window)  # no shell came between: the window opens where the frame is
     window.show()
     if start.frame is not None:
         start.first_paint.wait()

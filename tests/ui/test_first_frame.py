@@ -200,3 +200,27 @@ def test_no_first_frame_for_a_blind_session(tmp_path):
     store.setValue(startup.DATASETS_KEY, list(DEFAULT_DATASETS))
     store.setValue(startup.BLIND_KEY, True)  # its datasets and dates are never shown before it says so
     assert app._paint_first_frame(app.Startup(app.parse_args(["--offline"]))) is None
+
+
+def test_a_maximized_frame_is_replaced_by_a_maximized_window(qapp, tmp_path, monkeypatch):
+    states: list[tuple[bool, bool]] = []
+    drop = app.Startup.drop_frame
+
+    def look(start: app.Startup) -> None:
+        if start.frame is not None:
+            states.append((start.frame.isMaximized(), _shown_window().isMaximized()))
+        drop(start)
+
+    monkeypatch.setattr(app.Startup, "drop_frame", look)
+    monkeypatch.setenv(app.PROBE_ENV, "1")
+    db = str(tmp_path / "j.db")
+    try:
+        assert app.main(["--offline", "--db", db]) == 0
+        window = _shown_window()
+        window.showMaximized()
+        settings.save(window)  # closed maximized
+        _close_windows()
+        assert app.main(["--offline", "--db", db]) == 0
+    finally:
+        _close_windows()
+    assert states[-1] == (True, True)
