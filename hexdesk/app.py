@@ -27,15 +27,17 @@ from hexdesk import __version__
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Callable
+    from concurrent.futures import Future
 
     from PySide6.QtWidgets import QApplication, QWidget
 
     from hexdesk.service import TradingDesk
-    from hexdesk.service.modes import LiveSession, ModeChoice
+    from hexdesk.service.modes import LiveSession, ModeChoice, ModeRequest
     from hexdesk.storage.journal import Journal
     from hexdesk.ui.first_frame import FirstFrame, FramePaint
     from hexdesk.ui.main_window import MainWindow
     from hexdesk.ui.shell import FirstPaint
+    from hexdesk.ui.startup import ShellGuess
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -193,7 +195,10 @@ class Startup:
     line, the mode chosen, the first frame and the start-up shell while they are shown, then the session opened."""
 
     args: argparse.Namespace
-    mode: ModeChoice | None = None  # issue 8.5: live or replay
+    request: ModeRequest  # issue 8.5: what the command line asked for (live, offline, or auto: ask Binance)...
+    probe: Future[str | None] | None = None  # ...and Binance's answer coming on a worker thread (None: not asked)
+    mode: ModeChoice | None = None  # issue 8.5: live or replay (None until Binance answered, if it was asked)
+    guess: ShellGuess | None = None  # the replay session the start shows first (ui/startup.py)
     frame: FirstFrame | None = None  # the first frame (ui/first_frame.py), until a window has replaced it
     frame_painted: FramePaint | None = None  # when the first frame was painted, and what was loaded then
     first_paint: FirstPaint | None = None  # the real chart's first paint: the shell's, else the session window's
@@ -203,6 +208,22 @@ class Startup:
     resumed: bool = False  # the session shown was resumed (a screenshot never trades in it)
     opened_desk: TradingDesk | None = None  # the desk opened for the window...
     run: Callable[[], Awaitable[None]] | None = None  # ...and what runs it: its replay, or the live feed
+
+    def ask_binance(self) -> None:
+        """Start asking Binance whether live prices can be had, once, when the command line left it open."""
+        from hexdesk.service import modes
+
+        if self.probe is None:
+            self.probe = modes.start_probe(self.request)
+
+    def replay_chosen(self) -> None:
+        """The mode is known: a first frame painted while Binance was asked now says the replay's journal opens."""
+        from hexdesk.service import modes
+        from hexdesk.ui import startup
+
+        replay = self.mode is not None and self.mode.mode is modes.Mode.REPLAY
+        if self.frame is not None and self.guess is not None and replay:
+            self.frame.set_note(startup.opening_label(self.guess))
 
     def drop_frame(self) -> None:
         """A real window is painted: the first frame goes (hidden, not closed: a close is the trader's)."""
@@ -245,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_class.main(argv[1:]) if argv[:1] == ["class"] else cli_class.run_scenario(argv)
     args = parse_args(argv)
-    probe = _start_probe(args)  # issue 8.5: asks Binance on a thread while Qt starts
+    from hexdesk.service import modes  # (light: the live client loads only when Binance is asked)
+
+    start = Startup(args, _mode_request(args))
+    if start.request is not modes.ModeRequest.AUTO:
+        start.ask_binance()  # issue 8.5: --live asks Binance on a worker thread while Qt starts
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -260,11 +285,15 @@ def main(argv: list[str] | None = None) -> int:
     # The session, not Qt, decides when the program ends (see _run_gui); so does the start: closing the shell while
     # the journal opens ends the program once it is open (``closed_at_start``), not Qt's loop under it.
     app.setQuitOnLastWindowClosed(False)
-    start = Startup(args)
-    start.mode = _choose_mode(args, probe)  # issue 8.5: live or replay; None: --live cannot be had
+    # issue 10.3: the candles, before numpy, pyqtgraph and the engine load. With no mode asked for, before Binance
+    # answers too: a machine whose firewall drops the probe would show nothing for its whole timeout (3 s).
+    start.frame = _paint_first_frame(start)
+    start.ask_binance()  # (after the first frame: the live client's imports on the probe's thread would slow it)
+    start.mode = _choose_mode(start)  # issue 8.5: live or replay; None: --live cannot be had
     if start.mode is None:
+        start.drop_frame()
         return 2
-    start.frame = _paint_first_frame(start)  # issue 10.3: the candles, before numpy, pyqtgraph and the engine load
+    start.replay_chosen()
     window = _paint_shell(start)  # then the window and its chart, orders held, before the journal is opened
     start.shell = window is not None
     opened = _open_journal_and_desk(start)
@@ -320,26 +349,27 @@ def _open_journal_and_desk(start: Startup) -> tuple[Journal, TradingDesk] | int:
 
 
 def _paint_first_frame(start: Startup) -> FirstFrame | None:
-    """The first frame (ui/first_frame.py): the guessed session's candles painted with Qt and the standard library
-    alone, at the window's remembered place. None when the shell would not guess (live, blind), for a screenshot
-    (a demo shows the real window only), or when the data is not a bundled month this can read."""
-    from hexdesk.service import modes
-    from hexdesk.ui import startup
+    """The first frame (ui/first_frame.py): the guessed replay session's candles painted with Qt and the standard
+    library alone, at the window's remembered place. None when the shell would not guess (``--live``, a blind
+    session), for a screenshot (a demo shows the real window only), or when the data is not a bundled month.
+    Painted before the mode is known when none was asked for: it then says Binance is being asked first."""
+    from hexdesk.ui import settings, startup
 
     args = start.args
-    if args.screenshot or (start.mode is not None and start.mode.mode is modes.Mode.LIVE):
+    if args.screenshot:
         return None
-    from hexdesk.ui import settings
-
     remembered = settings.store()
-    shown = startup.guess(args, remembered)
-    tail = startup.first_tail(shown, remembered) if shown is not None else None
+    start.guess = startup.guess(args, remembered)
+    tail = startup.first_tail(start.guess, remembered) if start.guess is not None else None
     if tail is None:
         return None
+    from hexdesk.service import modes
     from hexdesk.ui.first_frame import FirstFrame
 
+    auto = start.request is modes.ModeRequest.AUTO and start.mode is None  # Binance is being asked: live, maybe
+    note = startup.connecting_label(start.guess) if auto else startup.opening_label(start.guess)
     theme_name = remembered.value("view/theme")
-    frame = FirstFrame(tail, startup.opening_label(shown), startup.chart_margins(remembered),  # type: ignore[union-attr]
+    frame = FirstFrame(tail, note, startup.chart_margins(remembered),
                        theme_name if isinstance(theme_name, str) else None, startup.price_decimals(remembered, tail))
     frame.closed.connect(lambda: setattr(start, "closed_at_start", True))
     settings.place(frame, remembered)
@@ -515,8 +545,8 @@ def _report_start(start: Startup, window: MainWindow) -> int:
 # --- issue 8.5: live or replay (the choice itself is hexdesk/service/modes.py) -------------------------------
 
 
-def _start_probe(args: argparse.Namespace) -> object:
-    """Ask Binance on a worker thread now, unless the command line already decided. A screenshot or test run
+def _mode_request(args: argparse.Namespace) -> ModeRequest:
+    """What the command line asks for: live, a replay, or auto (ask Binance). A screenshot or test run
     (``--screenshot``, ``--close-after``) stays a replay unless ``--live`` or HEXDESK_WS_URL / HEXDESK_REST_URL
     point somewhere: a demo never depends on the internet."""
     from hexdesk.service import modes
@@ -527,16 +557,26 @@ def _start_probe(args: argparse.Namespace) -> object:
 
         if not (os.environ.get(WS_URL_ENV) or os.environ.get(REST_URL_ENV)):
             request = modes.ModeRequest.OFFLINE
-    return request, modes.start_probe(request)
+    return request
 
 
-def _choose_mode(args: argparse.Namespace, probe: object) -> object | None:
-    """The mode (service.modes.ModeChoice); None after telling why ``--live`` cannot be had (one line)."""
+def _choose_mode(start: Startup) -> ModeChoice | None:
+    """The mode; None after telling why ``--live`` cannot be had (one line). While Binance is asked, a first frame
+    on screen keeps being painted and can be closed (Qt's events are processed, not blocked on the answer)."""
     from hexdesk.service import modes
 
-    request, future = probe  # type: ignore[misc]
+    if start.frame is not None and start.probe is not None and not start.probe.done():
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        poll = QTimer(interval=20)
+        poll.timeout.connect(lambda: start.probe.done() and loop.quit())  # type: ignore[union-attr]
+        poll.start()
+        QTimer.singleShot(int((modes.PROBE_TIMEOUT_S + 1.0) * 1000), loop.quit)
+        loop.exec()
+        poll.stop()
     try:
-        return modes.choose_mode(request, future)
+        return modes.choose_mode(start.request, start.probe)
     except modes.LiveUnavailable as exc:
         print(f"hexdesk: {exc}", file=sys.stderr)
         return None

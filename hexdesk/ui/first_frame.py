@@ -80,6 +80,12 @@ class FirstFrame(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setWindowTitle(f"HexDesk — {note}")  # as the shell's window will be titled
 
+    def set_note(self, note: str) -> None:
+        """Say something else above the candles (and in the title): the start has moved on."""
+        self.note = note
+        self.setWindowTitle(f"HexDesk — {note}")
+        self.update()
+
     def wait_painted(self, timeout_ms: int = 3000) -> FramePaint | None:
         """Process events until the first paint is done (at most ``timeout_ms``: a frame that cannot be painted
         must not stop the start)."""

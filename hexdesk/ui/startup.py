@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BLIND_KEY", "CHART_RECT_KEY", "CLOCK_KEY", "DATASETS_KEY", "OPENING", "PRICE_DECIMALS_KEY", "SYMBOL_KEY",
-    "ShellGuess", "chart_margins", "first_tail", "guess", "opening_label", "price_decimals", "remember_session",
+    "ShellGuess", "chart_margins", "connecting_label", "first_tail", "guess", "opening_label", "price_decimals",
+    "remember_session",
 ]
 
 OPENING = "Opening the journal… orders are accepted as soon as it is open."
@@ -53,6 +54,11 @@ class _Clocked(Protocol):
 def opening_label(shown: ShellGuess) -> str:
     """What the window says while the journal opens (the shell desk's mode label, the first frame's title)."""
     return f"Opening the journal… · {', '.join(shown.datasets)}"
+
+
+def connecting_label(shown: ShellGuess) -> str:
+    """What the first frame says while Binance is asked whether live prices can be had (no mode asked for)."""
+    return f"Connecting to Binance… (no answer: replay of {', '.join(shown.datasets)})"
 
 
 def guess(args: argparse.Namespace, settings: QSettings | None) -> ShellGuess | None:

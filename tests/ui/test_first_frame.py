@@ -4,6 +4,8 @@ the program once the journal is open, as closing the shell does."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect
 from PySide6.QtGui import QColor, QImage
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from hexdesk import app
 from hexdesk.market.candle_tail import bundled_tail
+from hexdesk.service import modes
 from hexdesk.service.defaults import DEFAULT_DATASETS, HISTORY_MS
 from hexdesk.storage.journal import Journal
 from hexdesk.ui import settings, startup, theme
@@ -186,7 +189,8 @@ def test_closing_the_first_frame_while_the_session_opens_ends_the_program(qapp, 
 
 @pytest.mark.parametrize("argv", [["--screenshot", "x.png"], ["--new-session", "--balance", "5000"]])
 def test_no_first_frame_for_a_demo_and_one_for_a_new_session(argv, tmp_path):
-    start = app.Startup(app.parse_args(["--offline", *argv]))
+    args = app.parse_args(["--offline", *argv])
+    start = app.Startup(args, app._mode_request(args))
     frame = app._paint_first_frame(start)
     try:
         assert (frame is None) == ("--screenshot" in argv)
@@ -199,7 +203,8 @@ def test_no_first_frame_for_a_blind_session(tmp_path):
     store = settings.store()
     store.setValue(startup.DATASETS_KEY, list(DEFAULT_DATASETS))
     store.setValue(startup.BLIND_KEY, True)  # its datasets and dates are never shown before it says so
-    assert app._paint_first_frame(app.Startup(app.parse_args(["--offline"]))) is None
+    args = app.parse_args(["--offline"])
+    assert app._paint_first_frame(app.Startup(args, app._mode_request(args))) is None
 
 
 def test_a_maximized_frame_is_replaced_by_a_maximized_window(qapp, tmp_path, monkeypatch):
@@ -224,3 +229,40 @@ def test_a_maximized_frame_is_replaced_by_a_maximized_window(qapp, tmp_path, mon
     finally:
         _close_windows()
     assert states[-1] == (True, True)
+
+
+def test_with_no_mode_asked_the_frame_comes_before_binance_answers_and_then_says_the_replay_opens(
+    qapp, tmp_path, monkeypatch
+):
+    """``hexdesk`` alone asks Binance first (issue 8.5). A firewall that swallows the request would keep the window
+    away for the probe's whole timeout: the frame is painted first and says so, then the replay's journal opens."""
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    port = silent.getsockname()[1]
+    monkeypatch.setenv("HEXDESK_REST_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HEXDESK_WS_URL", f"ws://127.0.0.1:{port}/market")
+    monkeypatch.setenv(app.PROBE_ENV, "1")
+    painted: list[str] = []
+    dropped: list[tuple[str, modes.ModeChoice | None]] = []
+    wait, drop = FirstFrame.wait_painted, app.Startup.drop_frame
+
+    def note_at_paint(self: FirstFrame, timeout_ms: int = 3000):
+        result = wait(self, timeout_ms)
+        painted.append(self.note)
+        return result
+
+    def note_at_drop(start: app.Startup) -> None:
+        if start.frame is not None:
+            dropped.append((start.frame.note, start.mode))
+        drop(start)
+
+    monkeypatch.setattr(FirstFrame, "wait_painted", note_at_paint)
+    monkeypatch.setattr(app.Startup, "drop_frame", note_at_drop)
+    try:
+        assert app.main(["--db", str(tmp_path / "j.db")]) == 0
+    finally:
+        silent.close()
+        _close_windows()
+    assert painted == [f"Connecting to Binance… (no answer: replay of {', '.join(DEFAULT_DATASETS)})"]
+    (note, mode), = dropped
+    assert note == startup.opening_label(startup.ShellGuess(DEFAULT_DATASETS))
+    assert mode is not None and mode.mode is modes.Mode.REPLAY and "did not answer" in (mode.reason or "")
