@@ -65,10 +65,16 @@ _FIRST = operator.itemgetter(0)
 def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
     """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises).
     Equal neighbours are compared once: a replay's liquidity estimate is one Decimal object per candle, repeated
-    for its four ticks (``groupby`` sees the same object without comparing it)."""
+    for its four ticks (``groupby`` sees the same object without comparing it; a set would hash each new Decimal,
+    which costs more than the comparisons it saves)."""
     distinct = list(map(_FIRST, itertools.groupby(volumes)))
     low = min(filter(None, distinct), default=_MIN_VOLUME)
     return low >= _MIN_VOLUME and max(distinct, default=ZERO) <= _MAX_VOLUME
+
+
+def _all_of(values: Sequence[object], kind: type) -> bool:
+    """Every value of type ``kind`` exactly (not a subclass: a bool is not an int here), in one C-speed pass."""
+    return list(map(type, values)).count(kind) == len(values)
 
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
@@ -234,10 +240,10 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
 
         # Checked once for the whole call, so a run checks only its prices and times: every time and price a
         # Python int, every volume a Decimal in range (or all None). Otherwise each run checks its own values.
-        checked = set(map(type, ts_ms)) <= _INT and set(map(type, prices)) <= _INT
+        checked = _all_of(ts_ms, int) and _all_of(prices, int)
         if checked and bar_volume is not None:
             try:
-                checked = set(map(type, volumes)) <= _DECIMAL and _volumes_ok(volumes)
+                checked = _all_of(volumes, Decimal) and _volumes_ok(volumes)
             except (ArithmeticError, TypeError):  # a NaN volume: each run checks, the tick carrying it is refused
                 checked = False
         # Times in order (the usual case; sorting a sorted list is one pass) spare every run two passes over them.
