@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
+from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal, scaled_to_decimals
 from hexdesk.market.liquidity import LiquidityEstimator
 
 MAX_SPEED = 100_000.0
@@ -192,7 +192,7 @@ def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> list[D
         windows = np.lib.stride_tricks.sliding_window_view(v_a[fast_from - window : stop - 1], window)
         medians = np.partition(windows, window // 2, axis=1)[:, window // 2]
         distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few Decimals
-        decimals = [dec(m, vd) for m in distinct.tolist()]
+        decimals = scaled_to_decimals(distinct.tolist(), vd)
         out.extend(map(decimals.__getitem__, which.tolist()))
     return out
 
