@@ -103,11 +103,15 @@ class FillModel(Protocol):
         ...
 
 
+_STOP_TYPES = (OrderType.STOP, OrderType.STOP_MARKET)
+_TAKE_PROFIT_TYPES = (OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET)
+
+
 def trigger_fires_at_or_above(side: Side, order_type: OrderType) -> bool:
     """True when the order triggers on ``price >= stopPrice``, False when on ``price <= stopPrice`` (§3.1)."""
-    if order_type in (OrderType.STOP, OrderType.STOP_MARKET):
+    if order_type in _STOP_TYPES:
         return side is Side.BUY
-    if order_type in (OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET):
+    if order_type in _TAKE_PROFIT_TYPES:
         return side is Side.SELL
     raise ValueError(f"{order_type} is not a conditional order type: it has no trigger")
 
