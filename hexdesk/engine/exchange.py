@@ -68,8 +68,12 @@ def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
     for its four ticks (``groupby`` sees the same object without comparing it; a set would hash each new Decimal,
     which costs more than the comparisons it saves)."""
     distinct = list(map(_FIRST, itertools.groupby(volumes)))
-    low = min(filter(None, distinct), default=_MIN_VOLUME)
-    return low >= _MIN_VOLUME and max(distinct, default=ZERO) <= _MAX_VOLUME
+    if not distinct:
+        return True
+    low = min(distinct)
+    if not low:  # a 0 (no liquidity yet) is allowed: the lowest of the others must be in range
+        low = min(filter(None, distinct), default=_MIN_VOLUME)
+    return low >= _MIN_VOLUME and max(distinct) <= _MAX_VOLUME
 
 
 def _all_of(values: Sequence[object], kind: type) -> bool:
