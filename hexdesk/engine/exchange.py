@@ -22,14 +22,13 @@ a Binance error (BinanceError, or a Rejection in the Result) and changes neither
 from __future__ import annotations
 
 import bisect
-import itertools
-import operator
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 
 from hexdesk.engine import guards
 from hexdesk.engine.account import SymbolState, money
+from hexdesk.engine.columns import TickVolumes, valid_volumes
 from hexdesk.engine.core import NO_EVENTS, ZERO, EventHandler
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
@@ -59,21 +58,6 @@ _INT = {int}
 _HUGE = 10**40
 _DECIMAL = {Decimal}
 _NONE = {type(None)}
-_FIRST = operator.itemgetter(0)
-
-
-def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
-    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises).
-    Equal neighbours are compared once: a replay's liquidity estimate is one Decimal object per candle, repeated
-    for its four ticks (``groupby`` sees the same object without comparing it; a set would hash each new Decimal,
-    which costs more than the comparisons it saves)."""
-    distinct = list(map(_FIRST, itertools.groupby(volumes)))
-    if not distinct:
-        return True
-    low = min(distinct)
-    if not low:  # a 0 (no liquidity yet) is allowed: the lowest of the others must be in range
-        low = min(filter(None, distinct), default=_MIN_VOLUME)
-    return low >= _MIN_VOLUME and max(distinct) <= _MAX_VOLUME
 
 
 def _all_of(values: Sequence[object], kind: type) -> bool:
@@ -245,11 +229,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         # Checked once for the whole call, so a run checks only its prices and times: every time and price a
         # Python int, every volume a Decimal in range (or all None). Otherwise each run checks its own values.
         checked = _all_of(ts_ms, int) and _all_of(prices, int)
-        if checked and bar_volume is not None:
-            try:
-                checked = _all_of(volumes, Decimal) and _volumes_ok(volumes)
-            except (ArithmeticError, TypeError):  # a NaN volume: each run checks, the tick carrying it is refused
-                checked = False
+        if checked and bar_volume is not None and type(bar_volume) is not TickVolumes:  # (those were checked)
+            checked = valid_volumes(volumes)  # else (a NaN, a float...) each run checks, the tick is refused
         # Times in order (the usual case; sorting a sorted list is one pass) spare every run two passes over them.
         ordered = checked and ts_ms == sorted(ts_ms)
         events: list[Event] = []
@@ -301,7 +282,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                     vols = volumes[i:j]
                     kinds = set(map(type, vols))
                     if kinds == _DECIMAL:
-                        if not _volumes_ok(vols):  # a NaN raises: per tick, where it is refused
+                        if not valid_volumes(vols):  # (a NaN: per tick, where it is refused)
                             return False
                     elif kinds != _NONE:
                         return False

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from hexdesk.engine.columns import TickVolumes
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal, scaled_to_decimals
 from hexdesk.market.liquidity import LiquidityEstimator
 
@@ -160,41 +161,43 @@ class ScaledPath:
     ts_ms: list[int]
     prices: list[int]
     price_decimals: int
-    liquidity: list[Decimal]
+    liquidity: Sequence[Decimal]  # a TickVolumes (checked once, a view per tick) unless the engine refuses a volume
 
     def __len__(self) -> int:
         return len(self.ts_ms)
 
 
-def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> list[Decimal]:
-    """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it.
+def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> tuple[list[Decimal], list[int]]:
+    """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it, as
+    distinct *levels* and, per candle, the index of its level (candle ``k`` has ``levels[picks[k]]``).
 
     Once the window is full (15 closed candles, an odd count) the median is one of the window's volumes, so for
-    1-minute candles it is taken in scaled integers (numpy) and only the medians become Decimals, built as
+    1-minute candles it is taken in scaled integers (numpy) and only the distinct medians become Decimals, built as
     ``candle_ticks`` builds them (same value, same exponent). The first candles of a series and other intervals go
-    through the estimator itself.
+    through the estimator itself (one level each).
     """
     vd, v_a = series.volume_decimals, series.scaled()[4]
     estimator = LiquidityEstimator()
     window = estimator.window
     fast_from = max(start, window) if series.interval_ms == 60_000 and window % 2 else stop
     fast_from = min(fast_from, stop)
-    out: list[Decimal] = []
+    levels: list[Decimal] = []
     dec = scaled_to_decimal
     if start < fast_from:
         for vi in v_a[max(0, start - window) : start].tolist():
             estimator.add_closed(dec(vi, vd), series.interval_ms)
         liq = estimator.per_minute
         for vi in v_a[start:fast_from].tolist():
-            out.append(liq)
+            levels.append(liq)
             liq = estimator.add_closed(dec(vi, vd), series.interval_ms)
+    picks = list(range(len(levels)))
     if fast_from < stop:
         windows = np.lib.stride_tricks.sliding_window_view(v_a[fast_from - window : stop - 1], window)
         medians = np.partition(windows, window // 2, axis=1)[:, window // 2]
         distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few Decimals
-        decimals = scaled_to_decimals(distinct.tolist(), vd)
-        out.extend(map(decimals.__getitem__, which.tolist()))
-    return out
+        picks.extend((which + len(levels)).tolist())
+        levels.extend(scaled_to_decimals(distinct.tolist(), vd))
+    return levels, picks
 
 
 def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -> ScaledPath:
@@ -207,11 +210,16 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
     prices = np.stack([o, np.where(bullish, lo, h), np.where(bullish, h, lo), c], axis=1).ravel()
     times = series.open_time_ms[start:stop].astype(np.int64)
     ts = (times[:, None] + np.asarray(step_offsets(series.interval_ms), dtype=np.int64)).ravel()
-    liq = _liquidity_per_candle(series, start, stop)
-    per_tick: list[Decimal] = [ZERO_VOLUME] * (4 * len(liq))
-    for k in range(4):
-        per_tick[k::4] = liq
-    return ScaledPath(series.symbol, ts.tolist(), prices.tolist(), series.price_decimals, per_tick)
+    levels, picks = _liquidity_per_candle(series, start, stop)
+    liquidity: Sequence[Decimal]
+    try:  # the usual case: the levels are checked here once, not the ticks by every on_ticks call
+        liquidity = TickVolumes(levels, picks, 4)
+    except ValueError:  # a volume the tick door refuses: a plain list, so on_ticks refuses it at its tick (as on_tick)
+        per_candle = list(map(levels.__getitem__, picks))
+        liquidity = [ZERO_VOLUME] * (4 * len(per_candle))
+        for k in range(4):
+            liquidity[k::4] = per_candle
+    return ScaledPath(series.symbol, ts.tolist(), prices.tolist(), series.price_decimals, liquidity)
 
 
 def _tick_key(t: PriceTick) -> tuple[int, str]:

@@ -1,0 +1,109 @@
+"""Tick volumes checked once, when a path is built, rather than at every ``Exchange.on_ticks`` call.
+
+``on_ticks`` refuses, tick by tick, a volume ``on_tick`` would refuse; for a batch it first checks every volume at
+once (a Decimal, 0 or within ``[MIN_VOLUME, MAX_MAGNITUDE]``), a pass over every tick of every call. A replay's
+liquidity estimates are a few thousand distinct Decimals repeated over a month's ticks (one per candle, the same
+for its four ticks; equal medians are one object), so :class:`TickVolumes` checks those *levels* once and is, per
+tick, a read-only view of one of them: ``on_ticks`` recognises the type (``type(x) is TickVolumes``, not a
+subclass) and skips its own check. A slice is a view of the same levels (no copy), so the runs a back-test hands
+``on_ticks`` stay checked and cost nothing to cut.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import SupportsIndex, overload
+
+from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
+
+__all__ = ["TickVolumes", "valid_volumes"]
+
+_FIRST = operator.itemgetter(0)
+
+
+def valid_volumes(volumes: Sequence[object]) -> bool:
+    """Every value a Decimal that is 0 or within [MIN_VOLUME, MAX_MAGNITUDE]: the volumes the tick door takes.
+
+    Exact types (a Decimal subclass is refused, as the door refuses it). Equal neighbours are compared once: a
+    replay's estimate is one Decimal object per candle, repeated for its ticks (``groupby`` sees the same object
+    without comparing it; a set would hash each new Decimal, which costs more than the comparisons it saves).
+    A NaN makes a comparison raise: False."""
+    if list(map(type, volumes)).count(Decimal) != len(volumes):
+        return False
+    try:
+        distinct = list(map(_FIRST, itertools.groupby(volumes)))
+        if not distinct:
+            return True
+        low = min(distinct)
+        if not low:  # a 0 (no liquidity yet) is allowed: the lowest of the others must be in range
+            low = min(filter(None, distinct), default=MIN_VOLUME)
+        return bool(low >= MIN_VOLUME and max(distinct) <= MAX_MAGNITUDE)
+    except ArithmeticError:  # a NaN (a signalling one raises even where equal neighbours are compared)
+        return False
+
+
+class TickVolumes(Sequence[Decimal]):
+    """Per-tick liquidity estimates, every one a valid tick volume (:func:`valid_volumes`), checked when built.
+
+    ``TickVolumes(levels, picks, repeat)``: tick ``i`` has ``levels[picks[i // repeat]]`` (the replay: one level per
+    candle, four ticks a candle). Only the levels are checked, and that every pick indexes one of them; a ValueError
+    says what is wrong. Indexing gives the Decimal; slicing (step 1) gives a TickVolumes over the same levels, any
+    other step a tuple. Read-only: the fields are private and nothing changes them after the check.
+    """
+
+    __slots__ = ("_levels", "_picks", "_repeat", "_start", "_stop")
+
+    def __init__(self, levels: Iterable[Decimal], picks: Iterable[int], repeat: int = 1) -> None:
+        checked = tuple(levels)
+        if not valid_volumes(checked):
+            raise ValueError("a tick volume must be a Decimal, 0 or within [1e-8, 1e18]")
+        chosen = list(picks)
+        if list(map(type, chosen)).count(int) != len(chosen) or (
+            chosen and not (min(chosen) >= 0 and max(chosen) < len(checked))
+        ):
+            raise ValueError("every pick must be the int index of a level")
+        if type(repeat) is not int or repeat < 1:
+            raise ValueError(f"repeat must be a positive int, got {repeat!r}")
+        self._levels = checked
+        self._picks = chosen
+        self._repeat = repeat
+        self._start = 0
+        self._stop = repeat * len(chosen)
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Decimal: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Decimal]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> Decimal | Sequence[Decimal]:
+        if type(index) is slice:
+            start, stop, step = index.indices(self._stop - self._start)
+            if step != 1:
+                return tuple(self)[index]
+            view = object.__new__(TickVolumes)
+            view._levels, view._picks, view._repeat = self._levels, self._picks, self._repeat
+            view._start = self._start + start
+            view._stop = self._start + max(start, stop)
+            return view
+        i = operator.index(index)  # type: ignore[arg-type]
+        n = self._stop - self._start
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("TickVolumes index out of range")
+        return self._levels[self._picks[(self._start + i) // self._repeat]]
+
+    def __iter__(self) -> Iterator[Decimal]:
+        levels, picks, repeat = self._levels, self._picks, self._repeat
+        for i in range(self._start, self._stop):
+            yield levels[picks[i // repeat]]
+
+    def __repr__(self) -> str:
+        return f"TickVolumes({len(self)} ticks over {len(self._levels)} levels)"

@@ -1,0 +1,116 @@
+"""``TickVolumes``: liquidity estimates checked once (their few distinct levels) and read per tick as a view; and
+``Exchange.on_ticks`` given one behaves exactly as given the same volumes in a list."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from hexdesk.engine import Exchange, OrderRequest, Side
+from hexdesk.engine.columns import TickVolumes, valid_volumes
+
+D = Decimal
+BTC = "BTCUSDT"
+
+
+class _Dec(Decimal):
+    """A Decimal subclass: the tick door takes exact Decimals only."""
+
+
+def test_each_tick_reads_its_level() -> None:
+    """levels (0, 5, 7.5), picks (2, 0, 1) repeated twice: ticks 7.5 7.5 0 0 5 5, the same objects."""
+    levels = [D(0), D(5), D("7.5")]
+    v = TickVolumes(levels, [2, 0, 1], 2)
+    assert len(v) == 6
+    assert list(v) == [D("7.5"), D("7.5"), D(0), D(0), D(5), D(5)]
+    assert v[0] is levels[2] and v[5] is levels[1] and v[-1] is levels[1] and v[-6] is levels[2]
+    with pytest.raises(IndexError):
+        v[6]
+    with pytest.raises(IndexError):
+        v[-7]
+
+
+def test_a_slice_is_a_view_over_the_same_levels() -> None:
+    v = TickVolumes([D(1), D(2), D(3), D(4)], [0, 1, 2, 3], 4)  # 16 ticks: 1 x4, 2 x4, 3 x4, 4 x4
+    ticks = list(v)
+    for a, b in [(0, 16), (3, 9), (5, 5), (9, 3), (-6, -1), (-100, 100), (15, 16)]:
+        part = v[a:b]
+        assert type(part) is TickVolumes
+        assert list(part) == ticks[a:b]
+        assert len(part) == len(ticks[a:b])
+    inner = v[3:13][2:7]  # a slice of a slice: ticks 5..9
+    assert type(inner) is TickVolumes and list(inner) == ticks[5:10] and inner[-1] == ticks[9]
+    every_other = v[::2]  # not a run of ticks: a plain tuple (on_ticks then checks it itself)
+    assert type(every_other) is tuple and list(every_other) == ticks[::2]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [D("NaN"), D("sNaN"), D("Infinity"), D(-1), D("1e-9"), D("1.000000000000000001e18"), 5, 5.0, _Dec(5)],
+)
+def test_a_level_the_tick_door_refuses_is_refused(bad: object) -> None:
+    assert not valid_volumes([D(1), bad, D(2)])
+    with pytest.raises(ValueError, match="tick volume"):
+        TickVolumes([D(1), bad], [0, 1], 4)  # type: ignore[list-item]
+
+
+def test_the_ends_of_the_range_and_zero_are_levels() -> None:
+    assert valid_volumes([D(0), D("1e-8"), D("1e18"), D("0E-8")])
+    assert list(TickVolumes([D(0), D("1e-8"), D("1e18")], [2, 1, 0])) == [D("1e18"), D("1e-8"), D(0)]
+
+
+@pytest.mark.parametrize("picks", [[0, 2], [-1], [0, True], [0, 1.0], [0, "1"]])
+def test_a_pick_that_is_not_the_int_index_of_a_level_is_refused(picks: list[object]) -> None:
+    with pytest.raises(ValueError, match="pick"):
+        TickVolumes([D(1), D(2)], picks)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("repeat", [0, -1, 1.0, True])
+def test_repeat_must_be_a_positive_int(repeat: object) -> None:
+    with pytest.raises(ValueError, match="repeat"):
+        TickVolumes([D(1)], [0], repeat)  # type: ignore[arg-type]
+
+
+def _stop_account() -> Exchange:
+    """Long 0.01 BTC at 60,000.0 (10x isolated) with its stop-loss at 59,900.0 resting."""
+    ex = Exchange(wallet_balance=D("10000"))
+    ex.set_leverage(BTC, 10)
+    ex.on_tick(BTC, 1_000, D("60000.0"), bar_volume=D("50"))
+    assert ex.submit(OrderRequest.market(BTC, Side.BUY, D("0.010"), stop_loss=D("59900.0"))).ok
+    return ex
+
+
+@pytest.mark.parametrize("column", [list, "view"])
+def test_a_stop_fires_exactly_at_its_trigger_inside_a_batch(column: object) -> None:
+    """Prices fall 10 USDT a tick from 59,990.0: the quiet runs before 59,900.0 skip ahead, and the stop triggers at
+    the tick that reaches 59,900.0 exactly (the 10th, the same instant as tick by tick), whether the volumes come as
+    a list or as a TickVolumes view of one level."""
+    level = D("50")
+    ts = [2_000 + 1_000 * i for i in range(30)]
+    prices = [599_900 - 100 * i for i in range(30)]  # 59990.0, 59980.0, ... at 1 decimal
+    volumes = [level] * 30 if column is list else TickVolumes([level], [0] * 30)
+    runs = []
+    for batched in (True, False):
+        ex = _stop_account()
+        if batched:
+            ex.on_ticks(BTC, ts, prices, 1, volumes)
+        else:
+            for t, p in zip(ts, prices, strict=True):
+                ex.on_tick(BTC, t, D(f"{p}e-1"), bar_volume=level)
+        triggered = [e for e in ex.events if type(e).__name__ == "OrderTriggered"]
+        assert len(triggered) == 1 and triggered[0].ts_ms == ts[9]  # 59990 - 9 x 10 = 59900
+        assert ex.position(BTC).quantity == 0
+        runs.append([repr(e) for e in ex.events])
+    assert runs[0] == runs[1]
+
+
+def test_on_ticks_checks_the_volumes_of_a_plain_list_itself() -> None:
+    """Only a TickVolumes is taken as checked: a list is checked by on_ticks, its bad volume refused at its tick."""
+    ex = Exchange(wallet_balance=D("10000"))
+    ex.on_tick(BTC, 1_000, D("60000"))
+    volumes: list[object] = [D(5)] * 10
+    volumes[6] = D(-1)
+    with pytest.raises(ValueError):
+        ex.on_ticks(BTC, list(range(2_000, 12_000, 1_000)), [6_000_000 + i for i in range(10)], 2, volumes)  # type: ignore[arg-type]
+    assert ex.rejected_ticks == 1 and ex.last_price(BTC) == D("60000.05")
