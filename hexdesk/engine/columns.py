@@ -19,7 +19,7 @@ from typing import SupportsIndex, overload
 
 from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
 
-__all__ = ["TickVolumes", "valid_volumes"]
+__all__ = ["TickTimes", "TickVolumes", "valid_volumes"]
 
 _FIRST = operator.itemgetter(0)
 
@@ -107,3 +107,70 @@ class TickVolumes(Sequence[Decimal]):
 
     def __repr__(self) -> str:
         return f"TickVolumes({len(self)} ticks over {len(self._levels)} levels)"
+
+
+class TickTimes(Sequence[int]):
+    """Tick times made of groups at fixed offsets: tick ``i`` is at ``opens[i // k] + offsets[i % k]`` (``k`` the
+    number of offsets; the replay: a candle's open and its four path points), checked once to be ints in time order.
+
+    ``on_ticks`` takes a ``TickTimes`` (exact type) as times already checked (every one an int, each at or after the
+    one before), so it neither checks their types nor sorts them, and reads only the times it uses; no list of
+    every tick's time is ever made. A ValueError says what is wrong: ``opens`` and ``offsets`` not ints, offsets not
+    in order, or a group starting before the previous one ends. Indexing gives the int; slicing (step 1) gives a
+    TickTimes view, any other step a tuple. Read-only: the fields are private and nothing changes them.
+    """
+
+    __slots__ = ("_k", "_offsets", "_opens", "_start", "_stop")
+
+    def __init__(self, opens: Iterable[int], offsets: Iterable[int]) -> None:
+        starts = list(opens)
+        steps = tuple(offsets)
+        if not steps or list(map(type, steps)).count(int) != len(steps) or list(steps) != sorted(steps):
+            raise ValueError("offsets must be ints in order")
+        if list(map(type, starts)).count(int) != len(starts):
+            raise ValueError("every open must be an int")
+        span = steps[-1] - steps[0]  # a group's first tick must not come before the previous group's last
+        if len(starts) > 1 and min(map(operator.sub, starts[1:], starts)) < span:
+            raise ValueError("the groups overlap or are out of order")
+        self._opens = starts
+        self._offsets = steps
+        self._k = len(steps)
+        self._start = 0
+        self._stop = len(steps) * len(starts)
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> int | Sequence[int]:
+        if type(index) is slice:
+            start, stop, step = index.indices(self._stop - self._start)
+            if step != 1:
+                return tuple(self)[index]
+            view = object.__new__(TickTimes)
+            view._opens, view._offsets, view._k = self._opens, self._offsets, self._k
+            view._start = self._start + start
+            view._stop = self._start + max(start, stop)
+            return view
+        i = operator.index(index)  # type: ignore[arg-type]
+        n = self._stop - self._start
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("TickTimes index out of range")
+        group, step = divmod(self._start + i, self._k)
+        return self._opens[group] + self._offsets[step]
+
+    def __iter__(self) -> Iterator[int]:
+        opens, offsets, k = self._opens, self._offsets, self._k
+        for i in range(self._start, self._stop):
+            group, step = divmod(i, k)
+            yield opens[group] + offsets[step]
+
+    def __repr__(self) -> str:
+        return f"TickTimes({len(self)} ticks in groups of {self._k})"

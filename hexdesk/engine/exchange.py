@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 from hexdesk.engine import guards
 from hexdesk.engine.account import SymbolState, money
-from hexdesk.engine.columns import TickVolumes, valid_volumes
+from hexdesk.engine.columns import TickTimes, TickVolumes, valid_volumes
 from hexdesk.engine.core import NO_EVENTS, ZERO, EventHandler
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
@@ -228,18 +228,22 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
 
         # Checked once for the whole call, so a run checks only its prices and times: every time and price a
         # Python int, every volume a Decimal in range (or all None). Otherwise each run checks its own values.
-        checked = _all_of(ts_ms, int) and _all_of(prices, int)
+        times_checked = type(ts_ms) is TickTimes  # ints in time order, checked when built
+        checked = (times_checked or _all_of(ts_ms, int)) and _all_of(prices, int)
         if checked and bar_volume is not None and type(bar_volume) is not TickVolumes:  # (those were checked)
             checked = valid_volumes(volumes)  # else (a NaN, a float...) each run checks, the tick is refused
         # Times in order (the usual case; sorting a sorted list is one pass) spare every run two passes over them.
-        ordered = checked and ts_ms == sorted(ts_ms)
+        ordered = checked and (times_checked or ts_ms == sorted(ts_ms))
+        last_ts = ts_ms[n - 1] if ordered and n else None
         events: list[Event] = []
         on_tick = self.on_tick
         funding_at = bisect.bisect_left
         i, size = 0, max(_MIN_RUN, n)  # the whole batch first: most are quiet all through
         while i < n:
-            # Funding instants end a quiet run (times in order: bisect; otherwise the run's own check catches it).
-            j = min(n, i + size, funding_at(ts_ms, self._next_funding_ms, i, n))
+            # Funding instants end a quiet run (times in order: bisect, or none at all when the batch ends before the
+            # next instant; otherwise the run's own check catches it).
+            due = self._next_funding_ms
+            j = min(n, i + size, n if last_ts is not None and last_ts < due else funding_at(ts_ms, due, i, n))
             if j - i > 1 and self._quiet_run(symbol, ts_ms, prices, price_decimals, volumes, i, j, checked, ordered):
                 i = j
                 size *= 2

@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from hexdesk.engine.columns import TickVolumes
+from hexdesk.engine.columns import TickTimes, TickVolumes
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal, scaled_to_decimals
 from hexdesk.market.liquidity import LiquidityEstimator
 
@@ -147,18 +147,21 @@ def candle_ticks(
 
 @dataclass(frozen=True, slots=True)
 class ScaledPath:
-    """The 4-point path of a run of candles as plain lists, for ``Exchange.on_ticks``: no PriceTick, no Candle.
+    """The 4-point path of a run of candles as sequences for ``Exchange.on_ticks``: no PriceTick, no Candle.
 
     Tick ``i`` is at ``ts_ms[i]`` with the last price ``prices[i] / 10**price_decimals`` (an exact integer) and the
     liquidity estimate ``liquidity[i]``: the same ticks, in the same order, with the same values, as
     :func:`candle_ticks` yields for the same candles (without a mark: the engine takes the last price as the mark).
     Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. Decimals are made only for the
     liquidity (one per candle, shared by its four ticks); a price becomes a Decimal only where the engine needs
-    one (``Exchange.on_ticks``), which is what makes a month's back-test cheap (docs/market.md, "Speed").
+    one (``Exchange.on_ticks``), which is what makes a month's back-test cheap (docs/market.md, "Speed"). The
+    times and the liquidity are the engine's checked columns (``hexdesk.engine.columns``: ``TickTimes``,
+    ``TickVolumes``), built from the candles' opens and the distinct estimates: ``on_ticks`` does not check them
+    again, and slicing them copies nothing.
     """
 
     symbol: str
-    ts_ms: list[int]
+    ts_ms: Sequence[int]  # a TickTimes: the candles' opens plus the four points' offsets, no list of every time
     prices: list[int]
     price_decimals: int
     liquidity: Sequence[Decimal]  # a TickVolumes (checked once, a view per tick) unless the engine refuses a volume
@@ -208,8 +211,12 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
     o, h, lo, c = o_a[start:stop], h_a[start:stop], l_a[start:stop], c_a[start:stop]
     bullish = c >= o  # the low first
     prices = np.stack([o, np.where(bullish, lo, h), np.where(bullish, h, lo), c], axis=1).ravel()
-    times = series.open_time_ms[start:stop].astype(np.int64)
-    ts = (times[:, None] + np.asarray(step_offsets(series.interval_ms), dtype=np.int64)).ravel()
+    opens = series.open_time_ms[start:stop]
+    times: Sequence[int]
+    try:  # the times as the candles' opens and the four offsets: checked once, no list of every tick's time
+        times = TickTimes(opens.tolist(), step_offsets(series.interval_ms))
+    except ValueError:  # candles closer than an interval: the times as they are (on_ticks checks their order)
+        times = (opens.astype(np.int64)[:, None] + np.asarray(step_offsets(series.interval_ms))).ravel().tolist()
     levels, picks = _liquidity_per_candle(series, start, stop)
     liquidity: Sequence[Decimal]
     try:  # the usual case: the levels are checked here once, not the ticks by every on_ticks call
@@ -219,7 +226,7 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
         liquidity = [ZERO_VOLUME] * (4 * len(per_candle))
         for k in range(4):
             liquidity[k::4] = per_candle
-    return ScaledPath(series.symbol, ts.tolist(), prices.tolist(), series.price_decimals, liquidity)
+    return ScaledPath(series.symbol, times, prices.tolist(), series.price_decimals, liquidity)
 
 
 def _tick_key(t: PriceTick) -> tuple[int, str]:

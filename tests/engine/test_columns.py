@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from hexdesk.engine import Exchange, OrderRequest, Side
-from hexdesk.engine.columns import TickVolumes, valid_volumes
+from hexdesk.engine.columns import TickTimes, TickVolumes, valid_volumes
 
 D = Decimal
 BTC = "BTCUSDT"
@@ -114,3 +114,60 @@ def test_on_ticks_checks_the_volumes_of_a_plain_list_itself() -> None:
     with pytest.raises(ValueError):
         ex.on_ticks(BTC, list(range(2_000, 12_000, 1_000)), [6_000_000 + i for i in range(10)], 2, volumes)  # type: ignore[arg-type]
     assert ex.rejected_ticks == 1 and ex.last_price(BTC) == D("60000.05")
+
+
+def test_tick_times_are_the_opens_plus_the_offsets() -> None:
+    """Opens 0, 60,000 and 180,000 (a missing candle between) with the 1m path offsets 0, 20,000, 40,000, 59,999."""
+    offsets = (0, 20_000, 40_000, 59_999)
+    t = TickTimes([0, 60_000, 180_000], offsets)
+    expected = [0, 20_000, 40_000, 59_999, 60_000, 80_000, 100_000, 119_999, 180_000, 200_000, 220_000, 239_999]
+    assert len(t) == 12 and list(t) == expected
+    assert t[0] == 0 and t[7] == 119_999 and t[-1] == 239_999 and t[-12] == 0
+    assert all(type(x) is int for x in t)
+    for a, b in [(0, 12), (3, 9), (5, 5), (9, 3), (-5, -1), (-100, 100)]:
+        part = t[a:b]
+        assert type(part) is TickTimes and list(part) == expected[a:b] and len(part) == len(expected[a:b])
+    assert list(t[2:11][3:6]) == expected[5:8]
+    assert type(t[::3]) is tuple and list(t[::3]) == expected[::3]
+    with pytest.raises(IndexError):
+        t[12]
+
+
+@pytest.mark.parametrize(
+    ("opens", "offsets"),
+    [
+        ([0, 59_998], (0, 20_000, 40_000, 59_999)),  # the next candle opens before this one's last point
+        ([60_000, 0], (0, 1)),  # out of order
+        ([0, 0], (0, 1)),  # the same open twice (offsets spanning 1 ms)
+        ([0, 60_000], (0, 40_000, 20_000)),  # offsets out of order
+        ([0, 60_000], ()),
+        ([0, 60_000.0], (0, 1)),  # a float
+        ([0, True], (0,)),  # a bool is not a time
+        ([0, 1], (0, 0.5)),
+    ],
+)
+def test_tick_times_out_of_order_or_not_ints_are_refused(opens: list[object], offsets: tuple[object, ...]) -> None:
+    with pytest.raises(ValueError):
+        TickTimes(opens, offsets)  # type: ignore[arg-type]
+
+
+def test_on_ticks_with_tick_times_is_on_ticks_with_the_list() -> None:
+    """The same batch (the 08:00 funding with the long open, then its stop reached) through TickTimes and through
+    the list of the same times: the same events, the same clock."""
+    hour = 3_600_000
+    opens = [8 * hour - 10 * 60_000 + 60_000 * m for m in range(60)]  # 07:50 .. 08:49: 08:00 is tick 40
+    offsets = (0, 20_000, 40_000, 59_999)
+    times = TickTimes(opens, offsets)
+    prices = [599_900 - 10 * i for i in range(240)]  # 59,990.0 falling 1 USDT a tick: 59,900.0 at tick 90
+    out = []
+    for ts in (times, list(times)):
+        ex = _stop_account()
+        ex.set_funding_rate(BTC, D("0.0001"))
+        ex.on_ticks(BTC, ts, prices, 1, [D("50")] * 240)
+        names = [type(e).__name__ for e in ex.events]
+        assert names.index("FundingSettled") < names.index("OrderTriggered")
+        trigger = next(e for e in ex.events if type(e).__name__ == "OrderTriggered")
+        assert trigger.ts_ms == opens[22] + 40_000  # tick 90 = candle 22's third point
+        out.append(([repr(e) for e in ex.events], ex.now_ms))
+    assert out[0] == out[1]
+    assert out[0][1] == opens[-1] + 59_999
