@@ -83,6 +83,8 @@ class TickVolumes(Sequence[Decimal]):
     def __getitem__(self, index: slice) -> Sequence[Decimal]: ...
 
     def __getitem__(self, index: SupportsIndex | slice) -> Decimal | Sequence[Decimal]:
+        if type(index) is int and 0 <= index < self._stop - self._start:  # (the usual case, first)
+            return self._levels[self._picks[(self._start + index) // self._repeat]]
         if type(index) is slice:
             start, stop, step = index.indices(self._stop - self._start)
             if step != 1:
@@ -148,6 +150,9 @@ class TickTimes(Sequence[int]):
     def __getitem__(self, index: slice) -> Sequence[int]: ...
 
     def __getitem__(self, index: SupportsIndex | slice) -> int | Sequence[int]:
+        if type(index) is int and 0 <= index < self._stop - self._start:  # (the usual case, first)
+            group, step = divmod(self._start + index, self._k)
+            return self._opens[group] + self._offsets[step]
         if type(index) is slice:
             start, stop, step = index.indices(self._stop - self._start)
             if step != 1:

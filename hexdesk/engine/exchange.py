@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from types import MappingProxyType
 
 from hexdesk.engine import guards
@@ -55,6 +55,9 @@ _MAX_VOLUME = MAX_MAGNITUDE
 # on_tick), and doubles it after each quiet run.
 _MIN_RUN = 8
 _INT = {int}
+# An integer scaled by 10**-d as an exact Decimal, the one ``Decimal(f"{x}e-{d}")`` makes (same digits, same exponent),
+# without the string: scaleb in a context of 200 digits (the door's prices have at most ~40).
+_scaled = Context(prec=200).scaleb
 _HUGE = 10**40
 _DECIMAL = {Decimal}
 _NONE = {type(None)}
@@ -216,6 +219,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
             raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "priceDecimals"))
         volumes = bar_volume if bar_volume is not None else [None] * n
         cache: dict[int, Decimal] = {}
+        exponent = -price_decimals
 
         def price(i: int) -> object:
             p = prices[i]
@@ -223,7 +227,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                 return p  # on_tick refuses it as a malformed price (a bool, a float, an int no price can be)
             d = cache.get(p)
             if d is None:
-                d = cache[p] = Decimal(f"{p}e-{price_decimals}")
+                d = cache[p] = _scaled(p, exponent)
             return d
 
         # Checked once for the whole call, so a run checks only its prices and times: every time and price a
@@ -277,7 +281,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         run = prices[i:j]
         try:
             if ordered:
-                first_ts, last_ts = ts_ms[i], ts_ms[j - 1]
+                first_ts = ts_ms[i]
+                end_ts = last_ts = ts_ms[j - 1]
             else:
                 times = ts_ms[i:j]
                 if not checked:
@@ -291,10 +296,11 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                     elif kinds != _NONE:
                         return False
                 first_ts, last_ts = min(times), max(times)
+                end_ts = times[-1]
             if not (first_ts >= 0 and last_ts < self._next_funding_ms):
                 return False
-            lo = Decimal(f"{min(run)}e-{price_decimals}")
-            hi = Decimal(f"{max(run)}e-{price_decimals}")
+            lo = _scaled(min(run), -price_decimals)  # (beyond 200 digits rounded: far outside the gates anyway)
+            hi = _scaled(max(run), -price_decimals)
             prev = st.last
             if prev < lo:
                 lo = prev
@@ -307,8 +313,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         if last_ts > self._now:
             self._now = last_ts
         st.bar_volume = volumes[j - 1]
-        st.tick_ms = ts_ms[j - 1]
-        st.last = st.mark = Decimal(f"{run[-1]}e-{price_decimals}")
+        st.tick_ms = end_ts
+        st.last = st.mark = _scaled(run[-1], -price_decimals)  # (within the gates: a few digits, exact)
         return True
 
     def _apply_quiet_tick(
