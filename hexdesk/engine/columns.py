@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import SupportsIndex, overload
 
 from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
@@ -22,6 +22,7 @@ from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
 __all__ = ["TickTimes", "TickVolumes", "valid_volumes"]
 
 _FIRST = operator.itemgetter(0)
+_scaled = Context(prec=200).scaleb  # an int times 10**e, exact (a scaled level has at most ~40 digits)
 
 
 def valid_volumes(volumes: Sequence[object]) -> bool:
@@ -52,26 +53,57 @@ class TickVolumes(Sequence[Decimal]):
     candle, four ticks a candle). Only the levels are checked, and that every pick indexes one of them; a ValueError
     says what is wrong. Indexing gives the Decimal; slicing (step 1) gives a TickVolumes over the same levels, any
     other step a tuple. Read-only: the fields are private and nothing changes them after the check.
+
+    ``scaled`` / ``decimals``: more levels, after ``levels``, given as integers scaled by ``10**decimals`` (a candle
+    file's own form): checked as integers, and each becomes its Decimal (``scaleb``: the digits and exponent a
+    string ``"<int>e-<decimals>"`` gives) only when a tick first reads it; a back-test reads a few of them.
     """
 
-    __slots__ = ("_levels", "_picks", "_repeat", "_start", "_stop")
+    __slots__ = ("_decimals", "_levels", "_picks", "_repeat", "_start", "_stop")
 
-    def __init__(self, levels: Iterable[Decimal], picks: Iterable[int], repeat: int = 1) -> None:
-        checked = tuple(levels)
-        if not valid_volumes(checked):
+    def __init__(
+        self,
+        levels: Iterable[Decimal],
+        picks: Iterable[int],
+        repeat: int = 1,
+        *,
+        scaled: Iterable[int] = (),
+        decimals: int = 0,
+    ) -> None:
+        head: list[object] = list(levels)
+        if not valid_volumes(head):
             raise ValueError("a tick volume must be a Decimal, 0 or within [1e-8, 1e18]")
+        ints = list(scaled)
+        if ints:
+            if type(decimals) is not int or not 0 <= decimals <= 18:
+                raise ValueError(f"decimals must be an int in [0, 18], got {decimals!r}")
+            if list(map(type, ints)).count(int) != len(ints):
+                raise ValueError("a scaled tick volume must be an int")
+            low = min(ints)
+            if not low:  # 0 is a volume; the others must lie in [1e-8, 1e18] once scaled
+                low = min(filter(None, ints), default=10**decimals)
+            if low < 0 or low * 10**8 < 10**decimals or max(ints) > 10 ** (18 + decimals):
+                raise ValueError("a tick volume must be a Decimal, 0 or within [1e-8, 1e18]")
         chosen = list(picks)
+        count = len(head) + len(ints)
         if list(map(type, chosen)).count(int) != len(chosen) or (
-            chosen and not (min(chosen) >= 0 and max(chosen) < len(checked))
+            chosen and not (min(chosen) >= 0 and max(chosen) < count)
         ):
             raise ValueError("every pick must be the int index of a level")
         if type(repeat) is not int or repeat < 1:
             raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-        self._levels = checked
+        self._levels = head + ints  # (an int here is a scaled level not read yet: _level makes it a Decimal)
+        self._decimals = -decimals
         self._picks = chosen
         self._repeat = repeat
         self._start = 0
         self._stop = repeat * len(chosen)
+
+    def _level(self, k: int) -> Decimal:
+        level = self._levels[k]
+        if type(level) is int:
+            level = self._levels[k] = _scaled(level, self._decimals)
+        return level  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return self._stop - self._start
@@ -84,13 +116,14 @@ class TickVolumes(Sequence[Decimal]):
 
     def __getitem__(self, index: SupportsIndex | slice) -> Decimal | Sequence[Decimal]:
         if type(index) is int and 0 <= index < self._stop - self._start:  # (the usual case, first)
-            return self._levels[self._picks[(self._start + index) // self._repeat]]
+            return self._level(self._picks[(self._start + index) // self._repeat])
         if type(index) is slice:
             start, stop, step = index.indices(self._stop - self._start)
             if step != 1:
                 return tuple(self)[index]
             view = object.__new__(TickVolumes)
             view._levels, view._picks, view._repeat = self._levels, self._picks, self._repeat
+            view._decimals = self._decimals
             view._start = self._start + start
             view._stop = self._start + max(start, stop)
             return view
@@ -100,12 +133,12 @@ class TickVolumes(Sequence[Decimal]):
             i += n
         if not 0 <= i < n:
             raise IndexError("TickVolumes index out of range")
-        return self._levels[self._picks[(self._start + i) // self._repeat]]
+        return self._level(self._picks[(self._start + i) // self._repeat])
 
     def __iter__(self) -> Iterator[Decimal]:
-        levels, picks, repeat = self._levels, self._picks, self._repeat
+        level, picks, repeat = self._level, self._picks, self._repeat
         for i in range(self._start, self._stop):
-            yield levels[picks[i // repeat]]
+            yield level(picks[i // repeat])
 
     def __repr__(self) -> str:
         return f"TickVolumes({len(self)} ticks over {len(self._levels)} levels)"

@@ -170,14 +170,15 @@ class ScaledPath:
         return len(self.ts_ms)
 
 
-def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> tuple[list[Decimal], list[int]]:
+def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> tuple[list[Decimal], list[int], list[int]]:
     """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it, as
-    distinct *levels* and, per candle, the index of its level (candle ``k`` has ``levels[picks[k]]``).
+    distinct *levels* and, per candle, the index of its level: ``(levels, scaled, picks)``, candle ``k`` has level
+    ``picks[k]`` of ``levels + scaled``, where ``scaled`` are volumes as integers scaled by ``10**volume_decimals``.
 
     Once the window is full (15 closed candles, an odd count) the median is one of the window's volumes, so for
-    1-minute candles it is taken in scaled integers (numpy) and only the distinct medians become Decimals, built as
-    ``candle_ticks`` builds them (same value, same exponent). The first candles of a series and other intervals go
-    through the estimator itself (one level each).
+    1-minute candles it is taken in scaled integers (numpy): those distinct medians are ``scaled`` (a Decimal made
+    from one is what ``candle_ticks`` makes: same value, same exponent). The first candles of a series and other
+    intervals go through the estimator itself (one Decimal level each).
     """
     vd, v_a = series.volume_decimals, series.scaled()[4]
     estimator = LiquidityEstimator()
@@ -194,13 +195,14 @@ def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> tuple[
             levels.append(liq)
             liq = estimator.add_closed(dec(vi, vd), series.interval_ms)
     picks = list(range(len(levels)))
+    scaled: list[int] = []
     if fast_from < stop:
         windows = np.lib.stride_tricks.sliding_window_view(v_a[fast_from - window : stop - 1], window)
         medians = np.partition(windows, window // 2, axis=1)[:, window // 2]
-        distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few Decimals
+        distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few levels
         picks.extend((which + len(levels)).tolist())
-        levels.extend(scaled_to_decimals(distinct.tolist(), vd))
-    return levels, picks
+        scaled = distinct.tolist()
+    return levels, scaled, picks
 
 
 def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -> ScaledPath:
@@ -217,11 +219,12 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
         times = TickTimes(opens.tolist(), step_offsets(series.interval_ms))
     except ValueError:  # candles closer than an interval: the times as they are (on_ticks checks their order)
         times = (opens.astype(np.int64)[:, None] + np.asarray(step_offsets(series.interval_ms))).ravel().tolist()
-    levels, picks = _liquidity_per_candle(series, start, stop)
+    levels, scaled, picks = _liquidity_per_candle(series, start, stop)
     liquidity: Sequence[Decimal]
     try:  # the usual case: the levels are checked here once, not the ticks by every on_ticks call
-        liquidity = TickVolumes(levels, picks, 4)
+        liquidity = TickVolumes(levels, picks, 4, scaled=scaled, decimals=series.volume_decimals)
     except ValueError:  # a volume the tick door refuses: a plain list, so on_ticks refuses it at its tick (as on_tick)
+        levels += scaled_to_decimals(scaled, series.volume_decimals)
         per_candle = list(map(levels.__getitem__, picks))
         liquidity = [ZERO_VOLUME] * (4 * len(per_candle))
         for k in range(4):

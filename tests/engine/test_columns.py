@@ -171,3 +171,36 @@ def test_on_ticks_with_tick_times_is_on_ticks_with_the_list() -> None:
         out.append(([repr(e) for e in ex.events], ex.now_ms))
     assert out[0] == out[1]
     assert out[0][1] == opens[-1] + 59_999
+
+
+def test_scaled_levels_read_as_the_decimals_of_their_strings() -> None:
+    """Levels 12345 and 0 at 3 decimals after one Decimal level: ticks read 12.345 and 0.000 (the exponent of the
+    file: what ``Decimal("12345e-3")`` gives), the same object each time a level is read again."""
+    v = TickVolumes([D("7.5")], [1, 2, 0, 1], 2, scaled=[12_345, 0], decimals=3)
+    assert [str(x) for x in v] == ["12.345", "12.345", "0.000", "0.000", "7.5", "7.5", "12.345", "12.345"]
+    assert v[0] is v[7] and v[1:3][0] is v[0]
+    assert v[2].as_tuple().exponent == -3
+
+
+@pytest.mark.parametrize(
+    ("scaled", "decimals"),
+    [
+        ([-1], 3),
+        ([1], 9),  # 1e-9: finer than any volume the door takes
+        ([10**21 + 1], 3),  # 1e18 + 0.001
+        ([5, 5.0], 3),
+        ([5, True], 3),
+        ([5], 19),
+        ([5], -1),
+    ],
+)
+def test_a_scaled_level_the_tick_door_refuses_is_refused(scaled: list[object], decimals: int) -> None:
+    with pytest.raises(ValueError):
+        TickVolumes([], [0], scaled=scaled, decimals=decimals)  # type: ignore[arg-type]
+
+
+def test_the_scaled_range_ends_are_levels() -> None:
+    """1 at 8 decimals is 1e-8 and 10**26 at 8 decimals is 1e18: both taken, as the door takes them."""
+    levels = TickVolumes([], [0, 1, 2], scaled=[0, 1, 10**26], decimals=8)
+    assert list(levels) == [D(0), D("1e-8"), D("1e18")]
+    assert [str(x) for x in levels] == ["0E-8", "1E-8", "1000000000000000000.00000000"]  # as "<int>e-8" prints
