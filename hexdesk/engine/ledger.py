@@ -127,16 +127,21 @@ class Ledger(ExchangeCore):
 
     def _can_post_isolated(
         self, st: SymbolState, side: Side, fills: list[tuple[Decimal, Decimal]], fee_rate: Decimal,
-        exclude: int | None = None,
+        exclude: int | None = None, free: Decimal | None = None,
     ) -> bool:
         """Whether the cross wallet can post the initial margin (notional / leverage at each fill price) of the
         part of ``fills`` that opens or adds to an isolated position, plus the fills' fees. What a closing part
         hands back first (its share of the isolated wallet plus realized PnL, as ``_release_isolated`` moves it)
-        counts toward it. True for cross positions and for fills that only reduce."""
+        counts toward it. True for cross positions and for fills that only reduce. ``free``: the caller's
+        ``_cross_wallet_free(exclude)`` of this very state, if it has it already."""
         if not st.is_isolated:
             return True
         size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
-        if sum(qty for _, qty in fills if qty > 0) <= size:
+        if len(fills) == 1:  # (one level, the usual market order: no generator)
+            total = fills[0][1] if fills[0][1] > 0 else ZERO
+        else:
+            total = sum((qty for _, qty in fills if qty > 0), ZERO)
+        if total <= size:
             return True  # only reduces: nothing to post
         pos_sign = 1 if st.qty > 0 else -1
         wallet = st.iso_wallet
@@ -154,7 +159,9 @@ class Ledger(ExchangeCore):
                 opens = True
                 need += money(opening * price / st.leverage)
             need += money(qty * price * fee_rate)
-        return not opens or need - back <= self._cross_wallet_free(exclude)
+        if not opens:
+            return True
+        return need - back <= (self._cross_wallet_free(exclude) if free is None else free)
 
     def _open_order_margin(self, exclude: int | None = None, isolated_only: bool = False) -> Decimal:
         """Initial margin reserved by resting limit orders: per symbol and side, only the part that would open

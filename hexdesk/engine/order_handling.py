@@ -57,10 +57,13 @@ class OrderHandling(ExchangeCore):
         saved = self._savepoint(st)
         try:
             fills = None
-            rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
+            ctx = self._order_context(st)
+            rejection = validate(request, ctx) or self._matching_rejection(st, request)
             if rejection is None:
                 fills = self._isolated_taker_fills(st, request)
-                if fills is not None and not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
+                if fills is not None and not self._can_post_isolated(
+                    st, request.side, fills, st.instrument.taker_fee, free=ctx.cross_wallet_free
+                ):  # (nothing has changed since the context was made: its free cross wallet is this state's)
                     rejection = Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
             if rejection is not None:
                 return self._reject(request, rejection)
