@@ -506,10 +506,10 @@ class OrderHandling(ExchangeCore):
                 continue
             oid = self._next_order_id
             self._next_order_id += 1
-            child = Order(
+            child = Order(  # (positional, in field order: triggered False, then the parent)
                 oid, f"{parent.client_order_id}-{tag}", st.symbol, side, order_type, ZERO, ZERO, stop,
                 TimeInForce.GTC, True, True, working_type, False, OrderStatus.NEW, ZERO, ZERO,
-                self._now, self._now, parent_order_id=parent.order_id,
+                self._now, self._now, False, parent.order_id,
             )
             self._emit(OrderAccepted, child)
             st.book.add(child)
