@@ -11,6 +11,7 @@ subclass) and skips its own check. A slice is a view of the same levels (no copy
 
 from __future__ import annotations
 
+import array
 import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import SupportsIndex, overload
 
 from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
 
-__all__ = ["TickTimes", "TickVolumes", "valid_volumes"]
+__all__ = ["TickPrices", "TickTimes", "TickVolumes", "valid_volumes"]
 
 _FIRST = operator.itemgetter(0)
 _scaled = Context(prec=200).scaleb  # an int times 10**e, exact (a scaled level has at most ~40 digits)
@@ -212,3 +213,68 @@ class TickTimes(Sequence[int]):
 
     def __repr__(self) -> str:
         return f"TickTimes({len(self)} ticks in groups of {self._k})"
+
+
+class TickPrices(Sequence[int]):
+    """Tick prices as integers (scaled by ``10**price_decimals``, ``Exchange.on_ticks``'s form), known to be ints.
+
+    ``TickPrices(values)`` checks every value's type; :meth:`from_int64` reads them from native 64-bit integers
+    (a candle file's arrays), which can only be ints, so nothing is checked. ``on_ticks`` takes a ``TickPrices``
+    (exact type) as type-checked prices: it still compares every price with the gates and refuses, at its tick, a
+    price outside the symbol's range. Indexing gives the int; slicing (step 1) gives a TickPrices view (no copy),
+    any other step a tuple. Read-only: the fields are private and nothing changes them.
+    """
+
+    __slots__ = ("_start", "_stop", "_values")
+
+    def __init__(self, values: Iterable[int]) -> None:
+        checked = list(values)
+        if list(map(type, checked)).count(int) != len(checked):
+            raise ValueError("every price must be an int")
+        self._values = checked
+        self._start = 0
+        self._stop = len(checked)
+
+    @classmethod
+    def from_int64(cls, data: bytes | bytearray | memoryview) -> TickPrices:
+        """The prices in ``data``: native-endian 64-bit signed integers (``numpy.int64`` arrays' bytes)."""
+        words = array.array("q")
+        words.frombytes(data)
+        column = object.__new__(cls)
+        column._values = words.tolist()
+        column._start = 0
+        column._stop = len(column._values)
+        return column
+
+    def ints(self) -> list[int]:
+        """The prices as a list of their own (a copy of this view's part)."""
+        return self._values[self._start : self._stop]
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> int | Sequence[int]:
+        if type(index) is int and 0 <= index < self._stop - self._start:
+            return self._values[self._start + index]
+        if type(index) is slice:
+            start, stop, step = index.indices(self._stop - self._start)
+            if step != 1:
+                return tuple(self.ints()[index])
+            view = object.__new__(TickPrices)
+            view._values = self._values
+            view._start = self._start + start
+            view._stop = self._start + max(start, stop)
+            return view
+        return self.ints()[operator.index(index)]  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ints())
+
+    def __repr__(self) -> str:
+        return f"TickPrices({len(self)} ticks)"

@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from hexdesk.engine.columns import TickTimes, TickVolumes
+from hexdesk.engine.columns import TickPrices, TickTimes, TickVolumes
 from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal, scaled_to_decimals
 from hexdesk.market.liquidity import LiquidityEstimator
 
@@ -162,7 +162,7 @@ class ScaledPath:
 
     symbol: str
     ts_ms: Sequence[int]  # a TickTimes: the candles' opens plus the four points' offsets, no list of every time
-    prices: list[int]
+    prices: Sequence[int]  # a TickPrices: ints by construction (read from the candles' int64 arrays)
     price_decimals: int
     liquidity: Sequence[Decimal]  # a TickVolumes (checked once, a view per tick) unless the engine refuses a volume
 
@@ -229,7 +229,8 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
         liquidity = [ZERO_VOLUME] * (4 * len(per_candle))
         for k in range(4):
             liquidity[k::4] = per_candle
-    return ScaledPath(series.symbol, times, prices.tolist(), series.price_decimals, liquidity)
+    scaled = TickPrices.from_int64(np.ascontiguousarray(prices, dtype=np.int64).tobytes())
+    return ScaledPath(series.symbol, times, scaled, series.price_decimals, liquidity)
 
 
 def _tick_key(t: PriceTick) -> tuple[int, str]:

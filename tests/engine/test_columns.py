@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import array
 from decimal import Decimal
 
 import pytest
 
 from hexdesk.engine import Exchange, OrderRequest, Side
-from hexdesk.engine.columns import TickTimes, TickVolumes, valid_volumes
+from hexdesk.engine.columns import TickPrices, TickTimes, TickVolumes, valid_volumes
 
 D = Decimal
 BTC = "BTCUSDT"
@@ -204,3 +205,34 @@ def test_the_scaled_range_ends_are_levels() -> None:
     levels = TickVolumes([], [0, 1, 2], scaled=[0, 1, 10**26], decimals=8)
     assert list(levels) == [D(0), D("1e-8"), D("1e18")]
     assert [str(x) for x in levels] == ["0E-8", "1E-8", "1000000000000000000.00000000"]  # as "<int>e-8" prints
+
+
+def test_tick_prices_from_64_bit_integers() -> None:
+    """Native int64 words read back as the same ints (negative and the extremes included), sliced as views."""
+    values = [6_000_000, -1, 0, 2**63 - 1, -(2**63), 6_000_001]
+    prices = TickPrices.from_int64(array.array("q", values).tobytes())
+    assert list(prices) == values and len(prices) == 6 and all(type(p) is int for p in prices)
+    assert prices[3] == 2**63 - 1 and prices[-1] == 6_000_001
+    part = prices[1:5]
+    assert type(part) is TickPrices and list(part) == values[1:5] and part.ints() == values[1:5]
+    assert list(part[1:3]) == values[2:4] and part[-1] == values[4]
+    assert type(prices[::2]) is tuple and list(prices[::2]) == values[::2]
+
+
+@pytest.mark.parametrize("bad", [True, 6_000_000.0, "6000000", None, D(6_000_000)])
+def test_tick_prices_not_ints_are_refused(bad: object) -> None:
+    with pytest.raises(ValueError, match="int"):
+        TickPrices([6_000_000, bad])  # type: ignore[list-item]
+
+
+def test_a_price_out_of_range_in_tick_prices_is_refused_at_its_tick() -> None:
+    """Type-checked is not range-checked: a 0 price (below BTCUSDT's tick size) in a TickPrices batch is refused at
+    its tick, the ticks before it applied, as on_tick refuses it."""
+    ex = Exchange(wallet_balance=D("10000"))
+    ex.on_tick(BTC, 1_000, D("60000"))
+    values = [6_000_000 + i for i in range(20)]
+    values[12] = 0
+    prices = TickPrices.from_int64(array.array("q", values).tobytes())
+    with pytest.raises(ValueError):
+        ex.on_ticks(BTC, TickTimes(range(2_000, 22_000, 1_000), (0,)), prices, 2, TickVolumes([D(5)], [0] * 20))
+    assert ex.rejected_ticks == 1 and ex.last_price(BTC) == D("60000.11") and ex.now_ms == 2_000 + 11_000
