@@ -218,11 +218,12 @@ class TickTimes(Sequence[int]):
 class TickPrices(Sequence[int]):
     """Tick prices as integers (scaled by ``10**price_decimals``, ``Exchange.on_ticks``'s form), known to be ints.
 
-    ``TickPrices(values)`` checks every value's type; :meth:`from_int64` reads them from native 64-bit integers
-    (a candle file's arrays), which can only be ints, so nothing is checked. ``on_ticks`` takes a ``TickPrices``
-    (exact type) as type-checked prices: it still compares every price with the gates and refuses, at its tick, a
-    price outside the symbol's range. Indexing gives the int; slicing (step 1) gives a TickPrices view (no copy),
-    any other step a tuple. Read-only: the fields are private and nothing changes them.
+    ``TickPrices(values)`` checks every value's type (and that it fits in 64 bits); :meth:`from_int64` reads them
+    from native 64-bit integers (a candle file's arrays), which can only be ints, so nothing is checked. They are
+    kept as machine words (``array``: no Python int per tick until a run of them is read). ``on_ticks`` takes a
+    ``TickPrices`` (exact type) as type-checked prices: it still compares every price with the gates and refuses,
+    at its tick, a price outside the symbol's range. Indexing gives the int; slicing (step 1) gives a TickPrices
+    view (no copy), any other step a tuple. Read-only: the fields are private and nothing changes them.
     """
 
     __slots__ = ("_start", "_stop", "_values")
@@ -231,9 +232,13 @@ class TickPrices(Sequence[int]):
         checked = list(values)
         if list(map(type, checked)).count(int) != len(checked):
             raise ValueError("every price must be an int")
-        self._values = checked
+        try:
+            words = array.array("q", checked)
+        except OverflowError:
+            raise ValueError("every price must fit in a signed 64-bit integer") from None
+        self._values = words
         self._start = 0
-        self._stop = len(checked)
+        self._stop = len(words)
 
     @classmethod
     def from_int64(cls, data: bytes | bytearray | memoryview) -> TickPrices:
@@ -241,14 +246,14 @@ class TickPrices(Sequence[int]):
         words = array.array("q")
         words.frombytes(data)
         column = object.__new__(cls)
-        column._values = words.tolist()
+        column._values = words
         column._start = 0
-        column._stop = len(column._values)
+        column._stop = len(words)
         return column
 
     def ints(self) -> list[int]:
-        """The prices as a list of their own (a copy of this view's part)."""
-        return self._values[self._start : self._stop]
+        """This view's prices as a list of ints of its own."""
+        return self._values[self._start : self._stop].tolist()
 
     def __len__(self) -> int:
         return self._stop - self._start
