@@ -37,7 +37,7 @@ _BUY = Side.BUY
 
 def rests_as_limit(order: Order) -> bool:
     """A LIMIT order, or a stop/take-profit limit that has triggered: it waits in the book at its price."""
-    return order.type is OrderType.LIMIT or (order.triggered and order.type.has_limit_price)
+    return order.type is _LIMIT or (order.triggered and order.type.has_limit_price)
 
 
 class OrderBook:

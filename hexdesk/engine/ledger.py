@@ -18,6 +18,11 @@ from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import Event, FundingSettled, InsuranceFundCovered, MarginTransferred
 from hexdesk.engine.funding import funding_amount
 
+# Enum members read as module constants: in Python 3.11 an Enum class attribute (OrderType.MARKET) goes
+# through EnumType.__getattr__'s slow lookup hook (~0.1 µs; gone in 3.12), and the order path reads dozens.
+_BUY = Side.BUY
+_SELL = Side.SELL
+
 
 class Ledger(ExchangeCore):
     """The money side of the Exchange: the cross wallet, the isolated wallets and the insurance fund."""
@@ -172,7 +177,7 @@ class Ledger(ExchangeCore):
             book = st.book
             if not (book.buy_limits or book.sell_limits) or (isolated_only and not st.is_isolated):
                 continue  # no order rests as a limit (the limit indices hold exactly those)
-            for side in (Side.BUY, Side.SELL):
+            for side in (_BUY, _SELL):
                 qty = notional = ZERO
                 for o in st.book.orders.values():
                     if o.side is side and o.order_id != exclude and rests_as_limit(o) and not o.reduce_only:
@@ -248,7 +253,7 @@ class Ledger(ExchangeCore):
         """The larger side's notional the position plus the open orders that could add to it would reach."""
         mark = st.mark if st.mark is not None else st.entry
         reach = ZERO
-        for side in (Side.BUY, Side.SELL):
+        for side in (_BUY, _SELL):
             notional = side.sign * st.qty * mark
             for o in st.book:
                 if o.side is side and o.is_open and not o.reduce_only and not o.close_position:
