@@ -152,12 +152,13 @@ class ScaledPath:
     Tick ``i`` is at ``ts_ms[i]`` with the last price ``prices[i] / 10**price_decimals`` (an exact integer) and the
     liquidity estimate ``liquidity[i]``: the same ticks, in the same order, with the same values, as
     :func:`candle_ticks` yields for the same candles (without a mark: the engine takes the last price as the mark).
-    Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. Decimals are made only for the
-    liquidity (one per candle, shared by its four ticks); a price becomes a Decimal only where the engine needs
-    one (``Exchange.on_ticks``), which is what makes a month's back-test cheap (docs/market.md, "Speed"). The
-    times and the liquidity are the engine's checked columns (``hexdesk.engine.columns``: ``TickTimes``,
-    ``TickVolumes``), built from the candles' opens and the distinct estimates: ``on_ticks`` does not check them
-    again, and slicing them copies nothing.
+    Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. A price becomes a Decimal only
+    where the engine needs one (``Exchange.on_ticks``), a liquidity estimate when a tick reads it, which is what
+    makes a month's back-test cheap (docs/market.md, "Speed"). The three columns are the engine's checked ones
+    (``hexdesk.engine.columns``): ``TickTimes`` (the candles' opens plus the four offsets), ``TickPrices`` (the
+    path's 64-bit integers) and ``TickVolumes`` (the distinct estimates, one picked per candle): ``on_ticks``
+    does not check them again, and slicing them copies nothing. (``liquidity`` is a plain list when an estimate
+    is a volume the engine refuses, so that ``on_ticks`` refuses it at its tick.)
     """
 
     symbol: str
