@@ -141,6 +141,14 @@ class TickVolumes(Sequence[Decimal]):
         for i in range(self._start, self._stop):
             yield level(picks[i // repeat])
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list, tuple or column holding the same values in the same order."""
+        if isinstance(other, (list, tuple, TickVolumes)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
+
     def __repr__(self) -> str:
         return f"TickVolumes({len(self)} ticks over {len(self._levels)} levels)"
 
@@ -211,6 +219,14 @@ class TickTimes(Sequence[int]):
             group, step = divmod(i, k)
             yield opens[group] + offsets[step]
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list, tuple or column holding the same values in the same order."""
+        if isinstance(other, (list, tuple, TickTimes)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
+
     def __repr__(self) -> str:
         return f"TickTimes({len(self)} ticks in groups of {self._k})"
 
@@ -280,6 +296,14 @@ class TickPrices(Sequence[int]):
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.ints())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list, tuple or column holding the same values in the same order."""
+        if isinstance(other, (list, tuple, TickPrices)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
 
     def __repr__(self) -> str:
         return f"TickPrices({len(self)} ticks)"

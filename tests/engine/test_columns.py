@@ -236,3 +236,13 @@ def test_a_price_out_of_range_in_tick_prices_is_refused_at_its_tick() -> None:
     with pytest.raises(ValueError):
         ex.on_ticks(BTC, TickTimes(range(2_000, 22_000, 1_000), (0,)), prices, 2, TickVolumes([D(5)], [0] * 20))
     assert ex.rejected_ticks == 1 and ex.last_price(BTC) == D("60000.11") and ex.now_ms == 2_000 + 11_000
+
+
+def test_columns_equal_the_lists_of_their_values() -> None:
+    times = TickTimes([0, 60_000], (0, 59_999))
+    assert times == [0, 59_999, 60_000, 119_999] and times[1:3] == (59_999, 60_000) and times != [0, 59_999]
+    assert times == TickTimes([0, 60_000], (0, 59_999)) and times != "0"
+    prices = TickPrices([5, 6, 7])
+    assert prices == [5, 6, 7] and prices[1:] == TickPrices([6, 7]) and prices != [5, 6]
+    volumes = TickVolumes([D(1), D(2)], [1, 0], 2)
+    assert volumes == [D(2), D(2), D(1), D(1)] and volumes[2:] == (D(1), D(1)) and volumes != [D(2)]
