@@ -38,7 +38,7 @@ def test_scaled_path_is_candle_ticks(month: CandleSeries, start: int, stop: int 
     ref = list(candle_ticks(month, start, stop))
     path = scaled_path(month, start, stop)
     assert len(path) == len(ref)
-    assert list(path.ts_ms) == [t.ts_ms for t in ref]
+    assert path.ts_ms == [t.ts_ms for t in ref]
     prices = [scaled_to_decimal(p, path.price_decimals) for p in path.prices]
     assert [str(p) for p in prices] == [str(t.price) for t in ref]
     assert [str(v) for v in path.liquidity] == [str(t.liquidity) for t in ref]
