@@ -31,11 +31,13 @@ _MAX_ID = sys.maxsize
 _ORDER_ID = attrgetter("order_id")
 
 _Index = list[tuple[Decimal, int]]
+_LIMIT = OrderType.LIMIT
+_BUY = Side.BUY
 
 
 def rests_as_limit(order: Order) -> bool:
     """A LIMIT order, or a stop/take-profit limit that has triggered: it waits in the book at its price."""
-    return order.type is OrderType.LIMIT or (order.triggered and order.type.has_limit_price)
+    return order.type is _LIMIT or (order.triggered and order.type.has_limit_price)
 
 
 class OrderBook:
@@ -44,6 +46,7 @@ class OrderBook:
     __slots__ = (
         "_down_contract",
         "_down_mark",
+        "_keys",
         "_up_contract",
         "_up_mark",
         "buy_limits",
@@ -55,6 +58,7 @@ class OrderBook:
 
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
+        self._keys: dict[int, tuple[_Index, tuple[Decimal, int]]] = {}  # order id -> its index and entry there
         self.buy_limits: _Index = []
         self.sell_limits: _Index = []
         self._up_contract: _Index = []
@@ -73,29 +77,38 @@ class OrderBook:
 
     def __iter__(self) -> Iterator[Order]:
         """The open orders by order id (the order they were placed in)."""
-        return iter(sorted(self.orders.values(), key=_ORDER_ID))
+        orders = self.orders
+        if len(orders) < 2:  # (nothing to sort: the usual book of a trainer holds none or one)
+            return iter(orders.values())
+        return iter(sorted(orders.values(), key=_ORDER_ID))
 
     def get(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
 
     def _index_of(self, order: Order) -> tuple[_Index, Decimal]:
-        if rests_as_limit(order):
-            return (self.buy_limits if order.side is Side.BUY else self.sell_limits), order.price
-        if trigger_fires_at_or_above(order.side, order.type):
+        order_type = order.type
+        if order_type is _LIMIT or (order.triggered and order_type.has_limit_price):  # rests_as_limit, inlined
+            return (self.buy_limits if order.side is _BUY else self.sell_limits), order.price
+        if trigger_fires_at_or_above(order.side, order_type):
             return self.up_by_type[order.working_type], order.stop_price
         return self.down_by_type[order.working_type], order.stop_price
 
     def add(self, order: Order) -> None:
-        self.orders[order.order_id] = order
+        order_id = order.order_id
+        self.orders[order_id] = order
         index, price = self._index_of(order)
-        insort(index, (price, order.order_id))
+        key = (price, order_id)
+        insort(index, key)
+        self._keys[order_id] = (index, key)
 
     def remove(self, order_id: int) -> Order | None:
+        """Take an order out (None if it is not here). Its index entry is the one ``add`` made: an order's index
+        key never changes while it is in the book (``replace`` re-adds one whose price or trigger state changed)."""
         order = self.orders.pop(order_id, None)
         if order is not None:
-            index, price = self._index_of(order)
-            i = bisect_left(index, (price, order_id))
-            if i < len(index) and index[i] == (price, order_id):
+            index, key = self._keys.pop(order_id)
+            i = bisect_left(index, key)
+            if i < len(index) and index[i] == key:
                 del index[i]
         return order
 

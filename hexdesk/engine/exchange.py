@@ -22,14 +22,13 @@ a Binance error (BinanceError, or a Rejection in the Result) and changes neither
 from __future__ import annotations
 
 import bisect
-import itertools
-import operator
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from types import MappingProxyType
 
 from hexdesk.engine import guards
 from hexdesk.engine.account import SymbolState, money
+from hexdesk.engine.columns import TickPrices, TickTimes, TickVolumes, valid_volumes
 from hexdesk.engine.core import NO_EVENTS, ZERO, EventHandler
 from hexdesk.engine.enums import MarginMode
 from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
@@ -56,19 +55,17 @@ _MAX_VOLUME = MAX_MAGNITUDE
 # on_tick), and doubles it after each quiet run.
 _MIN_RUN = 8
 _INT = {int}
+# An integer scaled by 10**-d as an exact Decimal, the one ``Decimal(f"{x}e-{d}")`` makes (same digits, same exponent),
+# without the string: scaleb in a context of 200 digits (the door's prices have at most ~40).
+_scaled = Context(prec=200).scaleb
 _HUGE = 10**40
 _DECIMAL = {Decimal}
 _NONE = {type(None)}
-_FIRST = operator.itemgetter(0)
 
 
-def _volumes_ok(volumes: Sequence[Decimal]) -> bool:
-    """Every volume 0 or within [MIN_VOLUME, MAX_MAGNITUDE], as the tick fast path requires (a NaN raises).
-    Equal neighbours are compared once: a replay's liquidity estimate is one Decimal object per candle, repeated
-    for its four ticks (``groupby`` sees the same object without comparing it)."""
-    distinct = list(map(_FIRST, itertools.groupby(volumes)))
-    low = min(filter(None, distinct), default=_MIN_VOLUME)
-    return low >= _MIN_VOLUME and max(distinct, default=ZERO) <= _MAX_VOLUME
+def _all_of(values: Sequence[object], kind: type) -> bool:
+    """Every value of type ``kind`` exactly (not a subclass: a bool is not an int here), in one C-speed pass."""
+    return list(map(type, values)).count(kind) == len(values)
 
 
 class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
@@ -214,6 +211,10 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         position, the first tick, a value of another type) goes through ``on_tick`` one tick at a time, with its
         checks: a tick it refuses raises BinanceError (counted in ``rejected_ticks``) and the ticks after it are not
         applied, those before it are, as in the loop.
+
+        The types (and the order of the times, and the volumes' range) are checked once per call over the whole
+        batch, unless the columns come as ``hexdesk.engine.columns`` types checked when they were built
+        (``TickTimes``, ``TickPrices``, ``TickVolumes``: what ``replay.scaled_path`` makes).
         """
         n = len(ts_ms)
         if len(prices) != n or (bar_volume is not None and len(bar_volume) != n):
@@ -222,6 +223,7 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
             raise BinanceError(Rejection.of(ErrorCode.INVALID_PARAMETER, "priceDecimals"))
         volumes = bar_volume if bar_volume is not None else [None] * n
         cache: dict[int, Decimal] = {}
+        exponent = -price_decimals
 
         def price(i: int) -> object:
             p = prices[i]
@@ -229,26 +231,30 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                 return p  # on_tick refuses it as a malformed price (a bool, a float, an int no price can be)
             d = cache.get(p)
             if d is None:
-                d = cache[p] = Decimal(f"{p}e-{price_decimals}")
+                d = cache[p] = _scaled(p, exponent)
             return d
 
         # Checked once for the whole call, so a run checks only its prices and times: every time and price a
         # Python int, every volume a Decimal in range (or all None). Otherwise each run checks its own values.
-        checked = set(map(type, ts_ms)) <= _INT and set(map(type, prices)) <= _INT
-        if checked and bar_volume is not None:
-            try:
-                checked = set(map(type, volumes)) <= _DECIMAL and _volumes_ok(volumes)
-            except (ArithmeticError, TypeError):  # a NaN volume: each run checks, the tick carrying it is refused
-                checked = False
+        times_checked = type(ts_ms) is TickTimes  # ints in time order, checked when built
+        prices_checked = type(prices) is TickPrices  # ints, checked (or read from 64-bit integers) when built
+        if prices_checked:
+            prices = prices.ints()  # type: ignore[attr-defined]  # (a list of this part: C-speed runs below)
+        checked = (times_checked or _all_of(ts_ms, int)) and (prices_checked or _all_of(prices, int))
+        if checked and bar_volume is not None and type(bar_volume) is not TickVolumes:  # (those were checked)
+            checked = valid_volumes(volumes)  # else (a NaN, a float...) each run checks, the tick is refused
         # Times in order (the usual case; sorting a sorted list is one pass) spare every run two passes over them.
-        ordered = checked and ts_ms == sorted(ts_ms)
+        ordered = checked and (times_checked or ts_ms == sorted(ts_ms))
+        last_ts = ts_ms[n - 1] if ordered and n else None
         events: list[Event] = []
         on_tick = self.on_tick
         funding_at = bisect.bisect_left
         i, size = 0, max(_MIN_RUN, n)  # the whole batch first: most are quiet all through
         while i < n:
-            # Funding instants end a quiet run (times in order: bisect; otherwise the run's own check catches it).
-            j = min(n, i + size, funding_at(ts_ms, self._next_funding_ms, i, n))
+            # Funding instants end a quiet run (times in order: bisect, or none at all when the batch ends before the
+            # next instant; otherwise the run's own check catches it).
+            due = self._next_funding_ms
+            j = min(n, i + size, n if last_ts is not None and last_ts < due else funding_at(ts_ms, due, i, n))
             if j - i > 1 and self._quiet_run(symbol, ts_ms, prices, price_decimals, volumes, i, j, checked, ordered):
                 i = j
                 size *= 2
@@ -282,7 +288,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         run = prices[i:j]
         try:
             if ordered:
-                first_ts, last_ts = ts_ms[i], ts_ms[j - 1]
+                first_ts = ts_ms[i]
+                end_ts = last_ts = ts_ms[j - 1]
             else:
                 times = ts_ms[i:j]
                 if not checked:
@@ -291,15 +298,16 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
                     vols = volumes[i:j]
                     kinds = set(map(type, vols))
                     if kinds == _DECIMAL:
-                        if not _volumes_ok(vols):  # a NaN raises: per tick, where it is refused
+                        if not valid_volumes(vols):  # (a NaN: per tick, where it is refused)
                             return False
                     elif kinds != _NONE:
                         return False
                 first_ts, last_ts = min(times), max(times)
+                end_ts = times[-1]
             if not (first_ts >= 0 and last_ts < self._next_funding_ms):
                 return False
-            lo = Decimal(f"{min(run)}e-{price_decimals}")
-            hi = Decimal(f"{max(run)}e-{price_decimals}")
+            lo = _scaled(min(run), -price_decimals)  # (beyond 200 digits rounded: far outside the gates anyway)
+            hi = _scaled(max(run), -price_decimals)
             prev = st.last
             if prev < lo:
                 lo = prev
@@ -312,8 +320,8 @@ class Exchange(OrderHandling, PathWalk, Ledger, Liquidations, FundingClock):
         if last_ts > self._now:
             self._now = last_ts
         st.bar_volume = volumes[j - 1]
-        st.tick_ms = ts_ms[j - 1]
-        st.last = st.mark = Decimal(f"{run[-1]}e-{price_decimals}")
+        st.tick_ms = end_ts
+        st.last = st.mark = _scaled(run[-1], -price_decimals)  # (within the gates: a few digits, exact)
         return True
 
     def _apply_quiet_tick(

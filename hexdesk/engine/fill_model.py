@@ -54,6 +54,15 @@ from typing import Protocol, runtime_checkable
 from hexdesk.engine.enums import OrderType, Side
 from hexdesk.engine.instruments import Instrument
 
+# Enum members read as module constants: in Python 3.11 an Enum class attribute (OrderType.MARKET) goes
+# through EnumType.__getattr__'s slow lookup hook (~0.1 µs; gone in 3.12), and the order path reads dozens.
+_BUY = Side.BUY
+_SELL = Side.SELL
+_STOP = OrderType.STOP
+_STOP_MARKET = OrderType.STOP_MARKET
+_TAKE_PROFIT = OrderType.TAKE_PROFIT
+_TAKE_PROFIT_MARKET = OrderType.TAKE_PROFIT_MARKET
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
@@ -103,12 +112,16 @@ class FillModel(Protocol):
         ...
 
 
+_STOP_TYPES = (_STOP, _STOP_MARKET)
+_TAKE_PROFIT_TYPES = (_TAKE_PROFIT, _TAKE_PROFIT_MARKET)
+
+
 def trigger_fires_at_or_above(side: Side, order_type: OrderType) -> bool:
     """True when the order triggers on ``price >= stopPrice``, False when on ``price <= stopPrice`` (§3.1)."""
-    if order_type in (OrderType.STOP, OrderType.STOP_MARKET):
-        return side is Side.BUY
-    if order_type in (OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET):
-        return side is Side.SELL
+    if order_type in _STOP_TYPES:
+        return side is _BUY
+    if order_type in _TAKE_PROFIT_TYPES:
+        return side is _SELL
     raise ValueError(f"{order_type} is not a conditional order type: it has no trigger")
 
 
@@ -146,7 +159,7 @@ def levels_within(
     order takes at once (the rest rests); the order preview and the Exchange ask the same question."""
     out: list[tuple[Decimal, Decimal]] = []
     for level_price, qty in model.market_fills(instrument, side, quantity, price, liquidity):
-        if (level_price > limit) if side is Side.BUY else (level_price < limit):
+        if (level_price > limit) if side is _BUY else (level_price < limit):
             break
         out.append((level_price, qty))
     return out
@@ -214,7 +227,7 @@ class DefaultFillModel:
 
     def _level_price(self, instrument: Instrument, side: Side, price: Decimal, impact: Decimal) -> Decimal:
         tick = instrument.tick_size
-        if side is Side.BUY:
+        if side is _BUY:
             return _ceil_to(price + self.spread_ticks * tick + price * impact, tick)
         worse = _floor_to(price - self.spread_ticks * tick - price * impact, tick)
         return max(worse, tick)  # a price must stay positive; only reachable for absurd parameters
@@ -254,7 +267,7 @@ class DefaultFillModel:
 
     def limit_crossed(self, side: Side, limit_price: Decimal, seg_from: Decimal, seg_to: Decimal) -> bool:
         """Whether the segment trades through (or, with ``fill_on_touch``, touches) the limit price."""
-        if side is Side.BUY:
+        if side is _BUY:
             low = min(seg_from, seg_to)
             return low <= limit_price if self.fill_on_touch else low < limit_price
         high = max(seg_from, seg_to)

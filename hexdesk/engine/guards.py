@@ -218,14 +218,17 @@ def order_request(request: object, states: Mapping[str, SymbolState]) -> tuple[O
     quantity = request.quantity
     if quantity is not None and not (type(quantity) is Decimal and _in_range(quantity)):
         _order_number(quantity, "quantity", is_quantity=True)
-    for name, value in (
-        ("price", request.price),
-        ("stopPrice", request.stop_price),
-        ("takeProfit", request.take_profit),
-        ("stopLoss", request.stop_loss),
-    ):
-        if value is not None and not (type(value) is Decimal and _in_range(value)):
-            _order_number(value, name, is_quantity=False)
+    # (the four prices in Binance's order, written out: a request usually sets none or one of them)
+    price, stop_price = request.price, request.stop_price
+    take_profit, stop_loss = request.take_profit, request.stop_loss
+    if price is not None and not (type(price) is Decimal and _in_range(price)):
+        _order_number(price, "price", is_quantity=False)
+    if stop_price is not None and not (type(stop_price) is Decimal and _in_range(stop_price)):
+        _order_number(stop_price, "stopPrice", is_quantity=False)
+    if take_profit is not None and not (type(take_profit) is Decimal and _in_range(take_profit)):
+        _order_number(take_profit, "takeProfit", is_quantity=False)
+    if stop_loss is not None and not (type(stop_loss) is Decimal and _in_range(stop_loss)):
+        _order_number(stop_loss, "stopLoss", is_quantity=False)
     if not members:
         request = dataclasses.replace(request, side=side, type=order_type, time_in_force=tif, working_type=working)
     return request, st

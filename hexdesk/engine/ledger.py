@@ -18,6 +18,11 @@ from hexdesk.engine.errors import BinanceError, ErrorCode, Rejection
 from hexdesk.engine.events import Event, FundingSettled, InsuranceFundCovered, MarginTransferred
 from hexdesk.engine.funding import funding_amount
 
+# Enum members read as module constants: in Python 3.11 an Enum class attribute (OrderType.MARKET) goes
+# through EnumType.__getattr__'s slow lookup hook (~0.1 µs; gone in 3.12), and the order path reads dozens.
+_BUY = Side.BUY
+_SELL = Side.SELL
+
 
 class Ledger(ExchangeCore):
     """The money side of the Exchange: the cross wallet, the isolated wallets and the insurance fund."""
@@ -127,16 +132,21 @@ class Ledger(ExchangeCore):
 
     def _can_post_isolated(
         self, st: SymbolState, side: Side, fills: list[tuple[Decimal, Decimal]], fee_rate: Decimal,
-        exclude: int | None = None,
+        exclude: int | None = None, free: Decimal | None = None,
     ) -> bool:
         """Whether the cross wallet can post the initial margin (notional / leverage at each fill price) of the
         part of ``fills`` that opens or adds to an isolated position, plus the fills' fees. What a closing part
         hands back first (its share of the isolated wallet plus realized PnL, as ``_release_isolated`` moves it)
-        counts toward it. True for cross positions and for fills that only reduce."""
+        counts toward it. True for cross positions and for fills that only reduce. ``free``: the caller's
+        ``_cross_wallet_free(exclude)`` of this very state, if it has it already."""
         if not st.is_isolated:
             return True
         size = abs(st.qty) if st.qty * side.sign < 0 else ZERO
-        if sum(qty for _, qty in fills if qty > 0) <= size:
+        if len(fills) == 1:  # (one level, the usual market order: no generator)
+            total = fills[0][1] if fills[0][1] > 0 else ZERO
+        else:
+            total = sum((qty for _, qty in fills if qty > 0), ZERO)
+        if total <= size:
             return True  # only reduces: nothing to post
         pos_sign = 1 if st.qty > 0 else -1
         wallet = st.iso_wallet
@@ -154,7 +164,9 @@ class Ledger(ExchangeCore):
                 opens = True
                 need += money(opening * price / st.leverage)
             need += money(qty * price * fee_rate)
-        return not opens or need - back <= self._cross_wallet_free(exclude)
+        if not opens:
+            return True
+        return need - back <= (self._cross_wallet_free(exclude) if free is None else free)
 
     def _open_order_margin(self, exclude: int | None = None, isolated_only: bool = False) -> Decimal:
         """Initial margin reserved by resting limit orders: per symbol and side, only the part that would open
@@ -165,7 +177,7 @@ class Ledger(ExchangeCore):
             book = st.book
             if not (book.buy_limits or book.sell_limits) or (isolated_only and not st.is_isolated):
                 continue  # no order rests as a limit (the limit indices hold exactly those)
-            for side in (Side.BUY, Side.SELL):
+            for side in (_BUY, _SELL):
                 qty = notional = ZERO
                 for o in st.book.orders.values():
                     if o.side is side and o.order_id != exclude and rests_as_limit(o) and not o.reduce_only:
@@ -241,7 +253,7 @@ class Ledger(ExchangeCore):
         """The larger side's notional the position plus the open orders that could add to it would reach."""
         mark = st.mark if st.mark is not None else st.entry
         reach = ZERO
-        for side in (Side.BUY, Side.SELL):
+        for side in (_BUY, _SELL):
             notional = side.sign * st.qty * mark
             for o in st.book:
                 if o.side is side and o.is_open and not o.reduce_only and not o.close_position:

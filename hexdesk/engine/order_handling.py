@@ -31,6 +31,25 @@ from hexdesk.engine.result import Result
 from hexdesk.engine.risk import OrderPreview, PositionSizing, PreviewContext, preview_order, size_order
 from hexdesk.engine.validation import OrderContext, cost_rejection, validate, would_take
 
+# Enum members read as module constants: in Python 3.11 an Enum class attribute (OrderType.MARKET) goes
+# through EnumType.__getattr__'s slow lookup hook (~0.1 µs; gone in 3.12), and the order path reads dozens.
+_BUY = Side.BUY
+_CANCELED = OrderStatus.CANCELED
+_EXPIRED = OrderStatus.EXPIRED
+_FILLED = OrderStatus.FILLED
+_FOK = TimeInForce.FOK
+_GTC = TimeInForce.GTC
+_GTX = TimeInForce.GTX
+_IOC = TimeInForce.IOC
+_LIMIT = OrderType.LIMIT
+_MAKER = LiquidityRole.MAKER
+_MARKET = OrderType.MARKET
+_NEW = OrderStatus.NEW
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_STOP_MARKET = OrderType.STOP_MARKET
+_TAKER = LiquidityRole.TAKER
+_TAKE_PROFIT_MARKET = OrderType.TAKE_PROFIT_MARKET
+
 
 class OrderHandling(ExchangeCore):
     """The order side of the Exchange: requests in, executions and order events out."""
@@ -57,10 +76,13 @@ class OrderHandling(ExchangeCore):
         saved = self._savepoint(st)
         try:
             fills = None
-            rejection = validate(request, self._order_context(st)) or self._matching_rejection(st, request)
+            ctx = self._order_context(st)
+            rejection = validate(request, ctx) or self._matching_rejection(st, request)
             if rejection is None:
                 fills = self._isolated_taker_fills(st, request)
-                if fills is not None and not self._can_post_isolated(st, request.side, fills, st.instrument.taker_fee):
+                if fills is not None and not self._can_post_isolated(
+                    st, request.side, fills, st.instrument.taker_fee, free=ctx.cross_wallet_free
+                ):  # (nothing has changed since the context was made: its free cross wallet is this state's)
                     rejection = Rejection.of(ErrorCode.MARGIN_NOT_SUFFICIENT)
             if rejection is not None:
                 return self._reject(request, rejection)
@@ -70,7 +92,7 @@ class OrderHandling(ExchangeCore):
                 self._attached[order.order_id] = (request.take_profit, request.stop_loss, request.working_type)
             # A MARKET order's fills were just priced and their margin checked: nothing changed since that
             # matters to either (the order id and the OrderAccepted event do not), so they are used as they are.
-            order = self._start(st, order, fills if order.type is OrderType.MARKET else None)
+            order = self._start(st, order, fills if order.type is _MARKET else None)
             self._check_isolated(st)
             self._check_cross()
         except (ArithmeticError, ValueError) as exc:
@@ -88,11 +110,11 @@ class OrderHandling(ExchangeCore):
 
     def _matching_rejection(self, st: SymbolState, request: OrderRequest) -> Rejection | None:
         """What only the matching engine can decide: post-only that would take (-5022), FOK not fillable (-5021)."""
-        if request.type is not OrderType.LIMIT or request.price is None or request.quantity is None:
+        if request.type is not _LIMIT or request.price is None or request.quantity is None:
             return None
-        if request.time_in_force is TimeInForce.GTX and would_take(request.side, request.price, st.last):
+        if request.time_in_force is _GTX and would_take(request.side, request.price, st.last):
             return Rejection.of(ErrorCode.GTX_ORDER_REJECT)
-        if request.time_in_force is TimeInForce.FOK:
+        if request.time_in_force is _FOK:
             qty = request.quantity
             if request.reduce_only:
                 qty = min(qty, self._reducible(st, request.side))
@@ -116,12 +138,12 @@ class OrderHandling(ExchangeCore):
         if not st.is_isolated or request.reduce_only or request.close_position or request.quantity is None:
             return None
         assert st.last is not None
-        if request.type is OrderType.MARKET:
+        if request.type is _MARKET:
             return self._fill_model.market_fills(st.instrument, request.side, request.quantity, st.last, st.bar_volume)
         if (
-            request.type is OrderType.LIMIT
+            request.type is _LIMIT
             and request.price is not None
-            and request.time_in_force is not TimeInForce.GTX
+            and request.time_in_force is not _GTX
             and would_take(request.side, request.price, st.last)
         ):
             return self._takeable(st, request.side, request.price, request.quantity, st.last)
@@ -175,7 +197,7 @@ class OrderHandling(ExchangeCore):
         order = st.book.get(order_id)
         if order is None:
             return Result(False, None, Rejection.of(ErrorCode.UNKNOWN_ORDER))
-        if order.type is not OrderType.LIMIT:
+        if order.type is not _LIMIT:
             return Result(False, order, Rejection.of(ErrorCode.INVALID_ORDER_TYPE))
         self._settle_due_funding()  # type: ignore[attr-defined]
         order = st.book.get(order_id)
@@ -210,11 +232,11 @@ class OrderHandling(ExchangeCore):
         if new_qty <= order.executed_qty:
             return Rejection.of(ErrorCode.INVALID_PARAMETER, "quantity")
         request = OrderRequest(
-            st.symbol, order.side, OrderType.LIMIT, quantity=new_qty - order.executed_qty, price=new_price,
+            st.symbol, order.side, _LIMIT, quantity=new_qty - order.executed_qty, price=new_price,
             time_in_force=order.time_in_force, reduce_only=order.reduce_only, client_order_id=order.client_order_id,
         )
         rejection = validate(request, self._order_context(st, exclude=order.order_id))
-        if rejection is None and order.time_in_force is TimeInForce.GTX and would_take(order.side, new_price, st.last):
+        if rejection is None and order.time_in_force is _GTX and would_take(order.side, new_price, st.last):
             rejection = Rejection.of(ErrorCode.GTX_ORDER_REJECT)
         return rejection
 
@@ -308,15 +330,15 @@ class OrderHandling(ExchangeCore):
 
         ``checked``: a MARKET order's fills for its whole quantity, already priced by the fill model and found
         affordable (``_can_post_isolated``) in this state."""
-        if order.type is OrderType.MARKET:
+        if order.type is _MARKET:
             if checked is not None:
-                return self._finish_market(st, self._execute(st, order, checked, LiquidityRole.TAKER, checked=True))
+                return self._finish_market(st, self._execute(st, order, checked, _TAKER, checked=True))
             qty = self._executable(st, order, order.quantity)
             if qty <= 0:
                 return self._expire(st, order, "reduce_only")
             fills = self._fill_model.market_fills(st.instrument, order.side, qty, st.last, st.bar_volume)
-            return self._finish_market(st, self._execute(st, order, fills, LiquidityRole.TAKER))
-        if order.type is OrderType.LIMIT:
+            return self._finish_market(st, self._execute(st, order, fills, _TAKER))
+        if order.type is _LIMIT:
             return self._take_then_rest(st, order, st.last, None)
         st.book.add(order)
         st.refresh_gates()
@@ -349,7 +371,7 @@ class OrderHandling(ExchangeCore):
             return
         qty = self._executable(st, order, order.remaining_qty)
         fills = self._fill_model.market_fills(st.instrument, order.side, qty, ref, st.bar_volume)
-        order = self._execute(st, order, fills, LiquidityRole.TAKER)
+        order = self._execute(st, order, fills, _TAKER)
         if order.is_open:
             self._expire(st, order, "reduce_only")
         st.refresh_gates()
@@ -362,10 +384,10 @@ class OrderHandling(ExchangeCore):
         request = OrderRequest(
             st.symbol,
             order.side,
-            OrderType.LIMIT if order.type.has_limit_price else OrderType.MARKET,
+            _LIMIT if order.type.has_limit_price else _MARKET,
             quantity=qty,
             price=order.price if order.type.has_limit_price else None,
-            time_in_force=TimeInForce.GTC if order.type.has_limit_price else None,
+            time_in_force=_GTC if order.type.has_limit_price else None,
         )
         ctx = self._order_context(st, exclude=order.order_id, last=ref, mark=mark)
         return cost_rejection(request, ctx) is None
@@ -377,10 +399,10 @@ class OrderHandling(ExchangeCore):
         if qty > 0 and would_take(order.side, order.price, ref):
             levels = self._takeable(st, order.side, order.price, qty, ref)
             if levels:
-                order = self._execute(st, order, levels, LiquidityRole.TAKER)
+                order = self._execute(st, order, levels, _TAKER)
         if not order.is_open:
             return order
-        if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+        if order.time_in_force in (_IOC, _FOK):
             return self._expire(st, order, "ioc")
         if order.reduce_only and self._reducible(st, order.side) <= 0:
             return self._expire(st, order, "reduce_only")
@@ -396,7 +418,7 @@ class OrderHandling(ExchangeCore):
         """The fill model's taker levels for ``qty`` at ``ref`` that lie within ``limit``."""
         out: list[tuple[Decimal, Decimal]] = []
         for price, level_qty in self._fill_model.market_fills(st.instrument, side, qty, ref, st.bar_volume):
-            if (price > limit) if side is Side.BUY else (price < limit):
+            if (price > limit) if side is _BUY else (price < limit):
                 break
             out.append((price, level_qty))
         return out
@@ -418,7 +440,7 @@ class OrderHandling(ExchangeCore):
         """Apply executions of ``order``: fee, position, wallet; one OrderFilled per execution, then the position.
         ``checked``: the cross wallet was just found able to post these fills (``_can_post_isolated``)."""
         inst = st.instrument
-        rate = inst.maker_fee if role is LiquidityRole.MAKER else inst.taker_fee
+        rate = inst.maker_fee if role is _MAKER else inst.taker_fee
         fills = list(fills)
         if not checked and not self._can_post_isolated(st, order.side, fills, rate, exclude=order.order_id):
             # The fill-time margin check: the cross wallet (unrealized profit not counted) can no longer post
@@ -450,7 +472,7 @@ class OrderHandling(ExchangeCore):
         realized = self._apply_fill(st, order.side.sign, qty, price, fee)
         executed = order.executed_qty + qty
         avg = (order.avg_price * order.executed_qty + price * qty) / executed
-        status = OrderStatus.FILLED if executed >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        status = _FILLED if executed >= order.quantity else _PARTIALLY_FILLED
         order = order.executed(executed, avg, status, self._now)
         fill = Fill(
             self._next_trade_id, order.order_id, st.symbol, order.side, price, qty, fee,
@@ -463,7 +485,7 @@ class OrderHandling(ExchangeCore):
     def _expire(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.ended(OrderStatus.EXPIRED, self._now)
+        order = order.ended(_EXPIRED, self._now)
         self._emit(OrderExpired, order, reason)
         st.refresh_gates()
         return order
@@ -471,7 +493,7 @@ class OrderHandling(ExchangeCore):
     def _cancel_order(self, st: SymbolState, order: Order, reason: str) -> Order:
         st.book.remove(order.order_id)
         self._attached.pop(order.order_id, None)
-        order = order.ended(OrderStatus.CANCELED, self._now)
+        order = order.ended(_CANCELED, self._now)
         self._emit(OrderCanceled, order, reason)
         return order
 
@@ -496,17 +518,17 @@ class OrderHandling(ExchangeCore):
         take_profit, stop_loss, working_type = self._attached.pop(parent.order_id)
         side = parent.side.opposite
         for stop, order_type, tag in (
-            (take_profit, OrderType.TAKE_PROFIT_MARKET, "tp"),
-            (stop_loss, OrderType.STOP_MARKET, "sl"),
+            (take_profit, _TAKE_PROFIT_MARKET, "tp"),
+            (stop_loss, _STOP_MARKET, "sl"),
         ):
             if stop is None:
                 continue
             oid = self._next_order_id
             self._next_order_id += 1
-            child = Order(
+            child = Order(  # (positional, in field order: triggered False, then the parent)
                 oid, f"{parent.client_order_id}-{tag}", st.symbol, side, order_type, ZERO, ZERO, stop,
-                TimeInForce.GTC, True, True, working_type, False, OrderStatus.NEW, ZERO, ZERO,
-                self._now, self._now, parent_order_id=parent.order_id,
+                _GTC, True, True, working_type, False, _NEW, ZERO, ZERO,
+                self._now, self._now, False, parent.order_id,
             )
             self._emit(OrderAccepted, child)
             st.book.add(child)

@@ -82,6 +82,19 @@ from hexdesk.engine.instruments import Instrument
 from hexdesk.engine.orders import Order, OrderRequest
 from hexdesk.engine.values import quick_init
 
+# Enum members read as module constants: in Python 3.11 an Enum class attribute (OrderType.MARKET) goes
+# through EnumType.__getattr__'s slow lookup hook (~0.1 µs; gone in 3.12), and the order path reads dozens.
+_BUY = Side.BUY
+_GTX = TimeInForce.GTX
+_ISOLATED = MarginMode.ISOLATED
+_LIMIT = OrderType.LIMIT
+_MARKET = OrderType.MARKET
+_MARK_PRICE = WorkingType.MARK_PRICE
+_SELL = Side.SELL
+_STOP = OrderType.STOP
+_STOP_MARKET = OrderType.STOP_MARKET
+_TAKE_PROFIT_MARKET = OrderType.TAKE_PROFIT_MARKET
+
 __all__ = [
     "MARKET_SELL_PRICE_BUFFER",
     "OrderContext",
@@ -102,9 +115,9 @@ ONE = Decimal(1)
 MARKET_SELL_PRICE_BUFFER = Decimal("0.0015")
 _SELL_PRICE_FACTOR = ONE + MARKET_SELL_PRICE_BUFFER
 
-_MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
-_CLOSE_POSITION_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
-_STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
+_MARKET_TYPES = frozenset({_MARKET, _STOP_MARKET, _TAKE_PROFIT_MARKET})
+_CLOSE_POSITION_TYPES = frozenset({_STOP_MARKET, _TAKE_PROFIT_MARKET})
+_STOP_TYPES = frozenset({_STOP, _STOP_MARKET})
 _DECIMAL_PLACES = tuple(Decimal(1).scaleb(-places) for places in range(19))  # 1, 0.1, ... 1E-18
 _SIDES = frozenset(Side)
 _ORDER_TYPES = frozenset(OrderType)
@@ -161,7 +174,7 @@ def would_take(side: Side, price: Decimal, last_price: Decimal) -> bool:
     Without a book the last price stands for the opposite best price: a BUY at or above it, or a SELL at or below
     it, crosses. Touching counts as crossing, so a post-only order is never filled as a taker.
     """
-    return price >= last_price if _side(side) is Side.BUY else price <= last_price
+    return price >= last_price if _side(side) is _BUY else price <= last_price
 
 
 def margin_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
@@ -180,7 +193,7 @@ def cost_price(request: OrderRequest, ctx: OrderContext) -> Decimal:
     last and mark are its stopPrice."""
     order_type = _order_type(request.type)
     price = margin_price(request, ctx)
-    if _side(request.side) is not Side.SELL or order_type.has_limit_price:
+    if _side(request.side) is not _SELL or order_type.has_limit_price:
         return price
     if order_type.is_conditional and request.stop_price is not None:
         last = mark = request.stop_price
@@ -230,7 +243,7 @@ def opening_fee(request: OrderRequest, ctx: OrderContext) -> Decimal:
 
 def _opening_fee(request: OrderRequest, ctx: OrderContext, qty: Decimal, price: Decimal) -> Decimal:
     """:func:`opening_fee` of ``qty`` > 0 opening at the cost price ``price``."""
-    rests = _order_type(request.type) is OrderType.LIMIT and not would_take(request.side, price, ctx.last_price)
+    rests = _order_type(request.type) is _LIMIT and not would_take(request.side, price, ctx.last_price)
     rate = ctx.instrument.maker_fee if rests else ctx.instrument.taker_fee
     return qty * price * rate
 
@@ -311,7 +324,7 @@ def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: 
             return _invalid("reduceOnly")
 
     # Mandatory parameters (reference §3.1), in Binance's listing order.
-    if order_type is OrderType.LIMIT and request.time_in_force is None:
+    if order_type is _LIMIT and request.time_in_force is None:
         return _malformed("timeInForce")
     if request.quantity is None and not request.close_position:
         return _malformed("quantity")
@@ -336,7 +349,7 @@ def _check_shape(request: OrderRequest, prices: list[tuple[str, Decimal]], ctx: 
         if request.quantity <= 0 and not request.close_position:
             return Rejection.of(ErrorCode.QTY_LESS_THAN_ZERO)
 
-    if tif is not None and tif == TimeInForce.GTX and order_type in _MARKET_TYPES:
+    if tif is not None and tif == _GTX and order_type in _MARKET_TYPES:
         return Rejection.of(ErrorCode.INVALID_TIF)
     return None
 
@@ -412,7 +425,7 @@ def _check_percent_price(
         return None
     mark = request.stop_price if order_type.is_conditional and request.stop_price is not None else ctx.mark_price
     instrument = ctx.instrument
-    if side is Side.BUY:
+    if side is _BUY:
         if request.price > mark * instrument.multiplier_up:
             return Rejection.of(ErrorCode.PRICE_HIGHER_THAN_MULTIPLIER_UP)
     elif request.price < mark * instrument.multiplier_down:
@@ -483,7 +496,7 @@ def cost_rejection(request: OrderRequest, ctx: OrderContext) -> Rejection | None
     if (
         cost > 0
         and ctx.cross_wallet_free is not None
-        and (ctx.margin_mode is MarginMode.ISOLATED or MarginMode(ctx.margin_mode) is MarginMode.ISOLATED)
+        and (ctx.margin_mode is _ISOLATED or MarginMode(ctx.margin_mode) is _ISOLATED)
         and cost + _opening_fee(request, ctx, opening, price)
         > ctx.cross_wallet_free + _flip_release(request, ctx, opening)
     ):
@@ -510,7 +523,7 @@ def _flip_release(request: OrderRequest, ctx: OrderContext, opening: Decimal) ->
 
 
 def _latest(working_type: WorkingType | str, ctx: OrderContext) -> Decimal:
-    return ctx.mark_price if working_type == WorkingType.MARK_PRICE else ctx.last_price
+    return ctx.mark_price if working_type == _MARK_PRICE else ctx.last_price
 
 
 def _check_trigger(request: OrderRequest, side: Side, order_type: OrderType, ctx: OrderContext) -> Rejection | None:
@@ -518,13 +531,13 @@ def _check_trigger(request: OrderRequest, side: Side, order_type: OrderType, ctx
     if request.stop_price is not None and order_type.is_conditional:
         stop = request.stop_price
         # STOP buys above / sells below the market; TAKE_PROFIT the reverse (§3.1 trigger rules).
-        fires_above = (order_type in _STOP_TYPES) == (side is Side.BUY)
+        fires_above = (order_type in _STOP_TYPES) == (side is _BUY)
         if (stop <= latest) if fires_above else (stop >= latest):
             return Rejection.of(ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER)
     # Attached take-profit / stop-loss close the position the entry opens: a long's take-profit must lie above
     # the entry and its stop-loss below (a short's the reverse), or they would trigger as soon as it fills.
     if request.take_profit is not None or request.stop_loss is not None:
-        entry = margin_price(request, ctx) if order_type is not OrderType.MARKET else latest
+        entry = margin_price(request, ctx) if order_type is not _MARKET else latest
         if request.take_profit is not None and side.sign * (request.take_profit - entry) <= 0:
             return Rejection.of(ErrorCode.ORDER_WOULD_IMMEDIATELY_TRIGGER)
         if request.stop_loss is not None and side.sign * (entry - request.stop_loss) <= 0:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation, localcontext
-from itertools import pairwise
+from itertools import pairwise, repeat
 from pathlib import Path
 from types import MappingProxyType
 
@@ -60,6 +60,15 @@ def _interval_ms(interval: str) -> int:
 def scaled_to_decimal(value: int, decimals: int) -> Decimal:
     """``value / 10**decimals`` as an exact Decimal (built from a string: exact whatever the decimal context)."""
     return Decimal(f"{value}e-{decimals}")
+
+
+def scaled_to_decimals(values: Iterable[int], decimals: int) -> list[Decimal]:
+    """:func:`scaled_to_decimal` of each value (the same Decimals: same digits, same exponent), about twice as fast
+    for many: ``scaleb`` in a context of 200 digits moves the exponent of the exact integer without rounding (a
+    scaled int64 has at most 19 digits) and without building a string."""
+    if decimals < 0:
+        return [scaled_to_decimal(v, decimals) for v in values]
+    return list(map(_EXACT.scaleb, values, repeat(-decimals)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal
+from hexdesk.engine.columns import TickPrices, TickTimes, TickVolumes
+from hexdesk.market.candles import Candle, CandleSeries, scaled_to_decimal, scaled_to_decimals
 from hexdesk.market.liquidity import LiquidityEstimator
 
 MAX_SPEED = 100_000.0
@@ -146,55 +147,63 @@ def candle_ticks(
 
 @dataclass(frozen=True, slots=True)
 class ScaledPath:
-    """The 4-point path of a run of candles as plain lists, for ``Exchange.on_ticks``: no PriceTick, no Candle.
+    """The 4-point path of a run of candles as sequences for ``Exchange.on_ticks``: no PriceTick, no Candle.
 
     Tick ``i`` is at ``ts_ms[i]`` with the last price ``prices[i] / 10**price_decimals`` (an exact integer) and the
     liquidity estimate ``liquidity[i]``: the same ticks, in the same order, with the same values, as
     :func:`candle_ticks` yields for the same candles (without a mark: the engine takes the last price as the mark).
-    Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. Decimals are made only for the
-    liquidity (one per candle, shared by its four ticks); a price becomes a Decimal only where the engine needs
-    one (``Exchange.on_ticks``), which is what makes a month's back-test cheap (docs/market.md, "Speed").
+    Candle ``k`` of the run is ticks ``4k .. 4k+3``; its close is tick ``4k+3``. A price becomes a Decimal only
+    where the engine needs one (``Exchange.on_ticks``), a liquidity estimate when a tick reads it, which is what
+    makes a month's back-test cheap (docs/market.md, "Speed"). The three columns are the engine's checked ones
+    (``hexdesk.engine.columns``): ``TickTimes`` (the candles' opens plus the four offsets), ``TickPrices`` (the
+    path's 64-bit integers) and ``TickVolumes`` (the distinct estimates, one picked per candle): ``on_ticks``
+    does not check them again, and slicing them copies nothing. (``liquidity`` is a plain list when an estimate
+    is a volume the engine refuses, so that ``on_ticks`` refuses it at its tick.)
     """
 
     symbol: str
-    ts_ms: list[int]
-    prices: list[int]
+    ts_ms: Sequence[int]  # a TickTimes: the candles' opens plus the four points' offsets, no list of every time
+    prices: Sequence[int]  # a TickPrices: ints by construction (read from the candles' int64 arrays)
     price_decimals: int
-    liquidity: list[Decimal]
+    liquidity: Sequence[Decimal]  # a TickVolumes (checked once, a view per tick) unless the engine refuses a volume
 
     def __len__(self) -> int:
         return len(self.ts_ms)
 
 
-def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> list[Decimal]:
-    """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it.
+def _liquidity_per_candle(series: CandleSeries, start: int, stop: int) -> tuple[list[Decimal], list[int], list[int]]:
+    """``LiquidityEstimator.per_minute`` before each candle ``[start:stop]``, as ``candle_ticks`` computes it, as
+    distinct *levels* and, per candle, the index of its level: ``(levels, scaled, picks)``, candle ``k`` has level
+    ``picks[k]`` of ``levels + scaled``, where ``scaled`` are volumes as integers scaled by ``10**volume_decimals``.
 
     Once the window is full (15 closed candles, an odd count) the median is one of the window's volumes, so for
-    1-minute candles it is taken in scaled integers (numpy) and only the medians become Decimals, built as
-    ``candle_ticks`` builds them (same value, same exponent). The first candles of a series and other intervals go
-    through the estimator itself.
+    1-minute candles it is taken in scaled integers (numpy): those distinct medians are ``scaled`` (a Decimal made
+    from one is what ``candle_ticks`` makes: same value, same exponent). The first candles of a series and other
+    intervals go through the estimator itself (one Decimal level each).
     """
     vd, v_a = series.volume_decimals, series.scaled()[4]
     estimator = LiquidityEstimator()
     window = estimator.window
     fast_from = max(start, window) if series.interval_ms == 60_000 and window % 2 else stop
     fast_from = min(fast_from, stop)
-    out: list[Decimal] = []
+    levels: list[Decimal] = []
     dec = scaled_to_decimal
     if start < fast_from:
         for vi in v_a[max(0, start - window) : start].tolist():
             estimator.add_closed(dec(vi, vd), series.interval_ms)
         liq = estimator.per_minute
         for vi in v_a[start:fast_from].tolist():
-            out.append(liq)
+            levels.append(liq)
             liq = estimator.add_closed(dec(vi, vd), series.interval_ms)
+    picks = list(range(len(levels)))
+    scaled: list[int] = []
     if fast_from < stop:
         windows = np.lib.stride_tricks.sliding_window_view(v_a[fast_from - window : stop - 1], window)
         medians = np.partition(windows, window // 2, axis=1)[:, window // 2]
-        distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few Decimals
-        decimals = [dec(m, vd) for m in distinct.tolist()]
-        out.extend(map(decimals.__getitem__, which.tolist()))
-    return out
+        distinct, which = np.unique(medians, return_inverse=True)  # a month of medians repeats: few levels
+        picks.extend((which + len(levels)).tolist())
+        scaled = distinct.tolist()
+    return levels, scaled, picks
 
 
 def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -> ScaledPath:
@@ -205,13 +214,24 @@ def scaled_path(series: CandleSeries, start: int = 0, stop: int | None = None) -
     o, h, lo, c = o_a[start:stop], h_a[start:stop], l_a[start:stop], c_a[start:stop]
     bullish = c >= o  # the low first
     prices = np.stack([o, np.where(bullish, lo, h), np.where(bullish, h, lo), c], axis=1).ravel()
-    times = series.open_time_ms[start:stop].astype(np.int64)
-    ts = (times[:, None] + np.asarray(step_offsets(series.interval_ms), dtype=np.int64)).ravel()
-    liq = _liquidity_per_candle(series, start, stop)
-    per_tick: list[Decimal] = [ZERO_VOLUME] * (4 * len(liq))
-    for k in range(4):
-        per_tick[k::4] = liq
-    return ScaledPath(series.symbol, ts.tolist(), prices.tolist(), series.price_decimals, per_tick)
+    opens = series.open_time_ms[start:stop]
+    times: Sequence[int]
+    try:  # the times as the candles' opens and the four offsets: checked once, no list of every tick's time
+        times = TickTimes(opens.tolist(), step_offsets(series.interval_ms))
+    except ValueError:  # candles closer than an interval: the times as they are (on_ticks checks their order)
+        times = (opens.astype(np.int64)[:, None] + np.asarray(step_offsets(series.interval_ms))).ravel().tolist()
+    levels, scaled, picks = _liquidity_per_candle(series, start, stop)
+    liquidity: Sequence[Decimal]
+    try:  # the usual case: the levels are checked here once, not the ticks by every on_ticks call
+        liquidity = TickVolumes(levels, picks, 4, scaled=scaled, decimals=series.volume_decimals)
+    except ValueError:  # a volume the tick door refuses: a plain list, so on_ticks refuses it at its tick (as on_tick)
+        levels += scaled_to_decimals(scaled, series.volume_decimals)
+        per_candle = list(map(levels.__getitem__, picks))
+        liquidity = [ZERO_VOLUME] * (4 * len(per_candle))
+        for k in range(4):
+            liquidity[k::4] = per_candle
+    scaled = TickPrices.from_int64(np.ascontiguousarray(prices, dtype=np.int64).tobytes())
+    return ScaledPath(series.symbol, times, scaled, series.price_decimals, liquidity)
 
 
 def _tick_key(t: PriceTick) -> tuple[int, str]:

@@ -47,6 +47,32 @@ def test_a_refused_tick_stops_the_batch_after_applying_the_ones_before(bad_price
     assert ex.now_ms == ts[24]
 
 
+@pytest.mark.parametrize("bad_volume", [D("-1"), D("1e-30"), D("2e18"), D("NaN")])
+def test_a_bad_volume_among_zero_volumes_is_refused(bad_volume: D) -> None:
+    """Volume 0 (no liquidity estimate yet, the replay's first candle) is allowed, so the batch check looks past the
+    zeros: a volume out of range among them is still refused at its tick."""
+    ex = _exchange()
+    ts = list(range(2_000, 2_000 + 40_000, 1_000))
+    prices = [6_000_000 + i for i in range(40)]
+    volumes = [D(0)] * 20 + [D("5")] * 20
+    volumes[25] = bad_volume
+    with pytest.raises(BinanceError):
+        ex.on_ticks(BTC, ts, prices, 2, volumes)
+    assert ex.rejected_ticks == 1
+    assert ex.last_price(BTC) == D("60000.24")
+
+
+def test_zero_and_in_range_volumes_are_taken_in_one_quiet_run() -> None:
+    """0 and the range's own ends (1e-8 and 1e18) are valid volumes: the batch is applied whole, the last tick's
+    volume is the symbol's liquidity from then on."""
+    ex = _exchange()
+    ts = [2_000, 3_000, 4_000, 5_000]
+    ex.on_ticks(BTC, ts, [6_000_000, 6_000_001, 6_000_002, 6_000_003], 2, [D(0), D("1e-8"), D("1e18"), D("7")])
+    assert ex.rejected_ticks == 0
+    assert ex.last_price(BTC) == D("60000.03") and ex.now_ms == 5_000
+    assert ex._state[BTC].bar_volume == D("7")
+
+
 def test_unknown_symbol_and_mismatched_lengths_are_refused() -> None:
     ex = _exchange()
     with pytest.raises(BinanceError):

@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hexdesk.market.candles import INTERVAL_MS, Candle, CandleSeries, aggregate, load_bundled, load_csv
+from hexdesk.market.candles import (
+    INTERVAL_MS,
+    Candle,
+    CandleSeries,
+    aggregate,
+    load_bundled,
+    load_csv,
+    scaled_to_decimals,
+)
 
 from .conftest import MIN, T0, make_series, simple_rows
 
@@ -238,3 +246,14 @@ def test_interval_inference_copes_with_only_gaps_between_rows(tmp_path: Path) ->
     assert load_csv(_write(tmp_path / "h.csv", lines), "FOO")[0].interval == "1h"
     with pytest.raises(ValueError, match="interval"):
         load_csv(_write(tmp_path / "j.csv", [f"{T0 + k * 7_000},1,2,0.5,1.5,1" for k in range(3)]), "FOO")
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3, 8, 18])
+def test_scaled_to_decimals_are_the_exact_decimals_with_the_scale_as_exponent(decimals: int) -> None:
+    """The batch conversion (scaleb) gives the Decimals a string ``"<int>e-<decimals>"`` gives: the same value and
+    the same exponent, so they print alike (123450 at 3 decimals is 123.450, not 123.45), whatever the context."""
+    values = [0, 1, -1, 5, 10, 123450, -987654321, 2**63 - 1, -(2**63)]
+    got = scaled_to_decimals(values, decimals)
+    assert [str(d) for d in got] == [str(D(f"{v}e-{decimals}")) for v in values]
+    assert all(d.as_tuple().exponent == -decimals for d in got)
+    assert got[5] == D(123450) / D(10) ** decimals  # the value, computed another way

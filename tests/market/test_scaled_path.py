@@ -15,9 +15,12 @@ from decimal import Decimal
 
 import pytest
 
-from hexdesk.engine import Exchange, MarginMode, OrderFilled, OrderRequest, OrderTriggered, Side
+from hexdesk.engine import BinanceError, Exchange, MarginMode, OrderFilled, OrderRequest, OrderTriggered, Side
+from hexdesk.engine.columns import TickVolumes
 from hexdesk.market.candles import CandleSeries, load_bundled, scaled_to_decimal
 from hexdesk.market.replay import candle_ticks, scaled_path
+
+from .conftest import make_series
 
 BTC = "BTCUSDT"
 DAY = 1440
@@ -160,3 +163,27 @@ def test_liquidations_inside_long_batches_are_the_same(month: CandleSeries, marg
     ref, fast = run(False), run(True)
     assert sum(type(e).__name__ == "PositionLiquidated" for e in ref.events) >= 1
     assert [repr(e) for e in fast.events] == [repr(e) for e in ref.events]
+
+
+def test_the_month_liquidity_is_checked_once_as_levels(month: CandleSeries) -> None:
+    """The month's 178,560 liquidity values are a view over far fewer checked Decimals (one per distinct median),
+    so on_ticks skips its per-call check of them; a slice of it is one too."""
+    path = scaled_path(month)
+    assert type(path.liquidity) is TickVolumes
+    assert len(path.liquidity) == len(path) == 4 * len(month)
+    assert len(path.liquidity._levels) < len(month) // 2  # medians repeat: ~16,000 levels for 44,640 candles
+    assert type(path.liquidity[400:800]) is TickVolumes
+
+
+def test_a_volume_the_engine_refuses_is_refused_at_its_tick() -> None:
+    """Candles of 1e-9 BTC: the second candle's liquidity (the first one's volume) is below the engine's smallest
+    volume (1e-8), so the path keeps a plain list and on_ticks refuses that candle's first tick, as on_tick does;
+    the first candle's four ticks (liquidity 0) are applied."""
+    series = make_series(BTC, [(m, "60000", "60010", "59990", "60005", "0.000000001") for m in range(3)])
+    path = scaled_path(series)
+    assert type(path.liquidity) is list
+    ex = Exchange(wallet_balance=Decimal("10000"))
+    with pytest.raises(BinanceError):
+        ex.on_ticks(BTC, path.ts_ms, path.prices, path.price_decimals, path.liquidity)
+    assert ex.rejected_ticks == 1
+    assert ex.now_ms == path.ts_ms[3] and ex.last_price(BTC) == Decimal("60005")
