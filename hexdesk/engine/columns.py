@@ -1,12 +1,17 @@
-"""Tick volumes checked once, when a path is built, rather than at every ``Exchange.on_ticks`` call.
+"""A replay path's columns, checked once when the path is built rather than at every ``Exchange.on_ticks`` call.
 
-``on_ticks`` refuses, tick by tick, a volume ``on_tick`` would refuse; for a batch it first checks every volume at
-once (a Decimal, 0 or within ``[MIN_VOLUME, MAX_MAGNITUDE]``), a pass over every tick of every call. A replay's
-liquidity estimates are a few thousand distinct Decimals repeated over a month's ticks (one per candle, the same
-for its four ticks; equal medians are one object), so :class:`TickVolumes` checks those *levels* once and is, per
-tick, a read-only view of one of them: ``on_ticks`` recognises the type (``type(x) is TickVolumes``, not a
-subclass) and skips its own check. A slice is a view of the same levels (no copy), so the runs a back-test hands
-``on_ticks`` stay checked and cost nothing to cut.
+``on_ticks`` refuses, tick by tick, what ``on_tick`` would refuse; for a batch it first checks every time, price
+and volume at once (types, time order, the volumes' range), a pass over every tick of every call. A back-test cuts
+a month's path into ~2,000 batches (one between two decisions), so those passes add up. The columns here are
+checked when built and read-only afterwards; ``on_ticks`` recognises their exact types (not a subclass) and skips
+its own checks (a price out of the symbol's range is still refused, at its tick):
+
+* :class:`TickTimes`: the candles' opens plus the path's fixed offsets, ints in time order (no list of every time);
+* :class:`TickPrices`: the prices as 64-bit integers (read straight from a candle file's arrays);
+* :class:`TickVolumes`: the liquidity estimates as their few thousand distinct levels, each checked once and made
+  a Decimal only when a tick reads it.
+
+A slice is a view of the same data (no copy), so the batches cost nothing to cut.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Context, Decimal
-from typing import SupportsIndex, overload
+from typing import SupportsIndex, TypeVar, overload
 
 from hexdesk.engine.guards import MAX_MAGNITUDE, MIN_VOLUME
 
@@ -47,7 +52,67 @@ def valid_volumes(volumes: Sequence[object]) -> bool:
         return False
 
 
-class TickVolumes(Sequence[Decimal]):
+T = TypeVar("T")
+
+
+class _Column(Sequence[T]):
+    """A path's column, read-only, checked when built: ``_at(i)`` is the value at position ``i`` of the whole
+    column; a slice (step 1) is a view of the same data (the subclass's own slots, shared, and a new range), any
+    other step a tuple; equal to a list, tuple or column of its type holding the same values, and unhashable like
+    them."""
+
+    __slots__ = ("_start", "_stop")
+    _start: int
+    _stop: int
+
+    def _at(self, i: int) -> T:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> T | Sequence[T]:
+        n = self._stop - self._start
+        if type(index) is int and 0 <= index < n:  # (the usual case, first)
+            return self._at(self._start + index)
+        if type(index) is slice:
+            start, stop, step = index.indices(n)
+            if step != 1:
+                return tuple(self)[index]
+            view = object.__new__(type(self))
+            for name in type(self).__slots__:
+                setattr(view, name, getattr(self, name))
+            view._start = self._start + start
+            view._stop = self._start + max(start, stop)
+            return view
+        i = operator.index(index)  # type: ignore[arg-type]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"{type(self).__name__} index out of range")
+        return self._at(self._start + i)
+
+    def __iter__(self) -> Iterator[T]:
+        at = self._at
+        for i in range(self._start, self._stop):
+            yield at(i)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list, tuple or column holding the same values in the same order."""
+        if isinstance(other, (list, tuple, type(self))):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
+
+
+class TickVolumes(_Column[Decimal]):
     """Per-tick liquidity estimates, every one a valid tick volume (:func:`valid_volumes`), checked when built.
 
     ``TickVolumes(levels, picks, repeat)``: tick ``i`` has ``levels[picks[i // repeat]]`` (the replay: one level per
@@ -60,7 +125,7 @@ class TickVolumes(Sequence[Decimal]):
     string ``"<int>e-<decimals>"`` gives) only when a tick first reads it; a back-test reads a few of them.
     """
 
-    __slots__ = ("_decimals", "_levels", "_picks", "_repeat", "_start", "_stop")
+    __slots__ = ("_decimals", "_levels", "_picks", "_repeat")
 
     def __init__(
         self,
@@ -106,54 +171,14 @@ class TickVolumes(Sequence[Decimal]):
             level = self._levels[k] = _scaled(level, self._decimals)
         return level  # type: ignore[return-value]
 
-    def __len__(self) -> int:
-        return self._stop - self._start
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> Decimal: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Decimal]: ...
-
-    def __getitem__(self, index: SupportsIndex | slice) -> Decimal | Sequence[Decimal]:
-        if type(index) is int and 0 <= index < self._stop - self._start:  # (the usual case, first)
-            return self._level(self._picks[(self._start + index) // self._repeat])
-        if type(index) is slice:
-            start, stop, step = index.indices(self._stop - self._start)
-            if step != 1:
-                return tuple(self)[index]
-            view = object.__new__(TickVolumes)
-            view._levels, view._picks, view._repeat = self._levels, self._picks, self._repeat
-            view._decimals = self._decimals
-            view._start = self._start + start
-            view._stop = self._start + max(start, stop)
-            return view
-        i = operator.index(index)  # type: ignore[arg-type]
-        n = self._stop - self._start
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError("TickVolumes index out of range")
-        return self._level(self._picks[(self._start + i) // self._repeat])
-
-    def __iter__(self) -> Iterator[Decimal]:
-        level, picks, repeat = self._level, self._picks, self._repeat
-        for i in range(self._start, self._stop):
-            yield level(picks[i // repeat])
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to a list, tuple or column holding the same values in the same order."""
-        if isinstance(other, (list, tuple, TickVolumes)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
+    def _at(self, i: int) -> Decimal:
+        return self._level(self._picks[i // self._repeat])
 
     def __repr__(self) -> str:
         return f"TickVolumes({len(self)} ticks over {len(self._levels)} levels)"
 
 
-class TickTimes(Sequence[int]):
+class TickTimes(_Column[int]):
     """Tick times made of groups at fixed offsets: tick ``i`` is at ``opens[i // k] + offsets[i % k]`` (``k`` the
     number of offsets; the replay: a candle's open and its four path points), checked once to be ints in time order.
 
@@ -164,7 +189,7 @@ class TickTimes(Sequence[int]):
     TickTimes view, any other step a tuple. Read-only: the fields are private and nothing changes them.
     """
 
-    __slots__ = ("_k", "_offsets", "_opens", "_start", "_stop")
+    __slots__ = ("_k", "_offsets", "_opens")
 
     def __init__(self, opens: Iterable[int], offsets: Iterable[int]) -> None:
         starts = list(opens)
@@ -182,56 +207,15 @@ class TickTimes(Sequence[int]):
         self._start = 0
         self._stop = len(steps) * len(starts)
 
-    def __len__(self) -> int:
-        return self._stop - self._start
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-
-    def __getitem__(self, index: SupportsIndex | slice) -> int | Sequence[int]:
-        if type(index) is int and 0 <= index < self._stop - self._start:  # (the usual case, first)
-            group, step = divmod(self._start + index, self._k)
-            return self._opens[group] + self._offsets[step]
-        if type(index) is slice:
-            start, stop, step = index.indices(self._stop - self._start)
-            if step != 1:
-                return tuple(self)[index]
-            view = object.__new__(TickTimes)
-            view._opens, view._offsets, view._k = self._opens, self._offsets, self._k
-            view._start = self._start + start
-            view._stop = self._start + max(start, stop)
-            return view
-        i = operator.index(index)  # type: ignore[arg-type]
-        n = self._stop - self._start
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError("TickTimes index out of range")
-        group, step = divmod(self._start + i, self._k)
+    def _at(self, i: int) -> int:
+        group, step = divmod(i, self._k)
         return self._opens[group] + self._offsets[step]
-
-    def __iter__(self) -> Iterator[int]:
-        opens, offsets, k = self._opens, self._offsets, self._k
-        for i in range(self._start, self._stop):
-            group, step = divmod(i, k)
-            yield opens[group] + offsets[step]
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to a list, tuple or column holding the same values in the same order."""
-        if isinstance(other, (list, tuple, TickTimes)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
 
     def __repr__(self) -> str:
         return f"TickTimes({len(self)} ticks in groups of {self._k})"
 
 
-class TickPrices(Sequence[int]):
+class TickPrices(_Column[int]):
     """Tick prices as integers (scaled by ``10**price_decimals``, ``Exchange.on_ticks``'s form), known to be ints.
 
     ``TickPrices(values)`` checks every value's type (and that it fits in 64 bits); :meth:`from_int64` reads them
@@ -242,7 +226,7 @@ class TickPrices(Sequence[int]):
     view (no copy), any other step a tuple. Read-only: the fields are private and nothing changes them.
     """
 
-    __slots__ = ("_start", "_stop", "_values")
+    __slots__ = ("_values",)
 
     def __init__(self, values: Iterable[int]) -> None:
         checked = list(values)
@@ -271,39 +255,11 @@ class TickPrices(Sequence[int]):
         """This view's prices as a list of ints of its own."""
         return self._values[self._start : self._stop].tolist()
 
-    def __len__(self) -> int:
-        return self._stop - self._start
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-
-    def __getitem__(self, index: SupportsIndex | slice) -> int | Sequence[int]:
-        if type(index) is int and 0 <= index < self._stop - self._start:
-            return self._values[self._start + index]
-        if type(index) is slice:
-            start, stop, step = index.indices(self._stop - self._start)
-            if step != 1:
-                return tuple(self.ints()[index])
-            view = object.__new__(TickPrices)
-            view._values = self._values
-            view._start = self._start + start
-            view._stop = self._start + max(start, stop)
-            return view
-        return self.ints()[operator.index(index)]  # type: ignore[arg-type]
+    def _at(self, i: int) -> int:
+        return self._values[i]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.ints())
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to a list, tuple or column holding the same values in the same order."""
-        if isinstance(other, (list, tuple, TickPrices)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # (equal to lists: as unhashable as they are)
 
     def __repr__(self) -> str:
         return f"TickPrices({len(self)} ticks)"
