@@ -492,9 +492,10 @@ def _run_gui(app: QApplication, start: Startup, desk: TradingDesk, window: MainW
         window.desktop.remember()  # issue 10.4: remembered settings, saved again on close (ui/settings.py)
         start.place_like_frame(window)  # no shell came between: the window opens where the frame is
     window.show()
-    if start.frame is not None:
-        start.first_paint.wait()
-        start.drop_frame()
+    if start.frame is not None:  # hidden once the window has painted; never waited for here: a live chart gets its
+        from hexdesk.ui.first_frame import AfterPaint  # candles only once the session's loop runs
+
+        AfterPaint(window.centralWidget(), start.drop_frame)
     if os.environ.get(PROBE_ENV):
         return _report_start(start, window)
     import asyncio  # (after the first paint: the replay's asyncio and qasync are not needed to paint)
@@ -562,19 +563,21 @@ def _mode_request(args: argparse.Namespace) -> ModeRequest:
 
 def _choose_mode(start: Startup) -> ModeChoice | None:
     """The mode; None after telling why ``--live`` cannot be had (one line). While Binance is asked, a first frame
-    on screen keeps being painted and can be closed (Qt's events are processed, not blocked on the answer)."""
+    on screen keeps being painted and can be closed: Qt's pending events are processed every 20 ms, and in between
+    this thread waits on the answer with the GIL released (a Qt event loop would hold it: the probe's thread then
+    crawled, and could stall the start for good)."""
+    import time
+    from concurrent.futures import wait
+
     from hexdesk.service import modes
 
-    if start.frame is not None and start.probe is not None and not start.probe.done():
-        from PySide6.QtCore import QEventLoop, QTimer
+    if start.frame is not None and start.probe is not None:
+        from PySide6.QtCore import QCoreApplication
 
-        loop = QEventLoop()
-        poll = QTimer(interval=20)
-        poll.timeout.connect(lambda: start.probe.done() and loop.quit())  # type: ignore[union-attr]
-        poll.start()
-        QTimer.singleShot(int((modes.PROBE_TIMEOUT_S + 1.0) * 1000), loop.quit)
-        loop.exec()
-        poll.stop()
+        deadline = time.monotonic() + modes.PROBE_TIMEOUT_S + 1.0
+        while not start.probe.done() and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            wait([start.probe], timeout=0.02)
     try:
         return modes.choose_mode(start.request, start.probe)
     except modes.LiveUnavailable as exc:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QEventLoop, QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -29,7 +30,7 @@ from hexdesk.ui import theme
 from hexdesk.ui.chart_look import PRICE_AXIS_WIDTH as AXIS_W
 from hexdesk.ui.chart_look import RIGHT_MARGIN_BARS, VISIBLE_BARS, ChartTheme
 
-__all__ = ["HEAVY_MODULES", "VISIBLE_BARS", "FirstFrame", "FramePaint"]
+__all__ = ["HEAVY_MODULES", "VISIBLE_BARS", "AfterPaint", "FirstFrame", "FramePaint"]
 
 UP, DOWN = ChartTheme().up, ChartTheme().down  # the candle colours (both themes)
 TIME_H = 22  # px: the time axis' height
@@ -222,3 +223,25 @@ def _nice_step(raw: float) -> float:
         return 1.0
     power = 10 ** int(f"{raw:e}".split("e")[1])
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+class AfterPaint(QObject):
+    """Calls ``then`` once, on the event loop's turn after ``widget``'s first paint (the window that replaces the
+    first frame is on screen), or after ``timeout_ms`` if it is never painted (hidden): without blocking."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None], timeout_ms: int = 3000) -> None:
+        super().__init__(widget)
+        self._widget, self._then, self._done = widget, then, False
+        widget.installEventFilter(self)
+        QTimer.singleShot(timeout_ms, self, self._call)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self._widget and event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._call)
+        return False
+
+    def _call(self) -> None:
+        if not self._done:
+            self._done = True
+            self._then()

@@ -5,6 +5,8 @@ the program once the journal is open, as closing the shell does."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect
@@ -266,3 +268,33 @@ def test_with_no_mode_asked_the_frame_comes_before_binance_answers_and_then_says
     (note, mode), = dropped
     assert note == startup.opening_label(startup.ShellGuess(DEFAULT_DATASETS))
     assert mode is not None and mode.mode is modes.Mode.REPLAY and "did not answer" in (mode.reason or "")
+
+
+def test_when_binance_answers_the_live_window_replaces_the_frame_and_the_session_runs(tmp_path):
+    """Live wins: no shell (a live session is never guessed), the live window takes the frame's place, and the
+    frame is hidden once it has painted, without holding the session's loop (a blocking wait there for a chart
+    that gets its candles only from that loop once left the live start stuck)."""
+    from tests.test_modes import ThreadedFake, _env
+
+    env = {**_env(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    code = (
+        "import sys\n"
+        "from hexdesk import app\n"
+        "from hexdesk.ui.first_frame import FirstFrame\n"
+        "shown = []\n"
+        "drop = app.Startup.drop_frame\n"
+        "def seen(start):\n"
+        "    if start.frame is not None:\n"
+        "        shown.append((start.frame.note, start.mode.mode.value, start.frame.isVisible()))\n"
+        "    drop(start)\n"
+        "app.Startup.drop_frame = seen\n"
+        "status = app.main(['--close-after', '2', '--db', sys.argv[1]])\n"
+        "print('SEEN', status, shown)\n"
+    )
+    with ThreadedFake() as fake:
+        proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "j.db")], capture_output=True, text=True,
+                              timeout=60, env={**env, **fake.env()})
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("SEEN"))
+    connecting = f"Connecting to Binance… (no answer: replay of {', '.join(DEFAULT_DATASETS)})"
+    assert line == f"SEEN 0 [({connecting!r}, 'live', True)]"
