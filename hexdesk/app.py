@@ -216,7 +216,7 @@ class Startup:
         if self.probe is None:
             self.probe = modes.start_probe(self.request)
 
-    def replay_chosen(self) -> None:
+    def mode_chosen(self) -> None:
         """The mode is known: a first frame painted while Binance was asked now says the replay's journal opens."""
         from hexdesk.service import modes
         from hexdesk.ui import startup
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if start.mode is None:
         start.drop_frame()
         return 2
-    start.replay_chosen()
+    start.mode_chosen()
     window = _paint_shell(start)  # then the window and its chart, orders held, before the journal is opened
     start.shell = window is not None
     opened = _open_journal_and_desk(start)
