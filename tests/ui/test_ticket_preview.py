@@ -56,21 +56,27 @@ def test_an_order_the_exchange_would_refuse_is_flagged_with_its_code_before_send
     assert "would be rejected" not in ticket.warnings.text()
 
 
-def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
-    """With a size typed, the real preview's widest cells must not push the Short column (or the leverage field)
-    past the ticket's edge: "85,950.9 (slip 0.001%)" in one cell once did, on a 1366 px wide window."""
+def _laptop_window_with_a_size_typed(qtbot):
+    """The window at 1366x768 on a paused desk, size-by-risk off and "0.01" typed key by key (no stop-loss)."""
     from hexdesk.ui.main_window import MainWindow
-    from tests.ui.test_small_screens import shown_rect
 
     desk = _paused_desk()
     window = MainWindow(desk)
     qtbot.addWidget(window)
     window.show()
     window.resize(1366, 768)
-    ticket = window.ticket
-    ticket.sizeByRisk.setChecked(False)
-    type_into(qtbot, ticket.quantityInput, "0.01")
-    ticket.refresh_preview()
+    window.ticket.sizeByRisk.setChecked(False)
+    type_into(qtbot, window.ticket.quantityInput, "0.01")
+    window.ticket.refresh_preview()
+    return desk, window, window.ticket
+
+
+def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
+    """With a size typed, the real preview's widest cells must not push the Short column (or the leverage field)
+    past the ticket's edge: "85,950.9 (slip 0.001%)" in one cell once did, on a 1366 px wide window."""
+    from tests.ui.test_small_screens import shown_rect
+
+    desk, window, ticket = _laptop_window_with_a_size_typed(qtbot)
     qtbot.wait(50)  # the layouts settle
     p = desk.preview(OrderRequest.market("BTCUSDT", Side.BUY, Decimal("0.01")))
     assert p is not None and p.slippage_pct > 0  # the case that widened the cell
@@ -92,18 +98,9 @@ def test_preview_keeps_both_columns_in_view_on_a_1366_by_768_laptop(qtbot):
 def test_a_risk_warning_is_in_view_without_scrolling_on_a_1366_by_768_laptop(qtbot):
     """On a 768 px tall window the ticket's fields scroll; "No stop-loss: ..." sat below the fold there. The warnings
     are pinned with Buy / Sell, so they are read before the order is sent."""
-    from hexdesk.ui.main_window import MainWindow
     from tests.ui.test_small_screens import shown_rect
 
-    desk = _paused_desk()
-    window = MainWindow(desk)
-    qtbot.addWidget(window)
-    window.show()
-    window.resize(1366, 768)
-    ticket = window.ticket
-    ticket.sizeByRisk.setChecked(False)
-    type_into(qtbot, ticket.quantityInput, "0.01")  # no stop-loss set
-    ticket.refresh_preview()
+    desk, window, ticket = _laptop_window_with_a_size_typed(qtbot)  # no stop-loss set
     qtbot.waitUntil(lambda: ticket.warnings.isVisible() and ticket.warnings.height() > 0, timeout=1000)
     qtbot.wait(50)  # the layouts settle
     assert "No stop-loss" in ticket.warnings.text()
